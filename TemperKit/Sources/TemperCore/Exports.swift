@@ -1,0 +1,2 @@
+@_exported import TemperTensor
+@_exported import TemperModels
