@@ -1,22 +1,156 @@
+import Foundation
+
 /// Single-precision matrix multiply, row-major: `C = alpha * op(A) * op(B) + beta * C`.
 ///
 /// `op(A)` is `m × k`: A itself (`lda ≥ k`) or, with `transA`, the transpose of a stored `k × m`
 /// matrix (`lda ≥ m`). Likewise `op(B)` is `k × n`. Transposes are handled by the packing
 /// routines, never materialised.
+///
+/// The blocking follows the BLIS loop order (columns by `nc`, depth by `kc`, rows by `mc`, then
+/// the 6×16 register tiles): a packed `kc × nc` block of B stays in L2/L3, a packed `mc × kc`
+/// block of A in L2, and one `kc × 16` sliver of B in L1 while the kernel walks down A.
+/// Above a size threshold C is split into one slab per thread (by columns, or by rows when C is
+/// tall); each thread packs its own blocks, so the workers never synchronise. Every element of C
+/// goes through the same sequence of operations whatever the split, so results are bitwise
+/// identical for any `Parallel.threadCount`.
 public enum GEMM {
+    /// Rows of A packed at once: 120 × 512 floats is 240 KiB, a quarter of a 1 MiB L2.
+    static let mc = 120
+    /// Columns of B packed at once.
+    static let nc = 3072
+    /// Depth of a packed block for short products…
+    static let kcSmall = 256
+    /// …and for long ones, where fewer passes over C pay for the larger block.
+    static let kcLarge = 512
+    /// Depth from which `kcLarge` is used.
+    static let kcLargeFrom = 1024
+    /// Below this many multiply-adds a call stays on one thread.
+    static let parallelThreshold = 96 * 96 * 96
+
+    /// Computes `C = alpha * op(A) * op(B) + beta * C` (see the type's documentation).
+    /// With `beta == 0` C is write-only: whatever it held, NaN included, is ignored.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        // Reference implementation; replaced by the packed SIMD kernel.
-        for i in 0..<m {
-            for j in 0..<n {
-                var acc: Float = 0
-                for p in 0..<k {
-                    let av = transA ? a[p * lda + i] : a[i * lda + p]
-                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
-                    acc += av * bv
+        precondition(m >= 0 && n >= 0 && k >= 0, "GEMM.sgemm: negative size m=\(m) n=\(n) k=\(k)")
+        if m == 0 || n == 0 { return }
+        precondition(ldc >= n, "GEMM.sgemm: ldc=\(ldc) is less than n=\(n)")
+        if k == 0 || alpha == 0 {
+            scale(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        precondition(lda >= (transA ? m : k), "GEMM.sgemm: lda=\(lda) is less than the width of A")
+        precondition(ldb >= (transB ? k : n), "GEMM.sgemm: ldb=\(ldb) is less than the width of B")
+
+        if m == 1 {
+            // A row vector times op(B): one output per column of op(B).
+            GEMV.run(count: n, k: k, alpha: alpha, x: a, incX: transA ? lda : 1,
+                     matrix: b, ldm: ldb, depthContiguous: transB, beta: beta, y: c, incY: 1)
+            return
+        }
+        if n == 1 {
+            // op(A) times a column vector: one output per row of op(A).
+            GEMV.run(count: m, k: k, alpha: alpha, x: b, incX: transB ? 1 : ldb,
+                     matrix: a, ldm: lda, depthContiguous: !transA, beta: beta, y: c, incY: ldc)
+            return
+        }
+
+        let kc = depthBlock(k)
+        let chunks = m * n * k >= parallelThreshold ? Parallel.threadCount : 1
+        if chunks == 1 {
+            GEMMWorkspace.with { ws in
+                blocked(transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, alpha: alpha,
+                        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ws: ws)
+            }
+        } else if n >= m {
+            let nr = GEMMMicrokernel.nr
+            let per = ((n + chunks - 1) / chunks + nr - 1) / nr * nr
+            Parallel.forEach((n + per - 1) / per) { t in
+                let j0 = t * per
+                let width = min(per, n - j0)
+                GEMMWorkspace.with { ws in
+                    blocked(transA: transA, transB: transB, m: m, n: width, k: k, kc: kc, alpha: alpha,
+                            a: a, lda: lda, b: transB ? b + j0 * ldb : b + j0, ldb: ldb,
+                            beta: beta, c: c + j0, ldc: ldc, ws: ws)
                 }
-                c[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * c[i * ldc + j])
+            }
+        } else {
+            let mr = GEMMMicrokernel.mr
+            let per = ((m + chunks - 1) / chunks + mr - 1) / mr * mr
+            Parallel.forEach((m + per - 1) / per) { t in
+                let i0 = t * per
+                let height = min(per, m - i0)
+                GEMMWorkspace.with { ws in
+                    blocked(transA: transA, transB: transB, m: height, n: n, k: k, kc: kc, alpha: alpha,
+                            a: transA ? a + i0 : a + i0 * lda, lda: lda, b: b, ldb: ldb,
+                            beta: beta, c: c + i0 * ldc, ldc: ldc, ws: ws)
+                }
+            }
+        }
+    }
+
+    /// The depth of each packed block: at most `kcSmall` (`kcLarge` for long products), with the
+    /// blocks evened out so the last one is not a thin sliver that wastes a pass over C.
+    static func depthBlock(_ k: Int) -> Int {
+        let limit = k >= kcLargeFrom ? kcLarge : kcSmall
+        let blocks = (k + limit - 1) / limit
+        return (k + blocks - 1) / blocks
+    }
+
+    /// One thread's share: the full BLIS loop nest over an `m × n` piece of C.
+    static func blocked(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, kc: Int, alpha: Float,
+                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, ws: GEMMWorkspace) {
+        let mr = GEMMMicrokernel.mr, nr = GEMMMicrokernel.nr
+        let packedA = ws.packedA, packedB = ws.packedB, tile = ws.tile
+        let mc = GEMM.mc, nc = GEMM.nc
+        var jc = 0
+        while jc < n {
+            let ncb = min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kcb = min(kc, k - pc)
+                GEMMPacking.packB(trans: transB, b: b, ldb: ldb, depth: pc..<pc + kcb,
+                                  cols: jc..<jc + ncb, into: packedB)
+                // Later depth blocks add onto what the first one wrote.
+                let blockBeta: Float = pc == 0 ? beta : 1
+                var ic = 0
+                while ic < m {
+                    let mcb = min(mc, m - ic)
+                    GEMMPacking.packA(trans: transA, a: a, lda: lda, rows: ic..<ic + mcb,
+                                      depth: pc..<pc + kcb, into: packedA)
+                    let cBlock = c + ic * ldc + jc
+                    var jr = 0
+                    while jr < ncb {
+                        let bSliver = UnsafeRawPointer(packedB + jr * kcb)
+                        let cols = min(nr, ncb - jr)
+                        var ir = 0
+                        while ir < mcb {
+                            GEMMMicrokernel.run(kc: kcb, a: UnsafeRawPointer(packedA + ir * kcb), b: bSliver,
+                                                c: cBlock + ir * ldc + jr, ldc: ldc,
+                                                rows: min(mr, mcb - ir), cols: cols,
+                                                alpha: alpha, beta: blockBeta, scratch: tile)
+                            ir += mr
+                        }
+                        jr += nr
+                    }
+                    ic += mc
+                }
+                pc += kc
+            }
+            jc += nc
+        }
+    }
+
+    /// `C = beta * C`, with `beta == 0` writing zeros (the product term is empty or zero).
+    static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if beta == 1 { return }
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: n)
+            } else {
+                for j in 0..<n { row[j] *= beta }
             }
         }
     }

@@ -1,0 +1,149 @@
+import Foundation
+import TemperCore
+
+/// Adam's moment estimates and update, shared by `adam` (L2 decay added to the gradient, as
+/// `torch.optim.Adam`) and `adamw` (decoupled decay θ ← θ(1 − ηλ), Loshchilov & Hutter).
+///
+/// m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − η·(m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε).
+public class AdamFamily {
+    public var learningRate: Float
+    let beta1: Float
+    let beta2: Float
+    let epsilon: Float
+    let weightDecay: Float
+    let decoupled: Bool
+    let optimizerName: String
+    private var moments: [String: (m: Tensor, v: Tensor, step: Int)] = [:]
+
+    static func parameters(defaultDecay: Double) -> [ParameterSpec] {
+        [
+            .float("lr", default: 1e-3, range: .greaterThan(0), aliases: ["learning_rate"], doc: "learning rate η"),
+            .float("beta1", default: 0.9, range: .halfOpen(0, 1), aliases: ["adam_beta1"], doc: "decay β₁ of the first-moment average"),
+            .float("beta2", default: 0.999, range: .halfOpen(0, 1), aliases: ["adam_beta2"], doc: "decay β₂ of the second-moment average"),
+            .float("eps", default: 1e-8, range: .greaterThan(0), aliases: ["adam_epsilon"], doc: "ε added to the denominator for stability"),
+            .float("weight_decay", default: defaultDecay, range: .atLeast(0), doc: "weight decay λ"),
+        ]
+    }
+
+    init(config: ComponentConfig, decoupled: Bool, name: String) throws {
+        learningRate = try config.float("lr")
+        beta1 = try config.float("beta1")
+        beta2 = try config.float("beta2")
+        epsilon = try config.float("eps")
+        weightDecay = try config.float("weight_decay")
+        self.decoupled = decoupled
+        optimizerName = name
+    }
+
+    public func step(_ groups: [ParameterGroup]) throws {
+        for group in groups {
+            let lr = learningRate * group.learningRateScale
+            let wd = group.weightDecay ?? weightDecay
+            for p in group.parameters {
+                guard let target = try UpdateTarget(p, optimizer: optimizerName) else { continue }
+                var state = moments[p.name] ?? (Tensor.zeros(p.tensor.shape), Tensor.zeros(p.tensor.shape), 0)
+                guard state.m.shape == p.tensor.shape else {
+                    throw SpecError("\(optimizerName): saved moments of \(p.name) have shape \(state.m.shape), the parameter \(p.tensor.shape)")
+                }
+                state.step += 1
+                moments[p.name] = state
+                update(target, m: state.m, v: state.v, step: state.step, lr: lr, weightDecay: wd)
+            }
+        }
+    }
+
+    private func update(_ t: UpdateTarget, m: Tensor, v: Tensor, step: Int, lr: Float, weightDecay wd: Float) {
+        let theta = t.parameter.floatPointer, grad = t.gradient.floatPointer
+        let mp = m.floatPointer, vp = v.floatPointer
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        // Bias corrections folded into two scalars: step size η/(1−β₁ᵗ) and 1/√(1−β₂ᵗ).
+        let stepSize = lr / (1 - Float(Double(b1).power(step)))
+        let invSqrtBC2 = 1 / Float(Double(1 - Double(b2).power(step)).squareRoot())
+        let shrink: Float = decoupled ? 1 - lr * wd : 1
+        let l2: Float = decoupled ? 0 : wd
+        withExtendedLifetime((t, m, v)) {
+            Parallel.forRanges(t.count, grain: parallelGrain) { range in
+                var i = range.lowerBound
+                let end = range.upperBound
+                let vB1 = SIMD8<Float>(repeating: b1), vB1c = SIMD8<Float>(repeating: 1 - b1)
+                let vB2 = SIMD8<Float>(repeating: b2), vB2c = SIMD8<Float>(repeating: 1 - b2)
+                let vEps = SIMD8<Float>(repeating: eps), vStep = SIMD8<Float>(repeating: stepSize)
+                let vInv = SIMD8<Float>(repeating: invSqrtBC2), vShrink = SIMD8<Float>(repeating: shrink)
+                let vL2 = SIMD8<Float>(repeating: l2)
+                while i + 8 <= end {
+                    let th = load8(theta, i)
+                    let g = load8(grad, i) + vL2 * th
+                    let m1 = vB1 * load8(mp, i) + vB1c * g
+                    let v1 = vB2 * load8(vp, i) + vB2c * g * g
+                    store8(m1, mp, i)
+                    store8(v1, vp, i)
+                    store8(th * vShrink - vStep * m1 / (v1.squareRoot() * vInv + vEps), theta, i)
+                    i += 8
+                }
+                while i < end {
+                    let th = theta[i]
+                    let g = grad[i] + l2 * th
+                    let m1 = b1 * mp[i] + (1 - b1) * g
+                    let v1 = b2 * vp[i] + (1 - b2) * g * g
+                    mp[i] = m1
+                    vp[i] = v1
+                    theta[i] = th * shrink - stepSize * m1 / (v1.squareRoot() * invSqrtBC2 + eps)
+                    i += 1
+                }
+            }
+        }
+    }
+
+    public func state() -> OptimizerState {
+        var s = OptimizerState()
+        for (name, st) in moments {
+            s.tensors["exp_avg.\(name)"] = st.m.copy()
+            s.tensors["exp_avg_sq.\(name)"] = st.v.copy()
+            s.scalars["step.\(name)"] = Double(st.step)
+        }
+        return s
+    }
+
+    public func load(state: OptimizerState) throws {
+        var restored: [String: (m: Tensor, v: Tensor, step: Int)] = [:]
+        for (key, step) in state.scalars {
+            guard key.hasPrefix("step.") else { throw SpecError("\(optimizerName): unexpected state scalar '\(key)'") }
+            let name = String(key.dropFirst("step.".count))
+            guard let m = state.tensors["exp_avg.\(name)"], let v = state.tensors["exp_avg_sq.\(name)"] else {
+                throw SpecError("\(optimizerName): saved state lacks exp_avg / exp_avg_sq of \(name)")
+            }
+            guard m.shape == v.shape else { throw SpecError("\(optimizerName): saved moments of \(name) differ in shape") }
+            restored[name] = (m.copy(), v.copy(), Int(step))
+        }
+        guard state.tensors.count == 2 * restored.count else {
+            throw SpecError("\(optimizerName): saved state has tensors without a step count")
+        }
+        moments = restored
+    }
+}
+
+private extension Double {
+    func power(_ n: Int) -> Double { pow(self, Double(n)) }
+}
+
+/// AdamW: Adam with weight decay decoupled from the gradient (`torch.optim.AdamW`).
+public final class AdamW: AdamFamily, Optimizer {
+    public static let name = "adamw"
+    public static let summary = "Adam with decoupled weight decay and bias correction (AdamW)"
+    public static let parameters = AdamFamily.parameters(defaultDecay: 0.01)
+
+    public required init(config: ComponentConfig) throws {
+        try super.init(config: config, decoupled: true, name: Self.name)
+    }
+}
+
+/// Adam with L2 weight decay added to the gradient (`torch.optim.Adam`).
+public final class Adam: AdamFamily, Optimizer {
+    public static let name = "adam"
+    public static let summary = "Adam with bias correction; weight decay as an L2 term in the gradient"
+    public static let parameters = AdamFamily.parameters(defaultDecay: 0)
+
+    public required init(config: ComponentConfig) throws {
+        try super.init(config: config, decoupled: false, name: Self.name)
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import TemperCore
+
+/// `temper new <kind> <Name>`: scaffolds a plugin from a template.
+struct NewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new",
+        abstract: "Create Plugins/<Name>/ from templates/<kind>/ (kinds: \(PluginScaffold.kinds.joined(separator: ", ")))."
+    )
+
+    @Argument(help: "Template kind: \(PluginScaffold.kinds.joined(separator: ", ")).")
+    var kind: String
+
+    @Argument(help: "Plugin name, an identifier such as MyReward (also the Swift module and type name).")
+    var name: String
+
+    @Option(help: "Repository root holding templates/ and Plugins/ (default: the nearest enclosing one, else this temper's source tree).")
+    var root: String?
+
+    func run() throws {
+        let rootURL = try root.map { URL(fileURLWithPath: $0) } ?? Self.findRoot()
+        let files = try PluginScaffold.create(kind: kind, name: name,
+                                              templatesFolder: rootURL.appendingPathComponent("templates"),
+                                              pluginsFolder: rootURL.appendingPathComponent("Plugins"))
+        print("Created Plugins/\(name)/ (\(PluginScaffold.componentName(for: name))):")
+        for f in files { print("  \(f.path)") }
+        print("Next: swift build && swift test --filter \(name)Tests && temper plugins show \(PluginScaffold.componentName(for: name))")
+    }
+
+    /// The nearest folder at or above the working directory with templates/ and Package.swift.
+    static func findRoot() throws -> URL {
+        let fm = FileManager.default
+        var dir = URL(fileURLWithPath: fm.currentDirectoryPath)
+        while true {
+            if fm.fileExists(atPath: dir.appendingPathComponent("templates").path),
+               fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        if fm.fileExists(atPath: SourceTree.root.appendingPathComponent("templates").path) { return SourceTree.root }
+        throw ValidationError("no templates/ folder found above \(fm.currentDirectoryPath); pass --root")
+    }
+}

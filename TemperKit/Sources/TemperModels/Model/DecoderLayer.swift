@@ -1,0 +1,101 @@
+import TemperTensor
+
+/// RMSNorm with a learned scale, named like its Hugging Face module.
+public final class RMSNorm {
+    /// Hugging Face module name (`model.layers.0.input_layernorm`).
+    public let name: String
+    /// Scale `[hidden]`.
+    public var weight: Tensor
+    /// Epsilon inside the square root.
+    public let eps: Float
+
+    /// A norm with the given scale.
+    public init(name: String, weight: Tensor, eps: Float) {
+        self.name = name
+        self.weight = weight
+        self.eps = eps
+    }
+
+    /// `x / rms(x) * weight` over the last axis.
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight, eps: eps) }
+}
+
+/// Grouped-query self-attention with rotary positions.
+public final class Attention {
+    /// Projections, by Hugging Face name.
+    public let qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear
+    let heads: Int, kvHeads: Int, headDim: Int
+    let ropeTheta: Float
+
+    init(prefix: String, config: ModelConfig, weights: inout WeightSource) throws {
+        let h = config.hiddenSize, d = config.headDim
+        heads = config.numAttentionHeads
+        kvHeads = config.numKeyValueHeads
+        headDim = d
+        ropeTheta = Float(config.ropeTheta)
+        func proj(_ n: String, out: Int, inp: Int, bias: Bool) throws -> Linear {
+            let name = "\(prefix).\(n)"
+            return Linear(name: name, weight: try weights.take("\(name).weight", [out, inp]),
+                          bias: bias ? try weights.take("\(name).bias", [out]) : nil)
+        }
+        qProj = try proj("q_proj", out: heads * d, inp: h, bias: config.attentionBias)
+        kProj = try proj("k_proj", out: kvHeads * d, inp: h, bias: config.attentionBias)
+        vProj = try proj("v_proj", out: kvHeads * d, inp: h, bias: config.attentionBias)
+        oProj = try proj("o_proj", out: h, inp: heads * d, bias: config.attentionOutputBias)
+    }
+
+    /// `x` `[B, T, hidden]` → `[B, T, hidden]`. With a cache, keys/values of earlier positions are
+    /// read from it and this call's are appended; `mask` (int32 `[B, S]`, 1 = keep) hides padding.
+    func callAsFunction(_ x: Tensor, layer: Int, cache: KVCache?, mask: Tensor?) -> Tensor {
+        let b = x.shape[0], t = x.shape[1]
+        let offset = cache?.length ?? 0
+        // [B, T, H·D] → [B, H, T, D]
+        let q = qProj(x).reshape([b, t, heads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset)
+        var k = kProj(x).reshape([b, t, kvHeads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset)
+        var v = vProj(x).reshape([b, t, kvHeads, headDim]).transpose(1, 2)
+        if let cache { (k, v) = cache.append(layer: layer, key: k, value: v) }
+        let keyMask = mask.map { $0.reshape([b, 1, 1, $0.shape[1]]) }
+        let out = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, mask: keyMask)
+        return oProj(out.transpose(1, 2).reshape([b, t, heads * headDim]))
+    }
+}
+
+/// The SwiGLU feed-forward block: `down(silu(gate(x)) * up(x))`.
+public final class MLP {
+    /// Projections, by Hugging Face name.
+    public let gateProj: Linear, upProj: Linear, downProj: Linear
+
+    init(prefix: String, config: ModelConfig, weights: inout WeightSource) throws {
+        let h = config.hiddenSize, f = config.intermediateSize
+        gateProj = Linear(name: "\(prefix).gate_proj", weight: try weights.take("\(prefix).gate_proj.weight", [f, h]))
+        upProj = Linear(name: "\(prefix).up_proj", weight: try weights.take("\(prefix).up_proj.weight", [f, h]))
+        downProj = Linear(name: "\(prefix).down_proj", weight: try weights.take("\(prefix).down_proj.weight", [h, f]))
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        downProj(gateProj(x).silu() * upProj(x))
+    }
+}
+
+/// One pre-norm decoder layer: attention and MLP, each with a residual connection.
+public final class DecoderLayer {
+    /// Sub-modules, by Hugging Face name.
+    public let inputLayernorm: RMSNorm, selfAttn: Attention, postAttentionLayernorm: RMSNorm, mlp: MLP
+    let index: Int
+
+    init(index: Int, config: ModelConfig, weights: inout WeightSource) throws {
+        let p = "model.layers.\(index)"
+        self.index = index
+        let eps = Float(config.rmsNormEps)
+        inputLayernorm = RMSNorm(name: "\(p).input_layernorm", weight: try weights.take("\(p).input_layernorm.weight", [config.hiddenSize]), eps: eps)
+        selfAttn = try Attention(prefix: "\(p).self_attn", config: config, weights: &weights)
+        postAttentionLayernorm = RMSNorm(name: "\(p).post_attention_layernorm",
+                                         weight: try weights.take("\(p).post_attention_layernorm.weight", [config.hiddenSize]), eps: eps)
+        mlp = try MLP(prefix: "\(p).mlp", config: config, weights: &weights)
+    }
+
+    func callAsFunction(_ x: Tensor, cache: KVCache?, mask: Tensor?) -> Tensor {
+        let h = x + selfAttn(inputLayernorm(x), layer: index, cache: cache, mask: mask)
+        return h + mlp(postAttentionLayernorm(h))
+    }
+}

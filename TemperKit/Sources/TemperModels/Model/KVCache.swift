@@ -1,0 +1,86 @@
+import TemperTensor
+
+/// Keys and values of every layer for the tokens seen so far, so decoding one more token costs one
+/// token's worth of compute instead of re-running the whole prefix.
+///
+/// Each layer's cache is preallocated to `capacity` positions (`[B, Hkv, capacity, D]`); new keys
+/// are written in place and attention reads the filled prefix as a view.
+public final class KVCache {
+    /// Batch size the cache was made for.
+    public let batchSize: Int
+    /// Most positions it can hold.
+    public let capacity: Int
+    /// Positions filled so far (the same for every layer once a forward pass completes).
+    public private(set) var length = 0
+    private var keys: [Tensor]
+    private var values: [Tensor]
+
+    /// An empty cache for `config`'s layers.
+    public init(config: ModelConfig, batchSize: Int, capacity: Int) {
+        self.batchSize = batchSize
+        self.capacity = capacity
+        let shape = [batchSize, config.numKeyValueHeads, capacity, config.headDim]
+        keys = (0..<config.numHiddenLayers).map { _ in Tensor.zeros(shape) }
+        values = (0..<config.numHiddenLayers).map { _ in Tensor.zeros(shape) }
+    }
+
+    /// Appends `k`, `v` (`[B, Hkv, T, D]`) for `layer` at the current length and returns the keys
+    /// and values of all positions so far. The last layer's call advances `length`.
+    func append(layer: Int, key k: Tensor, value v: Tensor) -> (Tensor, Tensor) {
+        let t = k.shape[2]
+        precondition(length + t <= capacity, "KV cache full: \(length) + \(t) positions > capacity \(capacity)")
+        let kd = keys[layer], vd = values[layer]
+        StridedWrite.copy(k, into: kd.narrow(2, start: length, length: t))
+        StridedWrite.copy(v, into: vd.narrow(2, start: length, length: t))
+        let total = length + t
+        if layer == keys.count - 1 { length = total }
+        return (kd.narrow(2, start: 0, length: total), vd.narrow(2, start: 0, length: total))
+    }
+
+    /// Keeps only batch rows `rows` (in that order), for search strategies that prune or fork
+    /// candidates. Returns a new cache; this one is unchanged.
+    public func selecting(rows: [Int]) -> KVCache {
+        let c = KVCache(copying: self, rows: rows)
+        return c
+    }
+
+    private init(copying other: KVCache, rows: [Int]) {
+        batchSize = rows.count
+        capacity = other.capacity
+        length = other.length
+        keys = other.keys.map { KVCache.gather($0, rows: rows) }
+        values = other.values.map { KVCache.gather($0, rows: rows) }
+    }
+
+    private static func gather(_ t: Tensor, rows: [Int]) -> Tensor {
+        let per = t.count / t.shape[0]
+        let out = Tensor(uninitializedShape: [rows.count] + Array(t.shape.dropFirst()))
+        for (i, r) in rows.enumerated() {
+            (out.floatPointer + i * per).update(from: t.floatPointer + r * per, count: per)
+        }
+        return out
+    }
+}
+
+/// Copies a tensor into a (possibly strided) destination view of the same shape, outside autograd.
+enum StridedWrite {
+    static func copy(_ src: Tensor, into dst: Tensor) {
+        precondition(src.shape == dst.shape, "copy shape \(src.shape) into \(dst.shape)")
+        let s = src.contiguous()
+        let rank = dst.rank
+        let inner = dst.shape[rank - 1]
+        precondition(dst.strides[rank - 1] == 1, "destination rows must be contiguous")
+        let outer = dst.count / max(inner, 1)
+        var index = [Int](repeating: 0, count: rank)
+        let sp = s.floatPointer, dp = dst.floatPointer
+        withExtendedLifetime(s) {
+            for o in 0..<outer {
+                var off = 0
+                for d in 0..<(rank - 1) { off += index[d] * dst.strides[d] }
+                (dp + off).update(from: sp + o * inner, count: inner)
+                var d = rank - 2
+                while d >= 0 { index[d] += 1; if index[d] < dst.shape[d] { break }; index[d] = 0; d -= 1 }
+            }
+        }
+    }
+}

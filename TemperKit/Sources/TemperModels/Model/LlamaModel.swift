@@ -1,0 +1,125 @@
+import TemperTensor
+
+/// A Llama-family decoder (Llama, Mistral, Qwen2, SmolLM2): token embedding, pre-norm layers of
+/// grouped-query attention with RoPE and a SwiGLU MLP, a final RMSNorm and a tied or untied LM head.
+///
+/// One code path serves training (full sequences, autograd) and inference (inside `withNoGrad`,
+/// with a `KVCache`). Every parameter and linear layer carries its Hugging Face name.
+public final class LlamaModel {
+    /// The hyperparameters.
+    public let config: ModelConfig
+    /// Token embedding `[vocab, hidden]` (`model.embed_tokens.weight`).
+    public let embedTokens: Tensor
+    /// The decoder layers.
+    public let layers: [DecoderLayer]
+    /// Final norm (`model.norm`).
+    public let norm: RMSNorm
+    /// The LM head; with tied embeddings its weight *is* `embedTokens` (one tensor, two uses).
+    public let lmHead: Linear
+
+    /// Builds the model from named weights, checking every name and shape.
+    /// `source` names the checkpoint in errors.
+    public convenience init(config: ModelConfig, weights: [String: Tensor], source: String) throws {
+        var w = WeightSource(tensors: weights, source: source)
+        try self.init(config: config, weights: &w)
+        try w.checkAllUsed()
+    }
+
+    /// A model with freshly initialised weights: N(0, `initStd`²) matrices (Hugging Face's
+    /// `initializer_range` default is 0.02), unit norm scales, zero biases; reproducible by `seed`.
+    public convenience init(config: ModelConfig, seed: UInt64, initStd: Float = 0.02) throws {
+        var w = WeightSource(randomSeed: seed, std: initStd)
+        try self.init(config: config, weights: &w)
+    }
+
+    init(config: ModelConfig, weights: inout WeightSource) throws {
+        try config.validate(source: "model configuration")
+        self.config = config
+        let h = config.hiddenSize, v = config.vocabSize
+        embedTokens = try weights.take("model.embed_tokens.weight", [v, h])
+        layers = try (0..<config.numHiddenLayers).map { try DecoderLayer(index: $0, config: config, weights: &weights) }
+        norm = RMSNorm(name: "model.norm", weight: try weights.take("model.norm.weight", [h]), eps: Float(config.rmsNormEps))
+        if config.tieWordEmbeddings {
+            // Some tied checkpoints also store a copy of the head; the embedding is the head.
+            _ = try weights.takeIfPresent("lm_head.weight", [v, h])
+            lmHead = Linear(name: "lm_head", weight: embedTokens)
+        } else {
+            lmHead = Linear(name: "lm_head", weight: try weights.take("lm_head.weight", [v, h]))
+        }
+    }
+
+    /// Which positions get logits: all (training, scoring) or only the last (generation, where the
+    /// `[B, T, vocab]` product would be almost all wasted work).
+    public enum LogitPositions: Sendable { case all, last }
+
+    /// Logits `[B, T, vocab]` (or `[B, 1, vocab]` for `.last`) for int32 token ids `[B, T]`.
+    ///
+    /// - `cache`: keys/values of earlier positions; this call's are appended to it.
+    /// - `attentionMask`: int32 `[B, S]` with S = cached + T positions, 1 for real tokens and 0 for
+    ///   padding. Left padding keeps every sequence's last token in the last column. RoPE depends
+    ///   only on relative positions, so a left-padded sequence gets the same logits as unpadded.
+    public func forward(_ ids: Tensor, cache: KVCache? = nil, attentionMask: Tensor? = nil,
+                        positions: LogitPositions = .all) throws -> Tensor {
+        guard ids.dtype == .int32, ids.rank == 2 else {
+            throw ModelInputError("token ids must be an int32 [batch, time] tensor, got \(ids.dtype) \(ids.shape)")
+        }
+        let b = ids.shape[0], t = ids.shape[1]
+        let vocab = Int32(config.vocabSize)
+        for (i, id) in ids.int32Values.enumerated() where id < 0 || id >= vocab {
+            throw ModelInputError("token id \(id) at position \(i) is outside the vocabulary 0..<\(vocab)")
+        }
+        if let cache {
+            guard cache.batchSize == b else { throw ModelInputError("KV cache is for batch \(cache.batchSize), input has batch \(b)") }
+            guard cache.length + t <= cache.capacity else {
+                throw ModelInputError("KV cache holds \(cache.capacity) positions; \(cache.length) used + \(t) new do not fit")
+            }
+        }
+        let total = (cache?.length ?? 0) + t
+        if let m = attentionMask {
+            guard m.dtype == .int32, m.shape == [b, total] else {
+                throw ModelInputError("attention mask must be int32 [\(b), \(total)], got \(m.dtype) \(m.shape)")
+            }
+        }
+        var x = Tensor.embedding(ids: ids, weight: embedTokens)
+        for layer in layers { x = layer(x, cache: cache, mask: attentionMask) }
+        if positions == .last && t > 1 { x = x.narrow(1, start: t - 1, length: 1) }
+        return lmHead(norm(x))
+    }
+
+    /// Every parameter with its Hugging Face name, in checkpoint order. A tied head is listed once,
+    /// as `model.embed_tokens.weight`.
+    public var namedParameters: [(String, Tensor)] {
+        var out: [(String, Tensor)] = [("model.embed_tokens.weight", embedTokens)]
+        for l in layers {
+            out.append(("\(l.inputLayernorm.name).weight", l.inputLayernorm.weight))
+            for lin in [l.selfAttn.qProj, l.selfAttn.kProj, l.selfAttn.vProj, l.selfAttn.oProj] {
+                out.append(("\(lin.name).weight", lin.weight))
+                if let b = lin.bias { out.append(("\(lin.name).bias", b)) }
+            }
+            out.append(("\(l.postAttentionLayernorm.name).weight", l.postAttentionLayernorm.weight))
+            for lin in [l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj] { out.append(("\(lin.name).weight", lin.weight)) }
+        }
+        out.append(("model.norm.weight", norm.weight))
+        if !config.tieWordEmbeddings { out.append(("lm_head.weight", lmHead.weight)) }
+        return out
+    }
+
+    /// The linear layers inside the decoder layers (q, k, v, o, gate, up, down of each), by
+    /// Hugging Face module name: what PEFT's `target_modules` (and `all-linear`) select from.
+    public var linearLayers: [Linear] {
+        layers.flatMap { l in
+            [l.selfAttn.qProj, l.selfAttn.kProj, l.selfAttn.vProj, l.selfAttn.oProj, l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj]
+        }
+    }
+
+    /// Total number of parameters (a tied head counted once).
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.1.count } }
+}
+
+/// An invalid input to a model call (ids outside the vocabulary, a mask of the wrong shape, ...).
+public struct ModelInputError: Error, CustomStringConvertible {
+    /// What was wrong and what was expected.
+    public let description: String
+    /// An error with the given message.
+    public init(_ message: String) { description = message }
+}

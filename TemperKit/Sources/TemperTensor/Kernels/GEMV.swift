@@ -1,0 +1,169 @@
+/// Matrix–vector products, the shape of every matmul at decode time (one token per sequence).
+///
+/// Packing would cost as much memory traffic as the product itself, so these kernels read the
+/// matrix in place, once, with unit-stride SIMD loads. Two layouts occur:
+/// - depth-contiguous (`y[j] = Σ_p M[j, p] · x[p]`, each output a dot product of a matrix row),
+///   e.g. `x · Wᵀ` with W stored `[out, in]`;
+/// - output-contiguous (`y[j] = Σ_p x[p] · M[p, j]`, outputs as SIMD lanes, one row per step).
+///
+/// Each output element is computed by the same sequence of operations wherever it falls in the
+/// split between threads, so results do not depend on `Parallel.threadCount`.
+enum GEMV {
+    /// Below this many multiply-adds a product stays on one thread.
+    static let parallelThreshold = 1 << 17
+
+    /// `y[j * incY] = alpha * Σ_p M(j, p) · x[p * incX] + beta * y[j * incY]` for `j < count`,
+    /// where `M(j, p)` is `matrix[j * ldm + p]` if `depthContiguous`, else `matrix[p * ldm + j]`.
+    static func run(count: Int, k: Int, alpha: Float, x: UnsafePointer<Float>, incX: Int,
+                    matrix: UnsafePointer<Float>, ldm: Int, depthContiguous: Bool,
+                    beta: Float, y: UnsafeMutablePointer<Float>, incY: Int) {
+        let chunks = count * k >= parallelThreshold ? min(Parallel.threadCount, max(1, count / 8)) : 1
+        let per = ((count + chunks - 1) / chunks + 7) / 8 * 8
+        let pieces = (count + per - 1) / per
+        if depthContiguous {
+            GEMMWorkspace.with { ws in
+                // Dot products want x contiguous; gather it once when it is strided.
+                var xs = x
+                if incX != 1 {
+                    let buffer = ws.vector(k)
+                    for p in 0..<k { buffer[p] = x[p * incX] }
+                    xs = UnsafePointer(buffer)
+                }
+                Parallel.forEach(pieces) { t in
+                    let j0 = t * per
+                    dotRows(j0..<min(count, j0 + per), k: k, alpha: alpha, x: xs, matrix: matrix,
+                            ldm: ldm, beta: beta, y: y, incY: incY)
+                }
+            }
+        } else {
+            Parallel.forEach(pieces) { t in
+                let j0 = t * per
+                axpyColumns(j0..<min(count, j0 + per), k: k, alpha: alpha, x: x, incX: incX,
+                            matrix: matrix, ldm: ldm, beta: beta, y: y, incY: incY)
+            }
+        }
+    }
+
+    /// Writes `alpha * sum + beta * y` to `y` (only `alpha * sum` when `beta == 0`).
+    @inline(__always)
+    static func put(_ sum: Float, _ alpha: Float, _ beta: Float, _ y: UnsafeMutablePointer<Float>) {
+        y.pointee = beta == 0 ? alpha * sum : alpha * sum + beta * y.pointee
+    }
+
+    /// Finishes one row's dot product from its two vector partial sums and the scalar tail.
+    @inline(__always)
+    static func finish(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: UnsafePointer<Float>,
+                       x: UnsafePointer<Float>, from start: Int, k: Int) -> Float {
+        var sum = (lo + hi).sum()
+        var p = start
+        while p < k { sum = sum.addingProduct(row[p], x[p]); p += 1 }
+        return sum
+    }
+
+    /// Dot-product layout for outputs `rows`, four rows at a time so each load of x serves four.
+    static func dotRows(_ rows: Range<Int>, k: Int, alpha: Float, x: UnsafePointer<Float>,
+                        matrix: UnsafePointer<Float>, ldm: Int, beta: Float,
+                        y: UnsafeMutablePointer<Float>, incY: Int) {
+        let xr = UnsafeRawPointer(x)
+        let k16 = k & ~15
+        var j = rows.lowerBound
+        while j + 4 <= rows.upperBound {
+            let r0 = matrix + j * ldm, r1 = r0 + ldm, r2 = r1 + ldm, r3 = r2 + ldm
+            let p0 = UnsafeRawPointer(r0), p1 = UnsafeRawPointer(r1)
+            let p2 = UnsafeRawPointer(r2), p3 = UnsafeRawPointer(r3)
+            var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
+            var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
+            var off = 0
+            while off < k16 * 4 {
+                let xl = xr.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
+                let xh = xr.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self)
+                a0 = a0.addingProduct(p0.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self), xl)
+                b0 = b0.addingProduct(p0.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self), xh)
+                a1 = a1.addingProduct(p1.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self), xl)
+                b1 = b1.addingProduct(p1.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self), xh)
+                a2 = a2.addingProduct(p2.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self), xl)
+                b2 = b2.addingProduct(p2.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self), xh)
+                a3 = a3.addingProduct(p3.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self), xl)
+                b3 = b3.addingProduct(p3.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self), xh)
+                off += 64
+            }
+            put(finish(a0, b0, row: r0, x: x, from: k16, k: k), alpha, beta, y + j * incY)
+            put(finish(a1, b1, row: r1, x: x, from: k16, k: k), alpha, beta, y + (j + 1) * incY)
+            put(finish(a2, b2, row: r2, x: x, from: k16, k: k), alpha, beta, y + (j + 2) * incY)
+            put(finish(a3, b3, row: r3, x: x, from: k16, k: k), alpha, beta, y + (j + 3) * incY)
+            j += 4
+        }
+        while j < rows.upperBound {
+            let r0 = matrix + j * ldm
+            let p0 = UnsafeRawPointer(r0)
+            var a0 = SIMD8<Float>(), b0 = SIMD8<Float>()
+            var off = 0
+            while off < k16 * 4 {
+                let xl = xr.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
+                let xh = xr.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self)
+                a0 = a0.addingProduct(p0.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self), xl)
+                b0 = b0.addingProduct(p0.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self), xh)
+                off += 64
+            }
+            put(finish(a0, b0, row: r0, x: x, from: k16, k: k), alpha, beta, y + j * incY)
+            j += 1
+        }
+    }
+
+    /// Output-contiguous layout for outputs `cols`: 32 outputs live in four vector accumulators
+    /// while the kernel walks down the rows of M; leftovers take 8 and then 1 at a time.
+    static func axpyColumns(_ cols: Range<Int>, k: Int, alpha: Float, x: UnsafePointer<Float>, incX: Int,
+                            matrix: UnsafePointer<Float>, ldm: Int, beta: Float,
+                            y: UnsafeMutablePointer<Float>, incY: Int) {
+        let rowBytes = ldm * 4
+        var j = cols.lowerBound
+        while j + 32 <= cols.upperBound {
+            var m = UnsafeRawPointer(matrix + j)
+            var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+            for p in 0..<k {
+                let xv = SIMD8<Float>(repeating: x[p * incX])
+                c0 = c0.addingProduct(xv, m.loadUnaligned(as: SIMD8<Float>.self))
+                c1 = c1.addingProduct(xv, m.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                c2 = c2.addingProduct(xv, m.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+                c3 = c3.addingProduct(xv, m.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                m += rowBytes
+            }
+            store(c0, alpha, beta, y + j * incY, incY)
+            store(c1, alpha, beta, y + (j + 8) * incY, incY)
+            store(c2, alpha, beta, y + (j + 16) * incY, incY)
+            store(c3, alpha, beta, y + (j + 24) * incY, incY)
+            j += 32
+        }
+        while j + 8 <= cols.upperBound {
+            var m = UnsafeRawPointer(matrix + j)
+            var c0 = SIMD8<Float>()
+            for p in 0..<k {
+                c0 = c0.addingProduct(SIMD8<Float>(repeating: x[p * incX]), m.loadUnaligned(as: SIMD8<Float>.self))
+                m += rowBytes
+            }
+            store(c0, alpha, beta, y + j * incY, incY)
+            j += 8
+        }
+        while j < cols.upperBound {
+            var sum: Float = 0
+            for p in 0..<k { sum = sum.addingProduct(x[p * incX], matrix[p * ldm + j]) }
+            put(sum, alpha, beta, y + j * incY)
+            j += 1
+        }
+    }
+
+    /// Writes eight outputs, lane by lane with the same arithmetic as `put`.
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ alpha: Float, _ beta: Float, _ y: UnsafeMutablePointer<Float>, _ incY: Int) {
+        if incY == 1 {
+            let p = UnsafeMutableRawPointer(y)
+            if beta == 0 {
+                p.storeBytes(of: alpha * v, as: SIMD8<Float>.self)
+            } else {
+                p.storeBytes(of: alpha * v + beta * p.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            }
+        } else {
+            for l in 0..<8 { put(v[l], alpha, beta, y + l * incY) }
+        }
+    }
+}

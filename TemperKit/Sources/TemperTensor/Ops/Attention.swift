@@ -1,0 +1,153 @@
+import Foundation
+
+/// Scaled dot-product attention with grouped-query heads, causal masking over an optional cached
+/// prefix, and an optional padding mask — one fused kernel that never materialises the `[T, S]`
+/// score matrix per head. Backward recomputes the probabilities from the saved log-sum-exp
+/// (as FlashAttention does) instead of storing them.
+extension Tensor {
+    /// `softmax(q·kᵀ·scale + mask)·v` per head.
+    ///
+    /// - `query` `[B, Hq, T, D]`; `key` `[B, Hkv, S, D]`; `value` `[B, Hkv, S, Dv]`, with `Hq` a
+    ///   multiple of `Hkv` (query head `h` reads key/value head `h / (Hq / Hkv)`).
+    /// - `causal`: the first `S − T` keys are a cached prefix, and query `i` sees keys
+    ///   `0 ... S − T + i` (needs `S ≥ T`).
+    /// - `mask`: broadcastable to `[B, Hq, T, S]`; float32 values are added to the scores, int32
+    ///   values mean keep (non-zero) or drop (zero). A query row that can see no key outputs zeros.
+    /// - `scale` defaults to `1/√D`.
+    public static func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, causal: Bool = true,
+                                                 mask: Tensor? = nil, scale: Float? = nil) -> Tensor {
+        precondition(query.dtype == .float32 && key.dtype == .float32 && value.dtype == .float32, "attention needs float32 q, k, v")
+        precondition(query.rank == 4 && key.rank == 4 && value.rank == 4,
+                     "attention: q, k, v must be [B, H, T, D]; got \(query.shape), \(key.shape), \(value.shape)")
+        let b = query.shape[0], hq = query.shape[1], t = query.shape[2], d = query.shape[3]
+        let hkv = key.shape[1], s = key.shape[2], dv = value.shape[3]
+        precondition(key.shape[0] == b && key.shape[3] == d, "attention: key shape \(key.shape) does not match query \(query.shape)")
+        precondition(value.shape[0] == b && value.shape[1] == hkv && value.shape[2] == s,
+                     "attention: value shape \(value.shape) does not match key \(key.shape)")
+        precondition(hkv > 0 && hq % hkv == 0, "attention: \(hq) query heads are not a multiple of \(hkv) key/value heads")
+        precondition(!causal || s >= t, "attention: causal needs at least as many keys (\(s)) as queries (\(t))")
+        var maskInfo: AttentionKernel.Mask? = nil
+        if let mask {
+            precondition(mask.dtype == .float32 || mask.dtype == .int32, "attention: mask must be float32 (additive) or int32 (keep flags), got \(mask.dtype)")
+            maskInfo = AttentionKernel.Mask(tensor: mask.detached(), strides: Broadcast.strides(of: mask, to: [b, hq, t, s]),
+                                            boolean: mask.dtype == .int32)
+        }
+        let q = query.contiguous(), k = key.contiguous(), v = value.contiguous()
+        let kernel = AttentionKernel(batch: b, queryHeads: hq, kvHeads: hkv, queries: t, keys: s, dim: d, valueDim: dv,
+                                     scale: scale ?? 1 / Float(d).squareRoot(), causal: causal, mask: maskInfo)
+        let (out, lse) = kernel.forward(q, k, v)
+        let saved = out.detached()
+        return record(out, "attention", [q, k, v]) { g in
+            let (dq, dk, dvv) = kernel.backward(q, k, v, saved, lse, g.isContiguous ? g : g.copy())
+            return [q.requiresGrad ? dq : nil, k.requiresGrad ? dk : nil, v.requiresGrad ? dvv : nil]
+        }
+    }
+}
+
+/// The unrecorded attention kernels and their fixed geometry.
+struct AttentionKernel {
+    /// A mask read through broadcast strides.
+    struct Mask {
+        let tensor: Tensor
+        let strides: [Int]
+        let boolean: Bool
+    }
+
+    let batch: Int, queryHeads: Int, kvHeads: Int, queries: Int, keys: Int, dim: Int, valueDim: Int
+    let scale: Float, causal: Bool
+    let mask: Mask?
+
+    /// Keys visible to query `i`.
+    @inline(__always) func visible(_ i: Int) -> Int { causal ? Swift.min(keys, keys - queries + i + 1) : keys }
+
+    /// Fills `scores[0..<n]` with scale·q·kⱼ (+ mask) for query row `(bi, h, i)`.
+    @inline(__always)
+    func scores(_ scores: UnsafeMutablePointer<Float>, _ n: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                bi: Int, h: Int, i: Int) {
+        for j in 0..<n { scores[j] = scale * RowKernels.dot(q, k + j * dim, dim) }
+        guard let mask else { return }
+        let st = mask.strides
+        let base = bi * st[0] + h * st[1] + i * st[2]
+        if mask.boolean {
+            let pm = mask.tensor.int32Pointer + base
+            for j in 0..<n where pm[j * st[3]] == 0 { scores[j] = -.infinity }
+        } else {
+            let pm = mask.tensor.floatPointer + base
+            for j in 0..<n { scores[j] += pm[j * st[3]] }
+        }
+    }
+
+    /// Output `[B, Hq, T, Dv]` and each row's log-sum-exp as (max, log Σ exp(s − max)) `[B·Hq·T, 2]`
+    /// (max = -inf for rows that see no key).
+    func forward(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> (Tensor, Tensor) {
+        let out = Tensor(uninitializedShape: [batch, queryHeads, queries, valueDim])
+        let rows = batch * queryHeads * queries
+        let lse = Tensor(uninitializedShape: [rows, 2])
+        let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
+        let po = out.floatPointer, pl = lse.floatPointer
+        let group = queryHeads / kvHeads
+        withExtendedLifetime((q, k, v, mask?.tensor)) {
+            Parallel.forRanges(rows, grain: Swift.max(1, 4096 / Swift.max(keys * dim, 1))) { range in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(keys, 1))
+                defer { buf.deallocate() }
+                for row in range {
+                    let i = row % queries, h = (row / queries) % queryHeads, bi = row / (queries * queryHeads)
+                    let kv = bi * kvHeads + h / group
+                    let kb = pk + kv * keys * dim, vb = pv + kv * keys * valueDim
+                    let orow = po + row * valueDim
+                    orow.update(repeating: 0, count: valueDim)
+                    let n = visible(i)
+                    scores(buf, n, q: pq + row * dim, k: kb, bi: bi, h: h, i: i)
+                    let m = RowKernels.max(buf, n)
+                    pl[2 * row] = m
+                    if m == -.infinity { continue }
+                    let l = RowKernels.sumExp(buf, n, shift: m, out: buf)
+                    for j in 0..<n where buf[j] != 0 { RowKernels.axpy(buf[j], vb + j * valueDim, orow, valueDim) }
+                    let inv = 1 / l
+                    for c in 0..<valueDim { orow[c] *= inv }
+                    pl[2 * row + 1] = Foundation.logf(l)
+                }
+            }
+        }
+        return (out, lse)
+    }
+
+    /// Gradients of q, k, v. Work is split by key/value head so each task owns its dK/dV rows.
+    func backward(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ out: Tensor, _ lse: Tensor, _ g: Tensor) -> (Tensor, Tensor, Tensor) {
+        let dq = Tensor(uninitializedShape: q.shape), dk = Tensor.zeros(k.shape), dvT = Tensor.zeros(v.shape)
+        let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
+        let po = UnsafePointer(out.floatPointer), pl = UnsafePointer(lse.floatPointer), pg = UnsafePointer(g.floatPointer)
+        let pdq = dq.floatPointer, pdk = dk.floatPointer, pdv = dvT.floatPointer
+        let group = queryHeads / kvHeads
+        withExtendedLifetime((q, k, v, out, lse, g, mask?.tensor)) {
+            Parallel.forEach(batch * kvHeads) { task in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(keys, 1))
+                defer { buf.deallocate() }
+                let bi = task / kvHeads
+                let kb = pk + task * keys * dim, vb = pv + task * keys * valueDim
+                let dkb = pdk + task * keys * dim, dvb = pdv + task * keys * valueDim
+                for h in (task % kvHeads) * group..<((task % kvHeads) + 1) * group {
+                    for i in 0..<queries {
+                        let row = (bi * queryHeads + h) * queries + i
+                        let qr = pq + row * dim, gr = pg + row * valueDim, dqr = pdq + row * dim
+                        dqr.update(repeating: 0, count: dim)
+                        let m = pl[2 * row], logL = pl[2 * row + 1]
+                        if m == -.infinity { continue }
+                        let n = visible(i)
+                        scores(buf, n, q: qr, k: kb, bi: bi, h: h, i: i)
+                        let di = RowKernels.dot(gr, po + row * valueDim, valueDim)
+                        for j in 0..<n {
+                            let p = Foundation.expf((buf[j] - m) - logL)
+                            if p == 0 { continue }
+                            RowKernels.axpy(p, gr, dvb + j * valueDim, valueDim)
+                            let ds = p * (RowKernels.dot(gr, vb + j * valueDim, valueDim) - di) * scale
+                            RowKernels.axpy(ds, kb + j * dim, dqr, dim)
+                            RowKernels.axpy(ds, qr, dkb + j * dim, dim)
+                        }
+                    }
+                }
+            }
+        }
+        return (dq, dk, dvT)
+    }
+}

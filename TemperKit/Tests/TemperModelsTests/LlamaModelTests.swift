@@ -1,0 +1,134 @@
+import Foundation
+import XCTest
+@testable import TemperModels
+import TemperTensor
+
+/// The decoder against Hugging Face transformers' float32 outputs for the tiny 2-layer Llama in
+/// shared/fixtures/tiny-llama-hf, plus the invariants generation relies on.
+final class LlamaModelTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    static let tinyDir = fixtures.appendingPathComponent("tiny-llama-hf")
+
+    struct ReferenceCase: Decodable {
+        let input_ids: [Int32]
+        let logits_last: [Float]
+        let logits_all_sum: Double
+        let argmax: [Int]
+    }
+
+    static func referenceCases(_ file: URL) throws -> [ReferenceCase] {
+        struct Root: Decodable { let cases: [ReferenceCase] }
+        return try JSONDecoder().decode(Root.self, from: Data(contentsOf: file)).cases
+    }
+
+    static func argmax(_ row: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        for i in 1..<n where row[i] > row[best] { best = i }
+        return best
+    }
+
+    func testTinyLlamaMatchesTransformers() throws {
+        let model = try LlamaModel.load(from: Self.tinyDir)
+        XCTAssertEqual(model.config.numHiddenLayers, 2)
+        XCTAssertTrue(model.lmHead.weight === model.embedTokens, "tied head must share the embedding tensor")
+        for c in try Self.referenceCases(Self.tinyDir.appendingPathComponent("reference_logits.json")) {
+            let ids = Tensor(shape: [1, c.input_ids.count], int32: c.input_ids)
+            let logits = try withNoGrad { try model.forward(ids) }
+            let v = model.config.vocabSize, t = c.input_ids.count
+            XCTAssertEqual(logits.shape, [1, t, v])
+            let all = logits.scalars
+            let last = Array(all[(t - 1) * v ..< (t - 1) * v + 64])
+            for (a, b) in zip(last, c.logits_last) { XCTAssertEqual(a, b, accuracy: 2e-5) }
+            XCTAssertEqual(all.reduce(0.0) { $0 + Double($1) }, c.logits_all_sum, accuracy: 2e-3)
+            let argmaxes = all.withUnsafeBufferPointer { p in (0..<t).map { Self.argmax(p.baseAddress! + $0 * v, v) } }
+            XCTAssertEqual(argmaxes, c.argmax)
+        }
+    }
+
+    func tinyRandomModel(layers: Int = 2, vocab: Int = 97) throws -> LlamaModel {
+        let config = ModelConfig(vocabSize: vocab, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: layers,
+                                 numAttentionHeads: 4, numKeyValueHeads: 2, rmsNormEps: 1e-5, ropeTheta: 10_000,
+                                 maxPositionEmbeddings: 64, tieWordEmbeddings: true)
+        return try LlamaModel(config: config, seed: 7, initStd: 0.2)
+    }
+
+    func testKVCacheDecodingEqualsFullForward() throws {
+        let model = try tinyRandomModel()
+        let ids: [Int32] = [3, 14, 15, 92, 65, 35, 8, 9]
+        let full = try withNoGrad { try model.forward(Tensor(shape: [1, 8], int32: ids)) }
+        let cache = KVCache(config: model.config, batchSize: 1, capacity: 16)
+        // Prefill five tokens, then decode three one at a time.
+        var step = try withNoGrad { try model.forward(Tensor(shape: [1, 5], int32: Array(ids[0..<5])), cache: cache, positions: .last) }
+        XCTAssertEqual(step.shape, [1, 1, 97])
+        for i in 5..<8 {
+            step = try withNoGrad { try model.forward(Tensor(shape: [1, 1], int32: [ids[i]]), cache: cache) }
+            let expected = Array(full.scalars[i * 97 ..< (i + 1) * 97])
+            for (a, b) in zip(step.scalars, expected) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        }
+        XCTAssertEqual(cache.length, 8)
+    }
+
+    func testLeftPaddingGivesTheUnpaddedLogits() throws {
+        let model = try tinyRandomModel()
+        let short: [Int32] = [5, 6, 7], long: [Int32] = [1, 2, 3, 4, 5]
+        let batch = Tensor(shape: [2, 5], int32: [0, 0] + short + long)
+        let mask = Tensor(shape: [2, 5], int32: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1])
+        let padded = try withNoGrad { try model.forward(batch, attentionMask: mask, positions: .last) }.scalars
+        let alone = try withNoGrad { try model.forward(Tensor(shape: [1, 3], int32: short), positions: .last) }.scalars
+        for (a, b) in zip(padded[0..<97], alone) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        let longAlone = try withNoGrad { try model.forward(Tensor(shape: [1, 5], int32: long), positions: .last) }.scalars
+        for (a, b) in zip(padded[97...], longAlone) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testGradientsReachEveryParameterAndMatchFiniteDifferences() throws {
+        let model = try tinyRandomModel(layers: 1, vocab: 31)
+        for (_, p) in model.namedParameters { p.requiresGrad = true }
+        let ids = Tensor(shape: [1, 6], int32: [1, 4, 9, 16, 25, 30])
+        let targets = Tensor(shape: [6], int32: [4, 9, 16, 25, 30, 2])
+        func loss() throws -> Tensor {
+            Tensor.crossEntropy(logits: try model.forward(ids).reshape([6, 31]), targets: targets)
+        }
+        try loss().backward()
+        for (name, p) in model.namedParameters {
+            let g = try XCTUnwrap(p.grad, "no gradient for \(name)")
+            XCTAssertEqual(g.shape, p.shape)
+            XCTAssertTrue(g.scalars.contains { $0 != 0 }, "zero gradient for \(name)")
+        }
+        // Central differences on a few entries of q_proj and of the (tied) embedding.
+        for (name, index) in [("model.layers.0.self_attn.q_proj.weight", 5), ("model.embed_tokens.weight", 4 * 16 + 3)] {
+            let p = try XCTUnwrap(model.namedParameters.first { $0.0 == name }?.1)
+            let analytic = p.grad!.scalars[index]
+            let h: Float = 1e-2
+            let original = p.floatPointer[index]
+            p.floatPointer[index] = original + h
+            let up = try withNoGrad { try loss().item }
+            p.floatPointer[index] = original - h
+            let down = try withNoGrad { try loss().item }
+            p.floatPointer[index] = original
+            XCTAssertEqual(analytic, (up - down) / (2 * h), accuracy: 2e-3 + 2e-2 * abs(analytic), name)
+        }
+    }
+
+    func testBadCheckpointsAndInputsAreClearErrors() throws {
+        let model = try tinyRandomModel()
+        var weights = Dictionary(uniqueKeysWithValues: model.namedParameters)
+        weights.removeValue(forKey: "model.layers.1.mlp.up_proj.weight")
+        XCTAssertThrowsError(try LlamaModel(config: model.config, weights: weights, source: "x.safetensors")) {
+            XCTAssertTrue("\($0)".contains("missing tensor 'model.layers.1.mlp.up_proj.weight'"), "\($0)")
+        }
+        weights["model.layers.1.mlp.up_proj.weight"] = Tensor.zeros([3, 3])
+        XCTAssertThrowsError(try LlamaModel(config: model.config, weights: weights, source: "x.safetensors")) {
+            XCTAssertTrue("\($0)".contains("has shape [3, 3], expected [24, 16]"), "\($0)")
+        }
+        weights["model.layers.1.mlp.up_proj.weight"] = Tensor.zeros([24, 16])
+        weights["model.layers.7.extra"] = Tensor.zeros([1])
+        XCTAssertThrowsError(try LlamaModel(config: model.config, weights: weights, source: "x.safetensors")) {
+            XCTAssertTrue("\($0)".contains("unexpected tensor 'model.layers.7.extra'"), "\($0)")
+        }
+        XCTAssertThrowsError(try model.forward(Tensor(shape: [1, 2], int32: [3, 97]))) {
+            XCTAssertTrue("\($0)".contains("token id 97 at position 1 is outside the vocabulary"), "\($0)")
+        }
+    }
+}
