@@ -9,6 +9,11 @@
 // - A folder with C sources and a temper-plugin.json manifest is a C plugin: a C target and the
 //   same kind of product; the host finds the manifest in Plugins/<Folder>/ at run time (see
 //   CONTRIBUTING.md, "C plugins").
+//
+// SwiftPM caches a manifest's evaluation by its text, not by the folders it lists, so the line
+// below names the plugin folders: `temper new` rewrites it, and a folder added by hand needs it
+// edited (or one `swift build --manifest-cache none`) before SwiftPM sees the new plugin.
+// Plugin folders: CExactMatch, Optimizers, Rewards
 import Foundation
 import PackageDescription
 

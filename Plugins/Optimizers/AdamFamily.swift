@@ -6,6 +6,7 @@ import TemperCore
 ///
 /// m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − η·(m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε).
 public class AdamFamily {
+    /// Current learning rate η (the trainer's schedule sets it before each step).
     public var learningRate: Float
     let beta1: Float
     let beta2: Float
@@ -35,6 +36,7 @@ public class AdamFamily {
         optimizerName = name
     }
 
+    /// Updates every parameter that has a gradient; moments start at zero on a parameter's first step.
     public func step(_ groups: [ParameterGroup]) throws {
         for group in groups {
             let lr = learningRate * group.learningRateScale
@@ -94,6 +96,7 @@ public class AdamFamily {
         }
     }
 
+    /// Moments (`exp_avg.<name>`, `exp_avg_sq.<name>`) and per-parameter step counts (`step.<name>`).
     public func state() -> OptimizerState {
         var s = OptimizerState()
         for (name, st) in moments {
@@ -104,6 +107,7 @@ public class AdamFamily {
         return s
     }
 
+    /// Restores state saved by `state()`; every step count needs both moments.
     public func load(state: OptimizerState) throws {
         var restored: [String: (m: Tensor, v: Tensor, step: Int)] = [:]
         for (key, step) in state.scalars {
@@ -128,10 +132,14 @@ private extension Double {
 
 /// AdamW: Adam with weight decay decoupled from the gradient (`torch.optim.AdamW`).
 public final class AdamW: AdamFamily, Optimizer {
+    /// Registered name.
     public static let name = "adamw"
+    /// One-line summary for `temper plugins`.
     public static let summary = "Adam with decoupled weight decay and bias correction (AdamW)"
+    /// Settings, with PyTorch's AdamW defaults (weight decay 0.01).
     public static let parameters = AdamFamily.parameters(defaultDecay: 0.01)
 
+    /// Reads the settings.
     public required init(config: ComponentConfig) throws {
         try super.init(config: config, decoupled: true, name: Self.name)
     }
@@ -139,10 +147,14 @@ public final class AdamW: AdamFamily, Optimizer {
 
 /// Adam with L2 weight decay added to the gradient (`torch.optim.Adam`).
 public final class Adam: AdamFamily, Optimizer {
+    /// Registered name.
     public static let name = "adam"
+    /// One-line summary for `temper plugins`.
     public static let summary = "Adam with bias correction; weight decay as an L2 term in the gradient"
+    /// Settings, with PyTorch's Adam defaults (no weight decay).
     public static let parameters = AdamFamily.parameters(defaultDecay: 0)
 
+    /// Reads the settings.
     public required init(config: ComponentConfig) throws {
         try super.init(config: config, decoupled: false, name: Self.name)
     }

@@ -4,8 +4,11 @@ import TemperCore
 /// PyTorch's `torch.optim.SGD` semantics:
 /// g ← ∇ + λθ; b ← μb + (1−τ)g (b = g on the first step); g ← g + μb (Nesterov) or b; θ ← θ − ηg.
 public final class SGD: Optimizer {
+    /// Registered name.
     public static let name = "sgd"
+    /// One-line summary for `temper plugins`.
     public static let summary = "SGD with momentum, Nesterov momentum and L2 weight decay"
+    /// Settings, with PyTorch's defaults.
     public static let parameters: [ParameterSpec] = [
         .float("lr", default: 1e-3, range: .greaterThan(0), aliases: ["learning_rate"], doc: "learning rate η"),
         .float("momentum", default: 0, range: .halfOpen(0, 1), doc: "momentum factor μ (0 = plain SGD)"),
@@ -14,6 +17,7 @@ public final class SGD: Optimizer {
         .bool("nesterov", default: false, doc: "Nesterov momentum (needs momentum > 0 and dampening = 0)"),
     ]
 
+    /// Current learning rate η (the trainer's schedule sets it before each step).
     public var learningRate: Float
     let momentum: Float
     let dampening: Float
@@ -21,6 +25,7 @@ public final class SGD: Optimizer {
     let nesterov: Bool
     private var buffers: [String: Tensor] = [:]
 
+    /// Reads the settings; Nesterov without momentum (or with dampening) is an error, as in PyTorch.
     public init(config: ComponentConfig) throws {
         learningRate = try config.float("lr")
         momentum = try config.float("momentum")
@@ -32,6 +37,7 @@ public final class SGD: Optimizer {
         }
     }
 
+    /// Updates every parameter that has a gradient; momentum buffers are created on first use.
     public func step(_ groups: [ParameterGroup]) throws {
         for group in groups {
             let lr = learningRate * group.learningRateScale
@@ -93,10 +99,12 @@ public final class SGD: Optimizer {
         }
     }
 
+    /// Momentum buffers, keyed `momentum_buffer.<parameter name>`.
     public func state() -> OptimizerState {
         OptimizerState(tensors: buffers.reduce(into: [:]) { $0["momentum_buffer.\($1.key)"] = $1.value.copy() })
     }
 
+    /// Restores buffers saved by `state()`.
     public func load(state: OptimizerState) throws {
         var restored: [String: Tensor] = [:]
         for (key, tensor) in state.tensors {

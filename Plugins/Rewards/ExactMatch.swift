@@ -4,8 +4,11 @@ import TemperCore
 /// without an answer. Normalisation options mirror SQuAD-style exact match: case, surrounding and
 /// repeated whitespace, punctuation.
 public struct ExactMatch: RewardFunction {
+    /// Registered name.
     public static let name = "exact-match"
+    /// One-line summary for `temper plugins`.
     public static let summary = "1 if the completion equals the answer column after normalisation, else 0"
+    /// Which column to compare with, and what to ignore.
     public static let parameters: [ParameterSpec] = [
         .string("column", default: "answer", doc: "dataset column holding the reference answer"),
         .bool("ignore_case", default: true, doc: "compare case-insensitively"),
@@ -16,6 +19,7 @@ public struct ExactMatch: RewardFunction {
     let column: String
     let options: Normalization
 
+    /// Reads the settings.
     public init(config: ComponentConfig) throws {
         column = try config.string("column")
         options = Normalization(ignoreCase: try config.bool("ignore_case"),
@@ -23,6 +27,7 @@ public struct ExactMatch: RewardFunction {
                                 ignorePunctuation: try config.bool("ignore_punctuation"))
     }
 
+    /// 1 or 0 per completion, nil where the answer cell is null; a missing column is an error.
     public func score(_ batch: RewardBatch) throws -> [Float?] {
         try batch.validate()
         let answers = try batch.column(column, for: Self.name)

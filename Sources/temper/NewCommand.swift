@@ -23,8 +23,13 @@ struct NewCommand: ParsableCommand {
         let files = try PluginScaffold.create(kind: kind, name: name,
                                               templatesFolder: rootURL.appendingPathComponent("templates"),
                                               pluginsFolder: rootURL.appendingPathComponent("Plugins"))
+        let stamped = try PluginScaffold.refreshManifestStamp(packageFile: rootURL.appendingPathComponent("Package.swift"),
+                                                              pluginsFolder: rootURL.appendingPathComponent("Plugins"))
         print("Created Plugins/\(name)/ (\(PluginScaffold.componentName(for: name))):")
         for f in files { print("  \(f.path)") }
+        if !stamped {
+            print("Note: Package.swift has no '\(PluginScaffold.stampPrefix)...' line; run `swift build --manifest-cache none` once so SwiftPM sees the new folder.")
+        }
         print("Next: swift build && swift test --filter \(name)Tests && temper plugins show \(PluginScaffold.componentName(for: name))")
     }
 

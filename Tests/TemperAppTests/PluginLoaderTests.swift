@@ -47,7 +47,11 @@ final class PluginLoaderTests: XCTestCase {
 
     /// File-backed mappings of this process from /proc/self/maps.
     static func mappings() throws -> [(range: Range<UInt>, path: String)] {
-        try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).split(separator: "\n").compactMap { line in
+        // Read to EOF explicitly: procfs reports size 0, so size-based reads can stop early.
+        let handle = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/maps"))
+        defer { try? handle.close() }
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[5].hasPrefix("/") else { return nil }
             let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
@@ -96,14 +100,14 @@ final class PluginLoaderTests: XCTestCase {
         try #"{"components":[{"kind":"reward","name":"x","symbol":"score","signatur":"double()"}]}"#
             .write(toFile: path("badmanifest.json"), atomically: true, encoding: .utf8)
 
-        let report = PluginLoader.shared.load(.standard(environment: ["TEMPER_PLUGIN_PATH": dir.path]))
+        let report = PluginLoader.shared.load(PluginSearchPath(pluginFolders: [dir.path]))
         let reasons = Dictionary(report.diagnostics.map { (($0.file as NSString).lastPathComponent, $0.reason) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(reasons["notelf.so"], "not an ELF shared library")
         XCTAssertEqual(reasons["noentry.so"], "not a Temper plugin: no temper_plugin_entry entry point (a Swift plugin defines it with " +
                        "TemperPlugin.register; a C plugin needs a manifest <library>.json or temper-plugin.json beside it)")
         XCTAssertTrue(reasons["undefined.so"]?.hasPrefix("missing symbol temper_function_that_does_not_exist") == true, reasons["undefined.so"] ?? "nil")
-        XCTAssertEqual(reasons["oldabi.so"], "was built for ABI v999 (hash 0123456789abcdef), this temper is v\(TemperABI.version) " +
-                       "(hash \(TemperABI.interfaceHash)): rebuild it against this TemperKit")
+        XCTAssertEqual(reasons["oldabi.so"], "was built for ABI v999 (hash 0123456789abcdef), this temper is v\(TemperABI.hostVersion) " +
+                       "(hash \(TemperABI.hostInterfaceHash)): rebuild it against this TemperKit")
         XCTAssertEqual(reasons["failing.so"], "registration failed: the frobnicator is missing")
         let rewards = ComponentRegistry.shared.descriptor(named: "exact-match")!.library
         XCTAssertEqual(reasons["dupname.json"], "duplicate component name 'exact-match': registered by \(rewards) and again by \(path("dupname.so"))")
@@ -117,12 +121,19 @@ final class PluginLoaderTests: XCTestCase {
         let reward = try ComponentRegistry.shared.reward("has-hint").reward
         XCTAssertEqual(try reward.score(RewardBatch(prompts: ["a", "b"], completions: ["x", "y"], columns: ["hint": [.string("h"), .null]])), [2, -1])
 
-        // Loading again reports the same refusals without retrying, and no duplicates.
-        XCTAssertEqual(PluginLoader.shared.load(.standard(environment: ["TEMPER_PLUGIN_PATH": dir.path])).diagnostics.count, 7)
+        // Loading again reports the same refusals, and the good library is not registered twice.
+        let again = PluginLoader.shared.load(PluginSearchPath(pluginFolders: [dir.path]))
+        XCTAssertEqual(again.diagnostics, report.diagnostics)
+        XCTAssertEqual(again.loaded, [])
     }
 
     func testMissingPluginPathsAreReported() {
-        let report = PluginLoader.shared.load(.standard(environment: ["TEMPER_PLUGIN_PATH": "/nonexistent/temper"], extra: ["/nonexistent/lib.so"]))
+        var path = PluginSearchPath.standard(environment: ["TEMPER_PLUGIN_PATH": "/nonexistent/temper"], extra: ["/nonexistent/lib.so"])
+        XCTAssertEqual(path.pluginFolders, ["/nonexistent/temper"])
+        XCTAssertEqual(path.files, ["/nonexistent/lib.so"])
+        XCTAssertEqual(path.buildFolders, [TestSupport.buildFolder])
+        path.buildFolders = []
+        let report = PluginLoader.shared.load(path)
         XCTAssertEqual(report.diagnostics, [
             PluginDiagnostic(file: "/nonexistent/temper", reason: "plugin folder does not exist or cannot be read"),
             PluginDiagnostic(file: "/nonexistent/lib.so", reason: "no such file or folder"),

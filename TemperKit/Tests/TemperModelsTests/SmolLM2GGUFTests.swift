@@ -13,8 +13,7 @@ final class SmolLM2GGUFTests: XCTestCase {
     func openModel() throws -> GGUFFile {
         let url = Self.modelURL
         guard FileManager.default.fileExists(atPath: url.path) else {
-            XCTFail("\(url.path) is missing: run scripts/fetch-smollm2.sh to download SmolLM2-135M-Instruct")
-            throw XCTSkip("model file missing")
+            throw ModelFormatError(file: url.path, "missing: run scripts/fetch-smollm2.sh to download SmolLM2-135M-Instruct")
         }
         return try GGUFFile(contentsOf: url)
     }

@@ -67,7 +67,7 @@ final class TokenizerFixtureTests: XCTestCase {
         metadata.pre = "mystery-pre"
         XCTAssertThrowsError(try TokenizerDefinition(gguf: metadata)) { error in
             XCTAssertEqual(error as? TokenizerError,
-                           .unsupportedPreTokenizer("GGUF tokenizer.ggml.pre 'mystery-pre' (known: gpt2, smollm, llama-bpe, qwen2)"))
+                           .unsupportedPreTokenizer("GGUF tokenizer.ggml.pre 'mystery-pre' (known: gpt2, smollm, starcoder, llama-bpe, qwen2)"))
         }
         metadata = try Self.smolGGUFMetadata()
         metadata.model = "llama"
@@ -90,6 +90,36 @@ final class TokenizerFixtureTests: XCTestCase {
         metadata.merges[5] = "Ġ zzzunknown"
         XCTAssertThrowsError(try Tokenizer(TokenizerDefinition(gguf: metadata))) { error in
             XCTAssertEqual(error as? TokenizerError, .unknownMergeToken(merge: 5, token: "zzzunknown"))
+        }
+    }
+
+    /// An NFC normalizer (Qwen2's) makes decomposed and precomposed text encode alike.
+    func testNFCNormalizerComposesBeforeSplitting() throws {
+        var root = try TokenizerFixtures.smolTokenizerJSON.get()
+        let plain = try TokenizerFixtures.smolTokenizer.get()
+        XCTAssertNotEqual(plain.encode("cafe\u{301}"), plain.encode("caf\u{E9}"))
+        root["normalizer"] = ["type": "NFC"]
+        let nfc = try Tokenizer(TokenizerDefinition(tokenizerJSON: root, tokenizerConfig: nil))
+        XCTAssertEqual(nfc.encode("cafe\u{301} <|im_end|>"), plain.encode("caf\u{E9} <|im_end|>"))
+    }
+
+    /// `tokenizer_config.json` may give special tokens as objects and templates as a named list.
+    func testTokenizerConfigVariants() throws {
+        let root = try TokenizerFixtures.smolTokenizerJSON.get()
+        let config: [String: Any] = [
+            "bos_token": ["content": "<|endoftext|>", "special": true],
+            "eos_token": "<|im_end|>",
+            "pad_token": NSNull(),
+            "chat_template": [["name": "tool_use", "template": "{{ tools }}"],
+                              ["name": "default", "template": TokenizerChatTemplateTests.chatMLTemplate]],
+        ]
+        let tokenizer = try Tokenizer(TokenizerDefinition(tokenizerJSON: root, tokenizerConfig: config))
+        XCTAssertEqual(tokenizer.bosTokenID, 0)
+        XCTAssertEqual(tokenizer.eosTokenID, 2)
+        XCTAssertNil(tokenizer.padTokenID)
+        XCTAssertEqual(try tokenizer.chatTemplate(), .chatML(defaultSystemPrompt: nil))
+        XCTAssertThrowsError(try TokenizerDefinition(tokenizerJSON: root, tokenizerConfig: ["eos_token": "<|nope|>"])) { error in
+            XCTAssertEqual("\(error)", "tokenizer field 'tokenizer_config.json eos_token': expected a token in the vocabulary, not '<|nope|>'")
         }
     }
 

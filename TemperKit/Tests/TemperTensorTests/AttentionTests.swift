@@ -47,6 +47,19 @@ final class AttentionTests: XCTestCase {
         FiniteDifference.assertClose(full.scalars, reference(q, k, v, causal: false), tol: 1e-5)
     }
 
+    /// Sequences longer than any kernel tile, with scores large enough that the running maximum
+    /// changes often (the online-softmax rescaling path).
+    func testLongSequencesWithLargeScores() {
+        let q = FiniteDifference.param([1, 3, 45, 64], seed: 21) * 4
+        let k = FiniteDifference.param([1, 1, 45, 64], seed: 22) * 4
+        let v = FiniteDifference.param([1, 1, 45, 64], seed: 23)
+        let out = Tensor.scaledDotProductAttention(query: q, key: k, value: v)
+        FiniteDifference.assertClose(out.scalars, reference(q, k, v, causal: true), tol: 1e-4)
+        let qs = q.narrow(2, start: 40, length: 5)
+        let cached = Tensor.scaledDotProductAttention(query: qs, key: k, value: v)
+        FiniteDifference.assertClose(cached.scalars, out.narrow(2, start: 40, length: 5).scalars, tol: 1e-5)
+    }
+
     func testKVCachePrefix() {
         let q = FiniteDifference.param([1, 4, 3, 8], seed: 4)
         let k = FiniteDifference.param([1, 2, 7, 8], seed: 5)

@@ -82,7 +82,7 @@ final class GEMMTests: XCTestCase {
     func testEveryTransposeAtOddSizes() {
         let shapes = [(1, 1, 1), (7, 1, 63), (1, 65, 7), (63, 65, 129), (65, 63, 7), (129, 7, 257),
                       (257, 129, 65), (7, 257, 1), (1, 257, 129), (129, 1, 65), (65, 129, 257),
-                      (6, 16, 1), (2, 2, 300)]
+                      (6, 16, 1), (2, 2, 300), (4, 65, 63), (5, 63, 65), (63, 4, 7), (65, 5, 129)]
         for transA in [false, true] {
             for transB in [false, true] {
                 for (m, n, k) in shapes {
@@ -97,6 +97,8 @@ final class GEMMTests: XCTestCase {
         // Deeper than one packed depth block, taller than one row block, wider than one column block.
         check(transA: false, transB: true, m: 250, n: 40, k: 1100, alpha: 1, beta: 0, pad: 1)
         check(transA: true, transB: false, m: 7, n: GEMM.nc + 37, k: 20, alpha: 2, beta: 1, pad: 5)
+        // Wider than one accumulator strip of the matrix–vector path.
+        check(transA: false, transB: false, m: 3, n: GEMV.strip + 37, k: 9, alpha: 1, beta: 0, pad: 2)
     }
 
     func testBetaZeroOverwritesNaNAndEmptyProductsScaleC() {
@@ -151,7 +153,8 @@ final class GEMMTests: XCTestCase {
         defer { Parallel.threadCount = saved }
         // Wide, tall, and both vector layouts, all above the parallel thresholds.
         let cases = [(false, true, 190, 301, 150), (true, false, 301, 97, 130), (false, false, 1, 4001, 300),
-                     (false, true, 1, 4001, 300), (true, false, 3001, 1, 200), (false, true, 3001, 1, 200)]
+                     (false, true, 1, 4001, 300), (true, false, 3001, 1, 200), (false, true, 3001, 1, 200),
+                     (false, false, 3, 2500, 100), (true, true, 2500, 3, 100)]
         for (transA, transB, m, n, k) in cases {
             let a = transA ? Matrix(rows: k, cols: m, pad: 2, seed: 4) : Matrix(rows: m, cols: k, pad: 2, seed: 4)
             let b = transB ? Matrix(rows: n, cols: k, pad: 1, seed: 5) : Matrix(rows: k, cols: n, pad: 1, seed: 5)

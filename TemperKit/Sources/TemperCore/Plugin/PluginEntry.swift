@@ -47,9 +47,10 @@ public enum TemperPlugin {
     ///         TemperPlugin.register(abi, hash, reply) { r in r.add(SGD.self); r.add(AdamW.self) }
     ///     }
     ///
-    /// Inlined into the plugin, so the version check compares the host's values with the ones the
-    /// plugin was compiled against, before any other TemperCore type is touched.
-    @inlinable
+    /// Emitted into the plugin (`@_alwaysEmitIntoClient`, unlike `@inlinable`, holds in debug
+    /// builds too), so the version check compares the host's values with the ones the plugin was
+    /// compiled against, before any other TemperCore type is touched.
+    @_alwaysEmitIntoClient
     public static func register(_ hostVersion: UInt32, _ hostHash: UnsafePointer<CChar>?, _ reply: UnsafeMutableRawPointer?,
                                 _ body: (inout PluginRegistrar) throws -> Void) -> Int32 {
         guard let reply else { return PluginEntryStatus.badCall }

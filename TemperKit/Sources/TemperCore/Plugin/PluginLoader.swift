@@ -14,13 +14,13 @@ public final class PluginLoader {
 
     private let lock = NSLock()
     private var loadedFiles: Set<String> = []
-    private var refused: [String: PluginDiagnostic] = [:]
     private let registry = ComponentRegistry.shared
 
     private init() {}
 
-    /// Loads every candidate of `searchPath`. Files loaded (or refused) before are not retried;
-    /// their earlier diagnostics are reported again so every listing shows them.
+    /// Loads every candidate of `searchPath`. Files loaded before are skipped; refused files are
+    /// tried again (another search path may supply the manifest a C library lacked), which repeats
+    /// their diagnostic, so every listing shows it.
     public func load(_ searchPath: PluginSearchPath) -> PluginLoadReport {
         let (files, missing) = searchPath.candidates()
         var report = PluginLoadReport()
@@ -37,19 +37,14 @@ public final class PluginLoader {
         lock.lock(); defer { lock.unlock() }
         var report = PluginLoadReport()
         if loadedFiles.contains(path) { return report }
-        if let d = refused[path] { report.diagnostics.append(d); return report }
         do {
             try loadUnlocked(path: path, shownAs: file, sourcePluginFolders: sourcePluginFolders)
             loadedFiles.insert(path)
             report.loaded.append(file)
         } catch let error as SpecError {
-            let d = PluginDiagnostic(file: file, reason: error.message)
-            refused[path] = d
-            report.diagnostics.append(d)
+            report.diagnostics.append(PluginDiagnostic(file: file, reason: error.message))
         } catch {
-            let d = PluginDiagnostic(file: file, reason: "\(error)")
-            refused[path] = d
-            report.diagnostics.append(d)
+            report.diagnostics.append(PluginDiagnostic(file: file, reason: "\(error)"))
         }
         return report
     }
@@ -74,8 +69,8 @@ public final class PluginLoader {
         let entry = unsafeBitCast(symbol, to: TemperPluginEntryFunction.self)
         try path.withCString { cPath in
             var reply = PluginEntryReply(libraryPath: cPath)
-            let hostHash = TemperABI.interfaceHash.description
-            let status = hostHash.withCString { entry(TemperABI.version, $0, &reply) }
+            let hostHash = TemperABI.hostInterfaceHash
+            let status = hostHash.withCString { entry(TemperABI.hostVersion, $0, &reply) }
             defer { if let m = reply.message { free(m) } }
             switch status {
             case PluginEntryStatus.ok:
@@ -89,7 +84,7 @@ public final class PluginLoader {
                     String(decoding: UnsafeBufferPointer(start: $0, count: reply.interfaceHashLength), as: UTF8.self)
                 } ?? "unknown"
                 throw SpecError("was built for ABI v\(reply.abiVersion) (hash \(theirHash)), this temper is " +
-                                "v\(TemperABI.version) (hash \(hostHash)): rebuild it against this TemperKit")
+                                "v\(TemperABI.hostVersion) (hash \(hostHash)): rebuild it against this TemperKit")
             case PluginEntryStatus.registrationFailed:
                 throw SpecError("registration failed: " + (reply.message.map { String(cString: $0) } ?? "no message"))
             default:

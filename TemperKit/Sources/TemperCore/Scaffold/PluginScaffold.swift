@@ -48,6 +48,24 @@ public enum PluginScaffold {
         return written
     }
 
+    /// The line of the app's Package.swift that lists the plugin folders.
+    public static let stampPrefix = "// Plugin folders: "
+
+    /// Rewrites the `// Plugin folders: ...` line of `packageFile` with the folders now in
+    /// `pluginsFolder`. SwiftPM caches a manifest's evaluation by its text, so without a change to
+    /// the text it would not see a new folder; returns false when the file has no such line.
+    @discardableResult
+    public static func refreshManifestStamp(packageFile: URL, pluginsFolder: URL) throws -> Bool {
+        let text = try String(contentsOf: packageFile, encoding: .utf8)
+        var lines = text.components(separatedBy: "\n")
+        guard let index = lines.firstIndex(where: { $0.hasPrefix(stampPrefix) }) else { return false }
+        let folders = try FileManager.default.contentsOfDirectory(atPath: pluginsFolder.path)
+            .filter { !$0.hasPrefix(".") }.sorted()
+        lines[index] = stampPrefix + folders.joined(separator: ", ")
+        try lines.joined(separator: "\n").write(to: packageFile, atomically: true, encoding: .utf8)
+        return true
+    }
+
     /// Throws unless `name` can be a Swift module and type name (and a C identifier).
     public static func validate(name: String) throws {
         let scalars = Array(name.unicodeScalars)

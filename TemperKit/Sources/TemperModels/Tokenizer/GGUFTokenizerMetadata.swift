@@ -49,7 +49,8 @@ public struct GGUFTokenizerMetadata: Sendable {
 
 extension TokenizerDefinition {
     /// Builds a definition from GGUF tokenizer metadata. `pre` picks the split rules the way
-    /// llama.cpp does, with the settings of the model family's own `tokenizer.json`.
+    /// llama.cpp does, with the settings of the model family's own `tokenizer.json` (so "qwen2"
+    /// also gets that file's NFC normalizer, which llama.cpp leaves out).
     public init(gguf metadata: GGUFTokenizerMetadata) throws {
         guard metadata.model == "gpt2" else {
             throw TokenizerError.unsupportedModel("\(metadata.model) (GGUF tokenizer.ggml.model)")
@@ -63,7 +64,7 @@ extension TokenizerDefinition {
         switch pre {
         case "gpt2":
             preTokenizer = .byteLevel(addPrefixSpace: false, useRegex: true)
-        case "smollm":
+        case "smollm", "starcoder":
             preTokenizer = .sequence([.digits(individual: true), .byteLevel(addPrefixSpace: false, useRegex: true)])
         case "llama-bpe", "llama3":
             preTokenizer = .sequence([.split(.llama3), .byteLevel(addPrefixSpace: false, useRegex: false)])
@@ -72,7 +73,7 @@ extension TokenizerDefinition {
             preTokenizer = .sequence([.split(.qwen2), .byteLevel(addPrefixSpace: false, useRegex: false)])
             normalizer = .nfc
         default:
-            throw TokenizerError.unsupportedPreTokenizer("GGUF tokenizer.ggml.pre '\(pre)' (known: gpt2, smollm, llama-bpe, qwen2)")
+            throw TokenizerError.unsupportedPreTokenizer("GGUF tokenizer.ggml.pre '\(pre)' (known: gpt2, smollm, starcoder, llama-bpe, qwen2)")
         }
 
         var added = [AddedToken]()

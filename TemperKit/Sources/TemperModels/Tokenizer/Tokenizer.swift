@@ -6,7 +6,7 @@ import Foundation
 /// (longest match), the remaining text is normalized and pre-tokenized, and each word is merged
 /// independently (with a per-call cache, since words repeat). Decoding maps tokens back to bytes,
 /// so `decode(encode(s)) == s` for every string whose normalization is the identity.
-public final class Tokenizer: @unchecked Sendable {
+public final class Tokenizer: Sendable {
     /// Number of token ids (the largest id plus one).
     public let vocabularySize: Int
     /// Beginning-of-sequence token, if any.

@@ -26,6 +26,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// A chat with no messages, which the templates render inconsistently.
     case emptyChat
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason):

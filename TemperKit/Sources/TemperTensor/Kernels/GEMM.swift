@@ -24,6 +24,9 @@ public enum GEMM {
     static let kcLarge = 512
     /// Depth from which `kcLarge` is used.
     static let kcLargeFrom = 1024
+    /// Up to this many rows (or columns) C is computed as matrix–vector products: packing
+    /// op(B) would cost more memory traffic than the few rows of products it serves.
+    static let vectorLimit = 4
     /// Below this many multiply-adds a call stays on one thread.
     static let parallelThreshold = 96 * 96 * 96
 
@@ -42,16 +45,20 @@ public enum GEMM {
         precondition(lda >= (transA ? m : k), "GEMM.sgemm: lda=\(lda) is less than the width of A")
         precondition(ldb >= (transB ? k : n), "GEMM.sgemm: ldb=\(ldb) is less than the width of B")
 
-        if m == 1 {
-            // A row vector times op(B): one output per column of op(B).
-            GEMV.run(count: n, k: k, alpha: alpha, x: a, incX: transA ? lda : 1,
-                     matrix: b, ldm: ldb, depthContiguous: transB, beta: beta, y: c, incY: 1)
+        if m <= vectorLimit {
+            // Each row of C is a row vector times op(B).
+            for i in 0..<m {
+                GEMV.run(count: n, k: k, alpha: alpha, x: transA ? a + i : a + i * lda, incX: transA ? lda : 1,
+                         matrix: b, ldm: ldb, depthContiguous: transB, beta: beta, y: c + i * ldc, incY: 1)
+            }
             return
         }
-        if n == 1 {
-            // op(A) times a column vector: one output per row of op(A).
-            GEMV.run(count: m, k: k, alpha: alpha, x: b, incX: transB ? 1 : ldb,
-                     matrix: a, ldm: lda, depthContiguous: !transA, beta: beta, y: c, incY: ldc)
+        if n <= vectorLimit {
+            // Each column of C is op(A) times a column vector.
+            for j in 0..<n {
+                GEMV.run(count: m, k: k, alpha: alpha, x: transB ? b + j * ldb : b + j, incX: transB ? 1 : ldb,
+                         matrix: a, ldm: lda, depthContiguous: !transA, beta: beta, y: c + j, incY: ldc)
+            }
             return
         }
 

@@ -55,18 +55,51 @@ enum GEMMPacking {
         var j0 = cols.lowerBound
         while j0 < cols.upperBound {
             let width = min(nr, cols.upperBound - j0)
-            if trans {
-                // Column j of op(B) is row j of the stored matrix, contiguous in depth.
+            if trans && width == nr {
+                // Column j of op(B) is row j of the stored matrix: transpose 8 × 8 blocks in
+                // registers so both the reads and the writes stay vector-wide.
+                let o = UnsafeMutableRawPointer(out)
+                let rowBytes = ldb * 4
+                var p = 0
+                while p + 8 <= kc {
+                    for half in 0..<2 {
+                        let src = UnsafeRawPointer(b + (j0 + 8 * half) * ldb + depth.lowerBound + p)
+                        var r = (src.loadUnaligned(as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: rowBytes, as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: 2 * rowBytes, as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: 3 * rowBytes, as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: 4 * rowBytes, as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: 5 * rowBytes, as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: 6 * rowBytes, as: SIMD8<Float>.self),
+                                 src.loadUnaligned(fromByteOffset: 7 * rowBytes, as: SIMD8<Float>.self))
+                        unshuffle(&r); unshuffle(&r); unshuffle(&r)
+                        let d = p * 64 + 32 * half
+                        o.storeBytes(of: r.0, toByteOffset: d, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.1, toByteOffset: d + 64, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.2, toByteOffset: d + 128, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.3, toByteOffset: d + 192, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.4, toByteOffset: d + 256, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.5, toByteOffset: d + 320, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.6, toByteOffset: d + 384, as: SIMD8<Float>.self)
+                        o.storeBytes(of: r.7, toByteOffset: d + 448, as: SIMD8<Float>.self)
+                    }
+                    p += 8
+                }
+                while p < kc {
+                    let src = b + j0 * ldb + depth.lowerBound + p
+                    let d = out + p * nr
+                    for c in 0..<nr { d[c] = src[c * ldb] }
+                    p += 1
+                }
+            } else if trans {
                 for c in 0..<width {
                     let src = b + (j0 + c) * ldb + depth.lowerBound
                     var d = out + c
                     for p in 0..<kc { d.pointee = src[p]; d += nr }
                 }
-                if width < nr {
-                    for p in 0..<kc {
-                        let d = out + p * nr
-                        for c in width..<nr { d[c] = 0 }
-                    }
+                for p in 0..<kc {
+                    let d = out + p * nr
+                    for c in width..<nr { d[c] = 0 }
                 }
             } else if width == nr {
                 let o = UnsafeMutableRawPointer(out)
@@ -87,5 +120,18 @@ enum GEMMPacking {
             out += nr * kc
             j0 += nr
         }
+    }
+
+    typealias Rows8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                       SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+    /// One round of an 8 × 8 transpose: row pairs are split into their even and odd elements.
+    /// This rotates the six bits of each element's (row, column) index right by one, so three
+    /// rounds swap the row and column bits — a transpose made only of in-register shuffles.
+    @inline(__always)
+    static func unshuffle(_ r: inout Rows8) {
+        let p0 = SIMD16(lowHalf: r.0, highHalf: r.1), p1 = SIMD16(lowHalf: r.2, highHalf: r.3)
+        let p2 = SIMD16(lowHalf: r.4, highHalf: r.5), p3 = SIMD16(lowHalf: r.6, highHalf: r.7)
+        r = (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
     }
 }

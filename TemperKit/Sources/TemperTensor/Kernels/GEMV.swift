@@ -11,6 +11,8 @@
 enum GEMV {
     /// Below this many multiply-adds a product stays on one thread.
     static let parallelThreshold = 1 << 17
+    /// Outputs accumulated at once in the output-contiguous layout (8 KiB of L1).
+    static let strip = 2048
 
     /// `y[j * incY] = alpha * Σ_p M(j, p) · x[p * incX] + beta * y[j * incY]` for `j < count`,
     /// where `M(j, p)` is `matrix[j * ldm + p]` if `depthContiguous`, else `matrix[p * ldm + j]`.
@@ -110,45 +112,67 @@ enum GEMV {
         }
     }
 
-    /// Output-contiguous layout for outputs `cols`: 32 outputs live in four vector accumulators
-    /// while the kernel walks down the rows of M; leftovers take 8 and then 1 at a time.
+    /// Output-contiguous layout for outputs `cols`: rows of M are streamed in order, four at a
+    /// time, into an accumulator strip that stays in L1, so the matrix is read sequentially (which
+    /// the prefetchers follow) rather than in narrow column bands.
     static func axpyColumns(_ cols: Range<Int>, k: Int, alpha: Float, x: UnsafePointer<Float>, incX: Int,
                             matrix: UnsafePointer<Float>, ldm: Int, beta: Float,
                             y: UnsafeMutablePointer<Float>, incY: Int) {
-        let rowBytes = ldm * 4
-        var j = cols.lowerBound
-        while j + 32 <= cols.upperBound {
-            var m = UnsafeRawPointer(matrix + j)
-            var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
-            for p in 0..<k {
-                let xv = SIMD8<Float>(repeating: x[p * incX])
-                c0 = c0.addingProduct(xv, m.loadUnaligned(as: SIMD8<Float>.self))
-                c1 = c1.addingProduct(xv, m.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                c2 = c2.addingProduct(xv, m.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                c3 = c3.addingProduct(xv, m.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-                m += rowBytes
+        GEMMWorkspace.with { ws in
+            let acc = ws.vector(strip)
+            let accBytes = UnsafeMutableRawPointer(acc)
+            var j0 = cols.lowerBound
+            while j0 < cols.upperBound {
+                let width = min(strip, cols.upperBound - j0)
+                let width8 = width & ~7
+                acc.update(repeating: 0, count: width)
+                var p = 0
+                while p + 4 <= k {
+                    let s0 = x[p * incX], s1 = x[(p + 1) * incX], s2 = x[(p + 2) * incX], s3 = x[(p + 3) * incX]
+                    let v0 = SIMD8<Float>(repeating: s0), v1 = SIMD8<Float>(repeating: s1)
+                    let v2 = SIMD8<Float>(repeating: s2), v3 = SIMD8<Float>(repeating: s3)
+                    let r0 = matrix + p * ldm + j0, r1 = r0 + ldm, r2 = r1 + ldm, r3 = r2 + ldm
+                    let m0 = UnsafeRawPointer(r0), m1 = UnsafeRawPointer(r1)
+                    let m2 = UnsafeRawPointer(r2), m3 = UnsafeRawPointer(r3)
+                    var off = 0
+                    while off < width8 * 4 {
+                        var a = accBytes.load(fromByteOffset: off, as: SIMD8<Float>.self)
+                        a = a.addingProduct(v0, m0.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self))
+                        a = a.addingProduct(v1, m1.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self))
+                        a = a.addingProduct(v2, m2.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self))
+                        a = a.addingProduct(v3, m3.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self))
+                        accBytes.storeBytes(of: a, toByteOffset: off, as: SIMD8<Float>.self)
+                        off += 32
+                    }
+                    for j in width8..<width {
+                        acc[j] = acc[j].addingProduct(s0, r0[j]).addingProduct(s1, r1[j])
+                            .addingProduct(s2, r2[j]).addingProduct(s3, r3[j])
+                    }
+                    p += 4
+                }
+                while p < k {
+                    let s0 = x[p * incX]
+                    let v0 = SIMD8<Float>(repeating: s0)
+                    let r0 = matrix + p * ldm + j0
+                    let m0 = UnsafeRawPointer(r0)
+                    var off = 0
+                    while off < width8 * 4 {
+                        let a = accBytes.load(fromByteOffset: off, as: SIMD8<Float>.self)
+                        accBytes.storeBytes(of: a.addingProduct(v0, m0.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)),
+                                            toByteOffset: off, as: SIMD8<Float>.self)
+                        off += 32
+                    }
+                    for j in width8..<width { acc[j] = acc[j].addingProduct(s0, r0[j]) }
+                    p += 1
+                }
+                var j = 0
+                while j < width8 {
+                    store(accBytes.load(fromByteOffset: j * 4, as: SIMD8<Float>.self), alpha, beta, y + (j0 + j) * incY, incY)
+                    j += 8
+                }
+                for j in width8..<width { put(acc[j], alpha, beta, y + (j0 + j) * incY) }
+                j0 += width
             }
-            store(c0, alpha, beta, y + j * incY, incY)
-            store(c1, alpha, beta, y + (j + 8) * incY, incY)
-            store(c2, alpha, beta, y + (j + 16) * incY, incY)
-            store(c3, alpha, beta, y + (j + 24) * incY, incY)
-            j += 32
-        }
-        while j + 8 <= cols.upperBound {
-            var m = UnsafeRawPointer(matrix + j)
-            var c0 = SIMD8<Float>()
-            for p in 0..<k {
-                c0 = c0.addingProduct(SIMD8<Float>(repeating: x[p * incX]), m.loadUnaligned(as: SIMD8<Float>.self))
-                m += rowBytes
-            }
-            store(c0, alpha, beta, y + j * incY, incY)
-            j += 8
-        }
-        while j < cols.upperBound {
-            var sum: Float = 0
-            for p in 0..<k { sum = sum.addingProduct(x[p * incX], matrix[p * ldm + j]) }
-            put(sum, alpha, beta, y + j * incY)
-            j += 1
         }
     }
 

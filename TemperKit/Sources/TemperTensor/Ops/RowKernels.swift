@@ -11,7 +11,7 @@ enum RowKernels {
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = V(repeating: -.infinity)
         var j = 0
-        while j + 8 <= n { m = pointwiseMax(m, load(p + j)); j += 8 }
+        while j + 8 <= n { m = SIMDMath.max(m, load(p + j)); j += 8 }
         var r = m.max()
         while j < n { r = Swift.max(r, p[j]); j += 1 }
         return r

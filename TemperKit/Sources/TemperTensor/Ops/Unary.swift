@@ -114,7 +114,7 @@ extension Tensor {
     public func clamp(min lo: Float = -.infinity, max hi: Float = .infinity) -> Tensor {
         precondition(lo <= hi, "clamp: min \(lo) > max \(hi)")
         let l = SIMD8<Float>(repeating: lo), h = SIMD8<Float>(repeating: hi)
-        return unaryOp("clamp", { $0.clamped(lowerBound: l, upperBound: h) }) { x, _ in
+        return unaryOp("clamp", { SIMDMath.clamp($0, lo, hi) }) { x, _ in
             SIMD8<Float>(repeating: 0).replacing(with: 1, where: (x .>= l) .& (x .<= h))
         }
     }

@@ -47,6 +47,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The type's name as llama.cpp prints it (`Q4_K`, `F16`, ...).
     public var description: String {
         switch self {
         case .f32: return "F32"

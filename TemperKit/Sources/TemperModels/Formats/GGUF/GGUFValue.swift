@@ -14,6 +14,7 @@ public enum GGUFValueType: UInt32, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The type's name as GGUF documentation spells it.
     public var description: String {
         switch self {
         case .uint8: return "uint8"

@@ -14,6 +14,7 @@ public enum JSONValue: Decodable, Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes whichever JSON type is present, trying the strictest reading first.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }

@@ -16,6 +16,8 @@ public struct ModelFormatError: Error, CustomStringConvertible, LocalizedError, 
         self.message = message
     }
 
+    /// `file: message`.
     public var description: String { "\(file): \(message)" }
+    /// The same text as `description`, for `localizedDescription`.
     public var errorDescription: String? { description }
 }

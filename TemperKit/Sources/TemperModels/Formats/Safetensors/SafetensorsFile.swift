@@ -114,9 +114,10 @@ public final class SafetensorsFile: @unchecked Sendable {
         return i
     }
 
+    /// Start of a tensor's bytes; only called for non-empty tensors, whose span lies inside the
+    /// (therefore non-empty) mapping.
     private func address(_ info: SafetensorsTensorInfo) -> UnsafeMutableRawPointer {
-        // An empty data section may have no mapping; a zero-length tensor never dereferences this.
-        (mapping.base ?? UnsafeMutableRawPointer(bitPattern: MemoryLayout<Float>.alignment)!) + dataOffset + info.dataRange.lowerBound
+        mapping.base! + dataOffset + info.dataRange.lowerBound
     }
 
     /// The tensor called `name` converted to float32 (F32, F16 and BF16 only).
@@ -125,8 +126,9 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// new memory in parallel.
     public func tensor(named name: String) throws -> Tensor {
         let info = try info(name)
-        let src = address(info)
         let n = info.elementCount
+        if n == 0 && info.dtype.tensorDType != nil { return Tensor(uninitializedShape: info.shape) }
+        let src = address(info)
         switch info.dtype {
         case .F32:
             if Int(bitPattern: src) % MemoryLayout<Float>.alignment == 0 {
@@ -157,6 +159,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard let dtype = info.dtype.tensorDType else {
             throw ModelFormatError(file: path, "tensor '\(name)' has dtype \(info.dtype), which has no Temper tensor type")
         }
+        if info.elementCount == 0 { return Tensor(uninitializedShape: info.shape, dtype: dtype) }
         let src = address(info)
         if Int(bitPattern: src) % dtype.byteSize == 0 {
             return Tensor(storage: TensorStorage(borrowing: src, byteCount: info.dataRange.count, owner: mapping), shape: info.shape, dtype: dtype)
