@@ -22,9 +22,8 @@ public struct PretrainedModel {
     public static func load(from url: URL) throws -> PretrainedModel {
         let model = try LlamaModel.load(from: url)
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
         let definition: TokenizerDefinition
-        if isDir.boolValue {
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
             definition = try TokenizerDefinition(directory: url)
         } else {
             definition = try TokenizerDefinition(gguf: GGUFTokenizerMetadata(try GGUFFile(contentsOf: url).metadata))
