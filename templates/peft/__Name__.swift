@@ -1,7 +1,7 @@
 import TemperCore
 
 /// __component__: trains only the bias vectors of the base model (BitFit). Replace `apply` with
-/// your method: install a `LinearAdapter` on `model.linearLayers[name]` to change a layer's output.
+/// your method: install a `LinearAdapter` on a layer of `model.linearLayers` (found by its `name`) to change its output.
 public final class __Name__: PEFTMethod {
     public static let name = "__component__"
     public static let summary = "train only bias vectors (BitFit; template: edit me)"

@@ -84,21 +84,22 @@ final class LlamaModelTests: XCTestCase {
 
     func testGradientsReachEveryParameterAndMatchFiniteDifferences() throws {
         let model = try tinyRandomModel(layers: 1, vocab: 31)
-        for (_, p) in model.namedParameters { p.requiresGrad = true }
+        for p in model.namedParameters { p.tensor.requiresGrad = true }
         let ids = Tensor(shape: [1, 6], int32: [1, 4, 9, 16, 25, 30])
         let targets = Tensor(shape: [6], int32: [4, 9, 16, 25, 30, 2])
         func loss() throws -> Tensor {
             Tensor.crossEntropy(logits: try model.forward(ids).reshape([6, 31]), targets: targets)
         }
         try loss().backward()
-        for (name, p) in model.namedParameters {
+        for np in model.namedParameters {
+            let (name, p) = (np.name, np.tensor)
             let g = try XCTUnwrap(p.grad, "no gradient for \(name)")
             XCTAssertEqual(g.shape, p.shape)
             XCTAssertTrue(g.scalars.contains { $0 != 0 }, "zero gradient for \(name)")
         }
         // Central differences on a few entries of q_proj and of the (tied) embedding.
         for (name, index) in [("model.layers.0.self_attn.q_proj.weight", 5), ("model.embed_tokens.weight", 4 * 16 + 3)] {
-            let p = try XCTUnwrap(model.namedParameters.first { $0.0 == name }?.1)
+            let p = try XCTUnwrap(model.namedParameters.first { $0.name == name }?.tensor)
             let analytic = p.grad!.scalars[index]
             let h: Float = 1e-2
             let original = p.floatPointer[index]
@@ -113,7 +114,7 @@ final class LlamaModelTests: XCTestCase {
 
     func testBadCheckpointsAndInputsAreClearErrors() throws {
         let model = try tinyRandomModel()
-        var weights = Dictionary(uniqueKeysWithValues: model.namedParameters)
+        var weights = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.tensor) })
         weights.removeValue(forKey: "model.layers.1.mlp.up_proj.weight")
         XCTAssertThrowsError(try LlamaModel(config: model.config, weights: weights, source: "x.safetensors")) {
             XCTAssertTrue("\($0)".contains("missing tensor 'model.layers.1.mlp.up_proj.weight'"), "\($0)")
@@ -130,5 +131,62 @@ final class LlamaModelTests: XCTestCase {
         XCTAssertThrowsError(try model.forward(Tensor(shape: [1, 2], int32: [3, 97]))) {
             XCTAssertTrue("\($0)".contains("token id 97 at position 1 is outside the vocabulary"), "\($0)")
         }
+    }
+}
+
+/// The hooks prompt tuning and prefix tuning train through.
+final class PrefixHookTests: XCTestCase {
+    func model() throws -> LlamaModel {
+        let config = ModelConfig(vocabSize: 50, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 2,
+                                 numAttentionHeads: 4, numKeyValueHeads: 2, tieWordEmbeddings: true)
+        return try LlamaModel(config: config, seed: 11, initStd: 0.3)
+    }
+
+    func rows(_ t: Tensor, from: Int, count: Int, vocab: Int) -> [Float] {
+        Array(t.scalars[(from * vocab)..<((from + count) * vocab)])
+    }
+
+    /// Virtual tokens equal to the embeddings of real tokens give the logits of those tokens
+    /// written in front of the input.
+    func testVirtualTokensActLikeAPromptPrefix() throws {
+        let m = try model()
+        let prefixIDs: [Int32] = [7, 8, 9], ids: [Int32] = [1, 2, 3, 4]
+        let reference = try withNoGrad { try m.forward(Tensor(shape: [1, 7], int32: prefixIDs + ids)) }
+        m.virtualTokens = Tensor.embedding(ids: Tensor(shape: [3], int32: prefixIDs), weight: m.embedTokens).detached()
+        let out = try withNoGrad { try m.forward(Tensor(shape: [1, 4], int32: ids)) }
+        XCTAssertEqual(out.shape, [1, 4, 50])
+        for (a, b) in zip(out.scalars, rows(reference, from: 3, count: 4, vocab: 50)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        // Decoding with a cache after the virtual tokens matches too.
+        let cache = KVCache(config: m.config, batchSize: 1, capacity: 16)
+        _ = try withNoGrad { try m.forward(Tensor(shape: [1, 3], int32: Array(ids[0..<3])), cache: cache) }
+        let step = try withNoGrad { try m.forward(Tensor(shape: [1, 1], int32: [ids[3]]), cache: cache) }
+        for (a, b) in zip(step.scalars, rows(reference, from: 6, count: 1, vocab: 50)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    /// Prefix keys/values equal to those the model computes for real tokens give the logits of
+    /// those tokens written in front, with and without a KV cache, and gradients reach them.
+    func testPrefixKeyValuesActLikeCachedTokens() throws {
+        let m = try model()
+        let prefixIDs: [Int32] = [5, 6], ids: [Int32] = [10, 11, 12]
+        let reference = try withNoGrad { try m.forward(Tensor(shape: [1, 5], int32: prefixIDs + ids)) }
+        let warm = KVCache(config: m.config, batchSize: 1, capacity: 8)
+        _ = try withNoGrad { try m.forward(Tensor(shape: [1, 2], int32: prefixIDs), cache: warm) }
+        m.prefixKeyValues = (0..<2).map { layer in
+            let (k, v) = warm.keyValues(layer: layer)
+            return (key: k.squeeze(0).copy(), value: v.squeeze(0).copy())
+        }
+        XCTAssertEqual(m.prefixLength, 2)
+        let out = try withNoGrad { try m.forward(Tensor(shape: [1, 3], int32: ids)) }
+        for (a, b) in zip(out.scalars, rows(reference, from: 2, count: 3, vocab: 50)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let cache = KVCache(config: m.config, batchSize: 1, capacity: 8)
+        _ = try withNoGrad { try m.forward(Tensor(shape: [1, 2], int32: Array(ids[0..<2])), cache: cache,
+                                           attentionMask: Tensor(shape: [1, 2], int32: [1, 1])) }
+        let step = try withNoGrad { try m.forward(Tensor(shape: [1, 1], int32: [ids[2]]), cache: cache,
+                                                  attentionMask: Tensor(shape: [1, 3], int32: [1, 1, 1])) }
+        for (a, b) in zip(step.scalars, rows(reference, from: 4, count: 1, vocab: 50)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for p in m.prefixKeyValues! { p.key.requiresGrad = true; p.value.requiresGrad = true }
+        try m.forward(Tensor(shape: [1, 3], int32: ids)).sum().backward()
+        XCTAssertNotNil(m.prefixKeyValues![0].key.grad)
+        XCTAssertNotNil(m.prefixKeyValues![1].value.grad)
     }
 }

@@ -7,19 +7,12 @@ final class __Name__Tests: XCTestCase {
         _ = PluginLoader.shared.load(.standard())
     }
 
-    final class ToyLinear: AdaptableLinear {
-        var weight: Tensor
-        var bias: Tensor?
-        var adapter: (any LinearAdapter)?
-        init(out: Int, inputs: Int) { weight = Tensor.zeros([out, inputs]); bias = Tensor.zeros([out]) }
-    }
-
     final class ToyModel: AdaptableModel {
-        let layers = ["model.layers.0.mlp.up_proj": ToyLinear(out: 4, inputs: 3), "model.layers.0.mlp.down_proj": ToyLinear(out: 3, inputs: 4)]
-        var linearLayers: [String: any AdaptableLinear] { layers }
+        let linearLayers = [Linear(name: "model.layers.0.mlp.up_proj", weight: Tensor.zeros([4, 3]), bias: Tensor.zeros([4])),
+                            Linear(name: "model.layers.0.mlp.down_proj", weight: Tensor.zeros([3, 4]), bias: Tensor.zeros([3]))]
         var namedParameters: [NamedParameter] {
-            layers.keys.sorted().flatMap { name in
-                [NamedParameter(name: name + ".weight", tensor: layers[name]!.weight), NamedParameter(name: name + ".bias", tensor: layers[name]!.bias!)]
+            linearLayers.flatMap { l in
+                [NamedParameter(name: l.name + ".weight", tensor: l.weight), NamedParameter(name: l.name + ".bias", tensor: l.bias!)]
             }
         }
     }

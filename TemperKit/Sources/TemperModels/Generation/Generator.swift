@@ -57,7 +57,7 @@ public struct Generator {
         var seen = prompts
         // Rows of the current batch, as indices into `prompts`.
         var live = Array(prompts.indices)
-        var cache = KVCache(config: model.config, batchSize: prompts.count, capacity: longest + parameters.maxNewTokens)
+        var cache = KVCache(config: model.config, batchSize: prompts.count, capacity: model.prefixLength + longest + parameters.maxNewTokens)
         var mask = [[Int32]]()
         var ids = [Int32]()
         for p in prompts {

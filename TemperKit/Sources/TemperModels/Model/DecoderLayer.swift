@@ -46,13 +46,20 @@ public final class Attention {
 
     /// `x` `[B, T, hidden]` → `[B, T, hidden]`. With a cache, keys/values of earlier positions are
     /// read from it and this call's are appended; `mask` (int32 `[B, S]`, 1 = keep) hides padding.
-    func callAsFunction(_ x: Tensor, layer: Int, cache: KVCache?, mask: Tensor?) -> Tensor {
+    /// `prefix` keys/values (`[Hkv, n, D]`, prefix tuning) come before everything else;
+    /// `positionOffset` is the RoPE position of `x`'s first token.
+    func callAsFunction(_ x: Tensor, layer: Int, cache: KVCache?, mask: Tensor?,
+                        prefix: (key: Tensor, value: Tensor)?, positionOffset offset: Int) -> Tensor {
         let b = x.shape[0], t = x.shape[1]
-        let offset = cache?.length ?? 0
         // [B, T, H·D] → [B, H, T, D]
         let q = qProj(x).reshape([b, t, heads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset)
         var k = kProj(x).reshape([b, t, kvHeads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset)
         var v = vProj(x).reshape([b, t, kvHeads, headDim]).transpose(1, 2)
+        if let prefix {
+            let n = prefix.key.shape[1]
+            k = Tensor.concat([prefix.key.unsqueeze(0).expand([b, kvHeads, n, headDim]), k], axis: 2)
+            v = Tensor.concat([prefix.value.unsqueeze(0).expand([b, kvHeads, n, headDim]), v], axis: 2)
+        }
         if let cache { (k, v) = cache.append(layer: layer, key: k, value: v) }
         let keyMask = mask.map { $0.reshape([b, 1, 1, $0.shape[1]]) }
         let out = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, mask: keyMask)
@@ -94,8 +101,8 @@ public final class DecoderLayer {
         mlp = try MLP(prefix: "\(p).mlp", config: config, weights: &weights)
     }
 
-    func callAsFunction(_ x: Tensor, cache: KVCache?, mask: Tensor?) -> Tensor {
-        let h = x + selfAttn(inputLayernorm(x), layer: index, cache: cache, mask: mask)
+    func callAsFunction(_ x: Tensor, cache: KVCache?, mask: Tensor?, prefix: (key: Tensor, value: Tensor)?, positionOffset: Int) -> Tensor {
+        let h = x + selfAttn(inputLayernorm(x), layer: index, cache: cache, mask: mask, prefix: prefix, positionOffset: positionOffset)
         return h + mlp(postAttentionLayernorm(h))
     }
 }

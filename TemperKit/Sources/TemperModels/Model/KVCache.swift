@@ -37,6 +37,11 @@ public final class KVCache {
         return (kd.narrow(2, start: 0, length: total), vd.narrow(2, start: 0, length: total))
     }
 
+    /// The filled keys and values of `layer` (`[B, Hkv, length, D]` views).
+    func keyValues(layer: Int) -> (key: Tensor, value: Tensor) {
+        (keys[layer].narrow(2, start: 0, length: length), values[layer].narrow(2, start: 0, length: length))
+    }
+
     /// Keeps only batch rows `rows` (in that order), for search strategies that prune or fork
     /// candidates. Returns a new cache; this one is unchanged.
     public func selecting(rows: [Int]) -> KVCache {

@@ -7,7 +7,7 @@ public protocol LinearAdapter: AnyObject {
     /// frozen path and combine with the adapter's own trainable parameters.
     func forward(_ x: Tensor, layer: Linear) -> Tensor
     /// The adapter's trainable parameters, named relative to the layer (`lora_A.weight`, ...).
-    var namedParameters: [(String, Tensor)] { get }
+    var parameters: [NamedParameter] { get }
 }
 
 /// A fully connected layer addressable by its Hugging Face module name

@@ -16,6 +16,17 @@ public final class LlamaModel {
     public let norm: RMSNorm
     /// The LM head; with tied embeddings its weight *is* `embedTokens` (one tensor, two uses).
     public let lmHead: Linear
+    /// Trainable embeddings put before every input (prompt tuning), `[n, hidden]`. They take
+    /// positions `0..<n`; their logits are not returned.
+    public var virtualTokens: Tensor?
+    /// Trainable per-layer keys and values every query attends to first (prefix tuning), each
+    /// `[kvHeads, n, headDim]`, as if `n` tokens were already in the KV cache.
+    public var prefixKeyValues: [(key: Tensor, value: Tensor)]?
+
+    /// Positions taken by prompt- or prefix-tuning tokens before the user's tokens.
+    public var prefixLength: Int {
+        virtualTokens?.shape[0] ?? prefixKeyValues?.first?.key.shape[1] ?? 0
+    }
 
     /// Builds the model from named weights, checking every name and shape.
     /// `source` names the checkpoint in errors.
@@ -58,6 +69,7 @@ public final class LlamaModel {
     /// - `attentionMask`: int32 `[B, S]` with S = cached + T positions, 1 for real tokens and 0 for
     ///   padding. Left padding keeps every sequence's last token in the last column. RoPE depends
     ///   only on relative positions, so a left-padded sequence gets the same logits as unpadded.
+    ///   Positions of prompt/prefix-tuning tokens are not part of `S`: the model adds them.
     public func forward(_ ids: Tensor, cache: KVCache? = nil, attentionMask: Tensor? = nil,
                         positions: LogitPositions = .all) throws -> Tensor {
         guard ids.dtype == .int32, ids.rank == 2 else {
@@ -74,38 +86,64 @@ public final class LlamaModel {
                 throw ModelInputError("KV cache holds \(cache.capacity) positions; \(cache.length) used + \(t) new do not fit")
             }
         }
-        let total = (cache?.length ?? 0) + t
+        let n = prefixLength
+        let cached = cache?.length ?? 0
+        // The virtual / prefix tokens enter once: with the first call on a cache, or every call without one.
+        let addsPrefix = n > 0 && cached == 0
+        let userCached = cache == nil ? 0 : max(cached - n, 0)
         if let m = attentionMask {
-            guard m.dtype == .int32, m.shape == [b, total] else {
-                throw ModelInputError("attention mask must be int32 [\(b), \(total)], got \(m.dtype) \(m.shape)")
+            guard m.dtype == .int32, m.shape == [b, userCached + t] else {
+                throw ModelInputError("attention mask must be int32 [\(b), \(userCached + t)], got \(m.dtype) \(m.shape)")
             }
         }
+        if let cache, addsPrefix, n + t > cache.capacity {
+            throw ModelInputError("KV cache holds \(cache.capacity) positions; \(n) prefix + \(t) new do not fit")
+        }
+        var mask = attentionMask
+        if n > 0, let m = mask {
+            mask = Tensor.concat([Tensor(shape: [b, n], int32: [Int32](repeating: 1, count: b * n)), m], axis: 1)
+        }
         var x = Tensor.embedding(ids: ids, weight: embedTokens)
-        for layer in layers { x = layer(x, cache: cache, mask: attentionMask) }
-        if positions == .last && t > 1 { x = x.narrow(1, start: t - 1, length: 1) }
+        var prefixKV = prefixKeyValues
+        if let vt = virtualTokens, addsPrefix {
+            x = Tensor.concat([vt.unsqueeze(0).expand([b, n, config.hiddenSize]), x], axis: 1)
+            prefixKV = nil
+        } else if virtualTokens != nil {
+            prefixKV = nil
+        }
+        let prefix = addsPrefix ? prefixKV : nil
+        for (i, layer) in layers.enumerated() {
+            x = layer(x, cache: cache, mask: mask, prefix: prefix?[i], positionOffset: cached + (prefix != nil ? n : 0))
+        }
+        let produced = x.shape[1]
+        if addsPrefix && virtualTokens != nil { x = x.narrow(1, start: n, length: produced - n) }
+        if positions == .last && x.shape[1] > 1 { x = x.narrow(1, start: x.shape[1] - 1, length: 1) }
         return lmHead(norm(x))
     }
 
     /// Every parameter with its Hugging Face name, in checkpoint order. A tied head is listed once,
     /// as `model.embed_tokens.weight`.
-    public var namedParameters: [(String, Tensor)] {
-        var out: [(String, Tensor)] = [("model.embed_tokens.weight", embedTokens)]
+    public var namedParameters: [NamedParameter] {
+        var out = [NamedParameter(name: "model.embed_tokens.weight", tensor: embedTokens)]
+        func add(_ name: String, _ t: Tensor) { out.append(NamedParameter(name: name, tensor: t)) }
         for l in layers {
-            out.append(("\(l.inputLayernorm.name).weight", l.inputLayernorm.weight))
+            add("\(l.inputLayernorm.name).weight", l.inputLayernorm.weight)
             for lin in [l.selfAttn.qProj, l.selfAttn.kProj, l.selfAttn.vProj, l.selfAttn.oProj] {
-                out.append(("\(lin.name).weight", lin.weight))
-                if let b = lin.bias { out.append(("\(lin.name).bias", b)) }
+                add("\(lin.name).weight", lin.weight)
+                if let b = lin.bias { add("\(lin.name).bias", b) }
             }
-            out.append(("\(l.postAttentionLayernorm.name).weight", l.postAttentionLayernorm.weight))
-            for lin in [l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj] { out.append(("\(lin.name).weight", lin.weight)) }
+            add("\(l.postAttentionLayernorm.name).weight", l.postAttentionLayernorm.weight)
+            for lin in [l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj] { add("\(lin.name).weight", lin.weight) }
         }
-        out.append(("model.norm.weight", norm.weight))
-        if !config.tieWordEmbeddings { out.append(("lm_head.weight", lmHead.weight)) }
+        add("model.norm.weight", norm.weight)
+        if !config.tieWordEmbeddings { add("lm_head.weight", lmHead.weight) }
         return out
     }
 
-    /// The linear layers inside the decoder layers (q, k, v, o, gate, up, down of each), by
-    /// Hugging Face module name: what PEFT's `target_modules` (and `all-linear`) select from.
+    /// The linear layers inside the decoder layers (q, k, v, o, gate, up, down of each, in that
+    /// order), each carrying its Hugging Face module name: what PEFT's `target_modules` (and
+    /// `all-linear`, which like PEFT leaves out the LM head) select from. An array, not a dictionary,
+    /// so adapters are created in a fixed order and a seeded initialisation is reproducible.
     public var linearLayers: [Linear] {
         layers.flatMap { l in
             [l.selfAttn.qProj, l.selfAttn.kProj, l.selfAttn.vProj, l.selfAttn.oProj, l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj]
@@ -113,7 +151,7 @@ public final class LlamaModel {
     }
 
     /// Total number of parameters (a tied head counted once).
-    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.1.count } }
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.tensor.count } }
 }
 
 /// An invalid input to a model call (ids outside the vocabulary, a mask of the wrong shape, ...).

@@ -1,11 +1,11 @@
-import Foundation
-
 /// Single-precision matrix multiply, row-major: `C = alpha * op(A) * op(B) + beta * C`.
 ///
 /// `op(A)` is `m × k`: A itself (`lda ≥ k`) or, with `transA`, the transpose of a stored `k × m`
 /// matrix (`lda ≥ m`). Likewise `op(B)` is `k × n`. Transposes are handled by the packing
 /// routines, never materialised.
 ///
+/// Products with at most `vectorLimit` rows or columns (decode steps, bias-like shapes) run as
+/// matrix–vector products that read the other operand once, in place. Everything else is packed.
 /// The blocking follows the BLIS loop order (columns by `nc`, depth by `kc`, rows by `mc`, then
 /// the 6×16 register tiles): a packed `kc × nc` block of B stays in L2/L3, a packed `mc × kc`
 /// block of A in L2, and one `kc × 16` sliver of B in L1 while the kernel walks down A.
@@ -14,13 +14,15 @@ import Foundation
 /// goes through the same sequence of operations whatever the split, so results are bitwise
 /// identical for any `Parallel.threadCount`.
 public enum GEMM {
+    // Blocking for a core with 32 KiB L1d and 1 MiB L2 (AMD Zen 4; Intel and Apple cores have as
+    // much or more). Swept on that machine: within ±5 % for mc 72…336 and nc 512…3072.
     /// Rows of A packed at once: 120 × 512 floats is 240 KiB, a quarter of a 1 MiB L2.
     static let mc = 120
-    /// Columns of B packed at once.
+    /// Columns of B packed at once (a 6 MiB block at the largest depth, in L3).
     static let nc = 3072
     /// Depth of a packed block for short products…
     static let kcSmall = 256
-    /// …and for long ones, where fewer passes over C pay for the larger block.
+    /// …and for long ones, where fewer passes over C pay for the larger block (+5 % at 1024³).
     static let kcLarge = 512
     /// Depth from which `kcLarge` is used.
     static let kcLargeFrom = 1024

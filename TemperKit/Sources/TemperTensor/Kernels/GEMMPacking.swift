@@ -28,8 +28,44 @@ enum GEMMPacking {
                         for r in height..<mr { d[r] = 0 }
                     }
                 }
+            } else if height == mr {
+                // Rows are contiguous in depth: transpose 6 × 8 blocks (two zero rows fill out
+                // the 8 × 8) and store each 8-float column at its 6-float slot. Each store runs
+                // two floats into the next slot, which the next store (or the scalar tail, or the
+                // next sliver) then overwrites; the workspace has slack for the very last one.
+                let o = UnsafeMutableRawPointer(out)
+                let src = UnsafeRawPointer(a + i0 * lda + depth.lowerBound)
+                let rowBytes = lda * 4
+                var p = 0
+                while p + 8 <= kc {
+                    let at = p * 4
+                    var r = (src.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self),
+                             src.loadUnaligned(fromByteOffset: at + rowBytes, as: SIMD8<Float>.self),
+                             src.loadUnaligned(fromByteOffset: at + 2 * rowBytes, as: SIMD8<Float>.self),
+                             src.loadUnaligned(fromByteOffset: at + 3 * rowBytes, as: SIMD8<Float>.self),
+                             src.loadUnaligned(fromByteOffset: at + 4 * rowBytes, as: SIMD8<Float>.self),
+                             src.loadUnaligned(fromByteOffset: at + 5 * rowBytes, as: SIMD8<Float>.self),
+                             SIMD8<Float>(), SIMD8<Float>())
+                    unshuffle(&r); unshuffle(&r); unshuffle(&r)
+                    let d = p * 24
+                    o.storeBytes(of: r.0, toByteOffset: d, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.1, toByteOffset: d + 24, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.2, toByteOffset: d + 48, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.3, toByteOffset: d + 72, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.4, toByteOffset: d + 96, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.5, toByteOffset: d + 120, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.6, toByteOffset: d + 144, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.7, toByteOffset: d + 168, as: SIMD8<Float>.self)
+                    p += 8
+                }
+                let rows = a + i0 * lda + depth.lowerBound
+                while p < kc {
+                    let d = out + p * mr
+                    for r in 0..<mr { d[r] = rows[r * lda + p] }
+                    p += 1
+                }
             } else {
-                // Each row is contiguous in depth: stream it into every mr-th slot.
+                // A short last sliver: stream each row into every mr-th slot, zeros below.
                 for r in 0..<height {
                     let src = a + (i0 + r) * lda + depth.lowerBound
                     var d = out + r

@@ -20,7 +20,7 @@ final class GEMMWorkspace {
         let mr = GEMMMicrokernel.mr, nr = GEMMMicrokernel.nr
         let aCount = (GEMM.mc + mr - 1) / mr * mr * GEMM.kcLarge
         let bCount = (GEMM.nc + nr - 1) / nr * nr * GEMM.kcLarge
-        packedA = GEMMWorkspace.allocate(aCount)
+        packedA = GEMMWorkspace.allocate(aCount + GEMMMicrokernel.nr)  // slack for packA's overlapping stores
         packedB = GEMMWorkspace.allocate(bCount)
         tile = GEMMWorkspace.allocate(mr * nr)
     }
