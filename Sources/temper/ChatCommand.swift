@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import TemperCore
+
+/// `temper chat`: an interactive conversation with a chat model, one line per user turn.
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat with a model interactively (end with Ctrl-D or /exit; /reset clears the history).")
+
+    @Option(help: "A .gguf file or a Hugging Face model directory.")
+    var model: String
+    @Option(help: "A system message to start the conversation with.")
+    var system: String?
+    @OptionGroup var sampling: SamplingOptions
+
+    func run() throws {
+        let pm = try loadPretrained(model)
+        let parameters = try sampling.parameters(stopTokens: pm.stopTokenIds)
+        var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        let opening = messages
+        FileHandle.standardError.write(Data("temper chat: \(pm.source.lastPathComponent) (/reset, /exit)\n".utf8))
+        while true {
+            FileHandle.standardOutput.write(Data("> ".utf8))
+            guard let line = readLine() else { break }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text == "/exit" { break }
+            if text == "/reset" { messages = opening; continue }
+            messages.append(ChatMessage(role: "user", content: text))
+            let ids: [Int32]
+            do { ids = try pm.tokenizer.encodeChat(messages) } catch { throw CommandError(description: "\(error)") }
+            let (result, summary) = try streamGeneration(pm, prompt: ids, parameters: parameters)
+            print("")
+            FileHandle.standardError.write(Data(summary.utf8))
+            messages.append(ChatMessage(role: "assistant", content: result.text))
+        }
+    }
+}

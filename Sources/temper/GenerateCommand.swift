@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import TemperCore
+
+/// `temper generate`: continue one prompt and stream the text as it is produced.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate text from a GGUF file or a Hugging Face model directory, streaming it to stdout.")
+
+    @Option(help: "A .gguf file or a Hugging Face model directory.")
+    var model: String
+    @Option(help: "The prompt text.")
+    var prompt: String
+    @Flag(help: "Render the prompt as a user message with the model's chat template.")
+    var chat = false
+    @OptionGroup var sampling: SamplingOptions
+
+    func run() throws {
+        let pm = try loadPretrained(model)
+        let ids: [Int32]
+        if chat {
+            do { ids = try pm.tokenizer.encodeChat([ChatMessage(role: "user", content: prompt)]) } catch {
+                throw CommandError(description: "\(error)")
+            }
+        } else {
+            ids = pm.tokenizer.encode(prompt)
+        }
+        guard !ids.isEmpty else { throw CommandError(description: "the prompt is empty") }
+        let result = try streamGeneration(pm, prompt: ids, parameters: try sampling.parameters(stopTokens: pm.stopTokenIds))
+        print("")
+        FileHandle.standardError.write(Data(result.summary.utf8))
+    }
+}
+
+/// Generates for one prompt, writing text to stdout as soon as it forms complete UTF-8 characters.
+/// Returns the result and a one-line summary with the speed.
+func streamGeneration(_ pm: PretrainedModel, prompt: [Int32], parameters: SamplingParameters) throws -> (result: GenerationResult, summary: String) {
+    var decoder = pm.tokenizer.streamingDecoder()
+    let stops = parameters.stopTokenIds
+    let start = Date()
+    let result = try pm.generator.generate(prompts: [prompt], parameters: parameters) { _, token in
+        guard !stops.contains(token) else { return }
+        let piece = decoder.append(token)
+        if !piece.isEmpty {
+            FileHandle.standardOutput.write(Data(piece.utf8))
+        }
+    }[0]
+    let tail = decoder.finish()
+    if !tail.isEmpty { FileHandle.standardOutput.write(Data(tail.utf8)) }
+    let seconds = Date().timeIntervalSince(start)
+    let n = result.tokenIds.count
+    let summary = String(format: "[%d prompt + %d new tokens, %.1f tokens/s, finish: %@]\n",
+                         prompt.count, n, Double(n) / max(seconds, 1e-9), result.finishReason.rawValue)
+    return (result, summary)
+}

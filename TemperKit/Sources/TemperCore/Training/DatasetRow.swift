@@ -1,0 +1,94 @@
+import TemperModels
+
+/// One row of a dataset in one of TRL's shapes, before tokenization.
+public enum DatasetRow: Equatable {
+    /// `{"text": ...}`: language modelling on the whole text.
+    case text(String)
+    /// `{"messages": [{role, content}, ...]}`: a conversation.
+    case conversation([ChatMessage])
+    /// `{"prompt": "...", "completion": "..."}`: plain prompt and completion.
+    case promptCompletion(prompt: String, completion: String)
+    /// `{"prompt": [messages], "completion": [messages]}`: conversational prompt and completion.
+    case conversationalPromptCompletion(prompt: [ChatMessage], completion: [ChatMessage])
+
+    /// Reads a row from a parsed JSON line. Errors name the field; the caller adds file and line.
+    ///
+    /// Keys other than the ones a shape uses are allowed (datasets often carry ids or metadata),
+    /// but a row must match exactly one shape.
+    static func parse(_ json: JSONValue) throws -> DatasetRow {
+        guard let object = json.objectValue else {
+            throw RowError(field: nil, "expected a JSON object with 'text', 'messages' or 'prompt' + 'completion', got \(describe(json))")
+        }
+        let shapes = ["text", "messages", "prompt"].filter { object[$0] != nil }
+        guard shapes.count == 1 else {
+            let found = shapes.isEmpty ? "none of them" : shapes.joined(separator: " and ")
+            throw RowError(field: nil, "a row needs exactly one of 'text', 'messages' or 'prompt' + 'completion'; found \(found)")
+        }
+        switch shapes[0] {
+        case "text":
+            guard let text = object["text"]!.stringValue else { throw RowError(field: "text", "expected a string, got \(describe(object["text"]!))") }
+            return .text(text)
+        case "messages":
+            return .conversation(try messages(object["messages"]!, field: "messages"))
+        default:
+            guard let completion = object["completion"] else {
+                throw RowError(field: "completion", "missing: a row with 'prompt' also needs 'completion'")
+            }
+            let prompt = object["prompt"]!
+            if let p = prompt.stringValue {
+                guard let c = completion.stringValue else {
+                    throw RowError(field: "completion", "expected a string like 'prompt', got \(describe(completion))")
+                }
+                return .promptCompletion(prompt: p, completion: c)
+            }
+            guard prompt.arrayValue != nil else {
+                throw RowError(field: "prompt", "expected a string or a list of messages, got \(describe(prompt))")
+            }
+            guard completion.arrayValue != nil else {
+                throw RowError(field: "completion", "expected a list of messages like 'prompt', got \(describe(completion))")
+            }
+            let c = try messages(completion, field: "completion")
+            return .conversationalPromptCompletion(prompt: try messages(prompt, field: "prompt"), completion: c)
+        }
+    }
+
+    private static func messages(_ json: JSONValue, field: String) throws -> [ChatMessage] {
+        guard let items = json.arrayValue else { throw RowError(field: field, "expected a list of messages, got \(describe(json))") }
+        guard !items.isEmpty else { throw RowError(field: field, "the list of messages is empty") }
+        return try items.enumerated().map { i, item in
+            let here = "\(field)[\(i)]"
+            guard let m = item.objectValue else { throw RowError(field: here, "expected an object with 'role' and 'content', got \(describe(item))") }
+            guard let roleValue = m["role"] else { throw RowError(field: "\(here).role", "missing") }
+            guard let role = roleValue.stringValue, !role.isEmpty else {
+                throw RowError(field: "\(here).role", "expected a non-empty string, got \(describe(roleValue))")
+            }
+            guard let contentValue = m["content"] else { throw RowError(field: "\(here).content", "missing") }
+            guard let content = contentValue.stringValue else {
+                throw RowError(field: "\(here).content", "expected a string, got \(describe(contentValue))")
+            }
+            return ChatMessage(role: role, content: content)
+        }
+    }
+
+    private static func describe(_ v: JSONValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return "\(b)"
+        case .int(let i): return "the number \(i)"
+        case .double(let d): return "the number \(d)"
+        case .string: return "a string"
+        case .array(let a): return "a list of \(a.count)"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// A row-level problem before the file and line are known.
+struct RowError: Error {
+    let field: String?
+    let reason: String
+    init(field: String?, _ reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+}
