@@ -7,5 +7,7 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(SGD.self)
         r.add(AdamW.self)
         r.add(Adam.self)
+        r.add(Lion.self)
+        r.add(Adafactor.self)
     }
 }

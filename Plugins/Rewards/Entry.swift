@@ -5,5 +5,10 @@ import TemperCore
 public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ reply: UnsafeMutableRawPointer?) -> Int32 {
     TemperPlugin.register(abi, hash, reply) { r in
         r.add(ExactMatch.self)
+        r.add(MathEquivReward.self)
+        r.add(FormatReward.self)
+        r.add(LengthReward.self)
+        r.add(RepetitionReward.self)
+        r.add(CodeExec.self)
     }
 }

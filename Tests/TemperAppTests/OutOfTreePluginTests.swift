@@ -50,6 +50,9 @@ final class OutOfTreePluginTests: XCTestCase {
             }
             """, to: package.appendingPathComponent("Sources/OutOfTree/Plugin.swift"))
 
+        // Always recompile the plugin's own module (one file): SwiftPM does not recompile it when
+        // only TemperABI's inlined hash changed, and a stale hash would (rightly) be refused.
+        try? fm.removeItem(at: package.appendingPathComponent(".build/debug/OutOfTree.build"))
         let swift = try XCTUnwrap(["/usr/bin/swift", "/opt/swift/usr/bin/swift"].first { fm.isExecutableFile(atPath: $0) })
         let build = try TestSupport.run(swift, ["build", "--package-path", package.path, "--scratch-path", package.appendingPathComponent(".build").path])
         XCTAssertEqual(build.status, 0, "swift build failed:\n\(build.out)\n\(build.err)")

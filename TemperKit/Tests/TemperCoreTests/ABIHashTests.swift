@@ -5,8 +5,11 @@ import XCTest
 /// Keeps `TemperABI.interfaceHash` equal to the hash of the plugin-interface sources, so a change
 /// to what plugins compile against cannot ship without the constant (and so the plugins' check) moving.
 final class ABIHashTests: XCTestCase {
-    /// The plugin-facing sources, relative to Sources/TemperCore. Plugins compile against these.
+    /// The plugin-facing sources, relative to Sources/TemperCore. Plugins compile against these
+    /// (including the TemperModels types the protocols hand to plugins: parameters and linear layers).
     static let interfaceFiles = [
+        "../TemperModels/Model/Linear.swift",
+        "../TemperModels/Model/NamedParameter.swift",
         "Parameters/ComponentConfig.swift",
         "Parameters/ParameterParsing.swift",
         "Parameters/ParameterSpec.swift",

@@ -158,6 +158,7 @@ enum GEMMPacking {
         }
     }
 
+    /// Eight 8-float rows: one 8 × 8 block being transposed.
     typealias Rows8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
                        SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 

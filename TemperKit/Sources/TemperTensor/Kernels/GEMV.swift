@@ -22,20 +22,21 @@ enum GEMV {
         let chunks = count * k >= parallelThreshold ? min(Parallel.threadCount, max(1, count / 8)) : 1
         let per = ((count + chunks - 1) / chunks + 7) / 8 * 8
         let pieces = (count + per - 1) / per
-        if depthContiguous {
+        func dot(_ xs: UnsafePointer<Float>) {
+            Parallel.forEach(pieces) { t in
+                let j0 = t * per
+                dotRows(j0..<min(count, j0 + per), k: k, alpha: alpha, x: xs, matrix: matrix,
+                        ldm: ldm, beta: beta, y: y, incY: incY)
+            }
+        }
+        if depthContiguous && incX == 1 {
+            dot(x)
+        } else if depthContiguous {
+            // Dot products want x contiguous: gather it once.
             GEMMWorkspace.with { ws in
-                // Dot products want x contiguous; gather it once when it is strided.
-                var xs = x
-                if incX != 1 {
-                    let buffer = ws.vector(k)
-                    for p in 0..<k { buffer[p] = x[p * incX] }
-                    xs = UnsafePointer(buffer)
-                }
-                Parallel.forEach(pieces) { t in
-                    let j0 = t * per
-                    dotRows(j0..<min(count, j0 + per), k: k, alpha: alpha, x: xs, matrix: matrix,
-                            ldm: ldm, beta: beta, y: y, incY: incY)
-                }
+                let buffer = ws.vector(k)
+                for p in 0..<k { buffer[p] = x[p * incX] }
+                dot(buffer)
             }
         } else {
             Parallel.forEach(pieces) { t in

@@ -1,0 +1,9 @@
+import TemperCore
+
+/// Registers this library's objectives with the host.
+@_cdecl("temper_plugin_entry")
+public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ reply: UnsafeMutableRawPointer?) -> Int32 {
+    TemperPlugin.register(abi, hash, reply) { r in
+        r.add(SFT.self)
+    }
+}

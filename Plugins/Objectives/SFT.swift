@@ -1,0 +1,68 @@
+import TemperCore
+
+/// Supervised fine-tuning: the mean negative log-likelihood of the target tokens.
+///
+/// The logits at position t predict token t+1, so token t+1 is a target when `lossMask[t+1]` is 1
+/// (completion or assistant tokens, as the data pipeline marks them). Every other position, and the
+/// last one, which predicts nothing, carries Hugging Face's ignore index −100.
+public final class SFT: Objective {
+    /// Registered name.
+    public static let name = "sft"
+    /// One-line summary for `temper plugins`.
+    public static let summary = "supervised fine-tuning: mean negative log-likelihood of completion / assistant tokens"
+    /// No settings: which tokens count is decided by the data (completion_only_loss, assistant_only_loss).
+    public static let parameters: [ParameterSpec] = []
+
+    /// SFT trains on dataset batches.
+    public var inputKind: ObjectiveInputKind { .batches }
+
+    /// Nothing to read.
+    public init(config: ComponentConfig) throws {}
+
+    /// The loss, with `mean_token_accuracy` (greedy prediction equals the target) as TRL logs it.
+    public func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
+        guard case .batch(let batch) = input else { throw SpecError("sft: expects dataset batches, got rollouts") }
+        let ids = batch.inputIDs
+        guard ids.dtype == .int32, ids.rank == 2 else { throw SpecError("sft: input ids must be int32 [batch, seq], got \(ids.dtype) \(ids.shape)") }
+        guard batch.lossMask.shape == ids.shape else {
+            throw SpecError("sft: loss mask \(batch.lossMask.shape) does not match input ids \(ids.shape)")
+        }
+        let targets = Self.shiftedTargets(ids: ids, lossMask: batch.lossMask)
+        let logits = try context.policy.logits(inputIDs: ids, attentionMask: batch.attentionMask)
+        let loss = Tensor.crossEntropy(logits: logits, targets: targets, ignoreIndex: Self.ignoreIndex)
+        return ObjectiveOutput(loss: loss, metrics: ["mean_token_accuracy": Self.accuracy(logits: logits, targets: targets)])
+    }
+
+    /// Hugging Face's label for "no loss here".
+    static let ignoreIndex: Int32 = -100
+
+    /// targets[b, t] = ids[b, t+1] where lossMask[b, t+1] is set, else −100; the last column is −100.
+    static func shiftedTargets(ids: Tensor, lossMask: Tensor) -> Tensor {
+        let b = ids.shape[0], t = ids.shape[1]
+        let idv = ids.int32Values, mask = lossMask.scalars
+        var out = [Int32](repeating: ignoreIndex, count: b * t)
+        for r in 0..<b {
+            for c in 0..<(t - 1) where mask[r * t + c + 1] != 0 { out[r * t + c] = idv[r * t + c + 1] }
+        }
+        return Tensor(shape: [b, t], int32: out)
+    }
+
+    /// Fraction of target positions whose highest logit is the target.
+    static func accuracy(logits: Tensor, targets: Tensor) -> Double {
+        let x = logits.contiguous()
+        let vocab = x.shape[x.rank - 1]
+        let tv = targets.int32Values
+        var hit = 0, total = 0
+        withExtendedLifetime(x) {
+            let p = UnsafePointer(x.floatPointer)
+            for (r, target) in tv.enumerated() where target != ignoreIndex {
+                let row = p + r * vocab
+                var best = 0
+                for j in 1..<vocab where row[j] > row[best] { best = j }
+                total += 1
+                if best == Int(target) { hit += 1 }
+            }
+        }
+        return total == 0 ? 0 : Double(hit) / Double(total)
+    }
+}

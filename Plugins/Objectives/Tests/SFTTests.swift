@@ -1,0 +1,80 @@
+import Foundation
+import TemperCore
+import XCTest
+
+/// The `sft` objective, loaded from the built libTemperPluginObjectives.so as `temper` loads it.
+final class SFTTests: XCTestCase {
+    override class func setUp() {
+        _ = PluginLoader.shared.load(.standard())
+    }
+
+    private func sft() throws -> any Objective {
+        XCTAssertNotNil(ComponentRegistry.shared.descriptor(named: "sft"), "libTemperPluginObjectives.so was not loaded")
+        return try ComponentRegistry.shared.objective("sft")
+    }
+
+    /// Returns fixed logits, so the loss can be computed by hand.
+    final class FixedLogits: TrainableLanguageModel {
+        let logits: Tensor
+        init(_ logits: Tensor) { self.logits = logits }
+        func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor { logits }
+    }
+
+    func testLossIsTheMeanNLLOfShiftedMaskedTargets() throws {
+        // One sequence of 3 tokens over a vocabulary of 3. lossMask marks tokens 1 and 2 as targets,
+        // so position 0 predicts token 1 (= 2) and position 1 predicts token 2 (= 0); position 2 predicts nothing.
+        let logits: [Float] = [1, 0, 2,   0, 1, 0,   5, 5, 5]
+        let model = FixedLogits(Tensor(shape: [1, 3, 3], scalars: logits, requiresGrad: true))
+        let batch = TrainingBatch(inputIDs: Tensor(shape: [1, 3], int32: [1, 2, 0]), attentionMask: Tensor(shape: [1, 3], scalars: [1, 1, 1]),
+                                  lossMask: Tensor(shape: [1, 3], scalars: [0, 1, 1]))
+        let out = try sft().loss(.batch(batch), context: ObjectiveContext(policy: model))
+        let nll0 = -(2 - log(exp(1) + exp(0) + exp(2)))          // log p(2 | row 0)
+        let nll1 = -(0 - log(exp(0) + exp(1) + exp(0)))          // log p(0 | row 1)
+        XCTAssertEqual(Double(out.loss.item), (nll0 + nll1) / 2, accuracy: 1e-6)
+        // Row 0's argmax is 2 (right), row 1's is 1 (wrong).
+        XCTAssertEqual(out.metrics["mean_token_accuracy"], 0.5)
+        out.loss.backward()
+        let g = model.logits.grad!.scalars
+        XCTAssertEqual(Array(g[6..<9]), [0, 0, 0], "the last position predicts nothing")
+        let p0 = [exp(1.0), exp(0.0), exp(2.0)].map { $0 / (exp(1) + exp(0) + exp(2)) }
+        XCTAssertEqual(Double(g[2]), (p0[2] - 1) / 2, accuracy: 1e-6)
+        XCTAssertEqual(Double(g[0]), p0[0] / 2, accuracy: 1e-6)
+    }
+
+    func testUnmaskedTokensAndPaddingCarryNoLoss() throws {
+        let model = FixedLogits(Tensor(shape: [2, 2, 2], scalars: [0, 3, 9, 9, 3, 0, 9, 9], requiresGrad: true))
+        // Row 0 targets token 1 = 1; row 1's only target would be padding (mask 0).
+        let batch = TrainingBatch(inputIDs: Tensor(shape: [2, 2], int32: [0, 1, 0, 0]), attentionMask: Tensor(shape: [2, 2], scalars: [1, 1, 1, 0]),
+                                  lossMask: Tensor(shape: [2, 2], scalars: [0, 1, 0, 0]))
+        let out = try sft().loss(.batch(batch), context: ObjectiveContext(policy: model))
+        XCTAssertEqual(Double(out.loss.item), -(3 - log(exp(0) + exp(3))), accuracy: 1e-6)
+    }
+
+    func testSFTTrainsATinyModelThroughTheTrainer() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sft-\(UUID().uuidString)")
+        let task = try AdditionTask(digits: 1, trainCount: 60, heldOutCount: 10, seed: 1)
+        try AdditionTask.write(task.train, to: dir.appendingPathComponent("train.jsonl"))
+        try AdditionTask.write(task.heldOut, to: dir.appendingPathComponent("eval.jsonl"))
+        let tokenizer = try CharacterChatTokenizer.make()
+        let model = try LlamaModel(config: ModelConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64,
+                                                       numHiddenLayers: 1, numAttentionHeads: 2), seed: 3)
+        var recipe = TrainingRecipe()
+        for (k, v) in [("train_file", dir.appendingPathComponent("train.jsonl").path), ("eval_file", dir.appendingPathComponent("eval.jsonl").path),
+                       ("output_dir", dir.appendingPathComponent("run").path), ("optimizer", "adamw"), ("learning_rate", "0.01"),
+                       ("max_steps", "30"), ("per_device_train_batch_size", "8"), ("assistant_only_loss", "true"), ("save_steps", "100")] {
+            try recipe.set(k, .text(v))
+        }
+        let params = model.namedParameters
+        for p in params { p.tensor.requiresGrad = true }
+        let ds = { (name: String) in
+            try TokenizedDataset.load(path: dir.appendingPathComponent(name).path,
+                                      encoder: ExampleEncoder(tokenizer: tokenizer, options: EncodingOptions(assistantOnlyLoss: true)))
+        }
+        let trainer = try Trainer(policy: model, objective: try sft(), optimizer: try ComponentRegistry.shared.optimizer("adamw:lr=0.01"),
+                                  groups: [ParameterGroup(parameters: params)], trainData: try ds("train.jsonl"), evalData: try ds("eval.jsonl"),
+                                  padID: tokenizer.padTokenID!, config: try TrainerConfig(recipe: recipe))
+        let before = try trainer.evaluate().loss
+        let summary = try trainer.train()
+        XCTAssertLessThan(summary.evalLoss!, before * 0.6, "eval loss \(before) → \(summary.evalLoss!)")
+    }
+}

@@ -1,0 +1,30 @@
+/// A tokenizer with one token per character of a small alphabet plus ChatML's two control tokens,
+/// for models built from scratch (the quickstart, tests): no download, a vocabulary of a few dozen.
+///
+/// It is an ordinary byte-level BPE `Tokenizer` without merges, so it renders chats through the
+/// same ChatML template path as SmolLM2 or Qwen2. Characters outside the alphabet have no token
+/// and are dropped by encoding, as the byte-level tokenizers drop bytes they lack.
+public enum CharacterChatTokenizer {
+    /// The ChatML template (the layout SmolLM2 and Qwen2 use), without a default system message.
+    public static let chatTemplate = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + " +
+        "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+
+    /// Digits, lower-case letters, space, newline and the punctuation of simple arithmetic prompts:
+    /// enough to write ChatML role names and arithmetic questions.
+    public static let defaultAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz +-*=?.,:\n"
+
+    /// A tokenizer for `alphabet` (ASCII; ids in alphabet order), then `<|im_start|>` and
+    /// `<|im_end|>`, which is also the end-of-sequence and padding token.
+    public static func make(alphabet: String = defaultAlphabet) throws -> Tokenizer {
+        var seen = Set<UInt8>()
+        let bytes = Array(alphabet.utf8).filter { seen.insert($0).inserted }
+        precondition(bytes.allSatisfy { $0 < 128 }, "CharacterChatTokenizer: the alphabet must be ASCII")
+        let tokens = bytes.map { ByteLevelAlphabet.encode([$0]) }
+        let start = Int32(tokens.count), end = Int32(tokens.count + 1)
+        let added = [AddedToken(content: "<|im_start|>", id: start, special: true),
+                     AddedToken(content: "<|im_end|>", id: end, special: true)]
+        return try Tokenizer(TokenizerDefinition(tokens: tokens, merges: [], addedTokens: added,
+                                                 preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: false),
+                                                 eosTokenID: end, padTokenID: end, chatTemplate: chatTemplate))
+    }
+}

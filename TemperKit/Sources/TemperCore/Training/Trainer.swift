@@ -1,0 +1,320 @@
+import Foundation
+
+/// What a finished (or stopped) run reports.
+public struct TrainingSummary {
+    /// Optimizer steps completed.
+    public var globalStep: Int
+    /// Mean training loss of the last logged window.
+    public var lastLoss: Double?
+    /// Evaluation loss at the last evaluation, if any.
+    public var evalLoss: Double?
+    /// The newest checkpoint written.
+    public var lastCheckpoint: URL?
+    /// Steps skipped for a non-finite loss or gradient.
+    public var skippedSteps: Int
+    /// Wall-clock seconds spent in this call.
+    public var seconds: Double
+}
+
+/// The supervised training loop: micro-batches → objective → backward (token-weighted gradient
+/// accumulation) → clipping → optimizer step, with the schedule, logging, evaluation and
+/// checkpoints of Transformers' `Trainer`.
+///
+/// A run is a pure function of its settings, data, initial weights and seed: each epoch's data
+/// order derives from the seed, and checkpoints hold everything else that changes (trainable
+/// weights, optimizer state, the schedule, the generator, progress), so a resumed run ends with
+/// the same bits as one that never stopped.
+public final class Trainer {
+    /// The model being trained.
+    public let policy: any TrainableLanguageModel
+    /// The loss.
+    public let objective: any Objective
+    /// The optimizer; its `learningRate` when the trainer is built is the schedule's peak.
+    public let optimizer: any Optimizer
+    /// What the optimizer updates.
+    public let groups: [ParameterGroup]
+    /// Training data.
+    public let trainData: TokenizedDataset
+    /// Evaluation data, if any.
+    public let evalData: TokenizedDataset?
+    /// Settings.
+    public let config: TrainerConfig
+    /// Where progress lines go (nil: silent).
+    public var reporter: ProgressReporter?
+    /// The generator for stochastic parts of a step that draw from the trainer; checkpointed.
+    public var rng: PhiloxRNG
+    /// Progress so far.
+    public private(set) var state: TrainerState
+    /// The learning-rate schedule.
+    public let schedule: LearningRateSchedule
+    /// The newest checkpoint this trainer wrote or resumed from: the one a failure falls back to.
+    public private(set) var lastCheckpoint: URL?
+
+    let padID: Int32
+    var store: CheckpointStore
+    private let trainable: [NamedParameter]
+    private let batchesPerEpoch: Int
+    private var epochOrder: (epoch: Int, order: [Int])? = nil
+
+    /// A trainer. `padID` fills padding (any valid id: padded positions are masked out).
+    public init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
+                trainData: TokenizedDataset, evalData: TokenizedDataset? = nil, padID: Int32, config: TrainerConfig) throws {
+        guard objective.inputKind == .batches else {
+            throw TrainingError("objective '\(type(of: objective).name)' trains on rollouts; this trainer feeds dataset batches")
+        }
+        let flat = groups.flatMap(\.parameters)
+        guard !flat.isEmpty else { throw TrainingError("nothing to train: the PEFT method marked no parameter trainable") }
+        var seen = Set<String>()
+        for p in flat {
+            guard seen.insert(p.name).inserted else { throw TrainingError("parameter \(p.name) appears in two parameter groups") }
+            guard p.tensor.dtype == .float32, p.tensor.isContiguous else {
+                throw TrainingError("trainable parameter \(p.name) must be a contiguous float32 tensor")
+            }
+        }
+        if let e = config.evalSteps, e > 0, evalData == nil { throw TrainingError("eval_steps is set but there is no eval data") }
+        self.policy = policy
+        self.objective = objective
+        self.optimizer = optimizer
+        self.groups = groups
+        self.trainData = trainData
+        self.evalData = evalData
+        self.padID = padID
+        self.config = config
+        trainable = flat
+        let bs = config.perDeviceTrainBatchSize, accum = config.gradientAccumulationSteps
+        batchesPerEpoch = (trainData.examples.count + bs - 1) / bs
+        let total = config.maxSteps > 0 ? config.maxSteps
+            : max(1, Int((config.numTrainEpochs * Double(batchesPerEpoch) / Double(accum)).rounded(.up)))
+        schedule = LearningRateSchedule(kind: config.lrSchedulerType, peak: Double(optimizer.learningRate), totalSteps: total,
+                                        warmupSteps: config.warmupSteps, warmupRatio: config.warmupRatio, minLRRate: config.minLRRate)
+        rng = PhiloxRNG(seed: UInt64(config.seed))
+        state = TrainerState(globalStep: 0, epoch: 0, maxSteps: total, microBatchesConsumed: 0, skippedSteps: 0, numTokens: 0,
+                             trainBatchSize: bs, gradientAccumulationSteps: accum, seed: config.seed, logHistory: [])
+        store = CheckpointStore(outputDir: config.outputDir, totalLimit: config.saveTotalLimit)
+    }
+
+    /// Trainable parameter elements.
+    public var trainableParameterCount: Int { trainable.reduce(0) { $0 + $1.tensor.count } }
+
+    /// Runs to the last step, or through step `stopAfter` (as if interrupted there).
+    /// `resumeFrom` continues from a checkpoint folder.
+    @discardableResult
+    public func train(resumeFrom: URL? = nil, stopAfter: Int? = nil) throws -> TrainingSummary {
+        let started = Date()
+        if let resumeFrom { try restore(from: resumeFrom) }
+        let metrics = try MetricsLog(url: config.outputDir.appendingPathComponent("metrics.jsonl"),
+                                     keepThroughStep: resumeFrom == nil ? nil : state.globalStep)
+        var summary = TrainingSummary(globalStep: state.globalStep, lastLoss: nil, evalLoss: nil,
+                                      lastCheckpoint: lastCheckpoint, skippedSteps: state.skippedSteps, seconds: 0)
+        let end = min(state.maxSteps, stopAfter ?? .max)
+        var window = LogWindow()
+        let sessionStart = Date(), sessionFirstStep = state.globalStep
+        var lastReport = Date()
+        while state.globalStep < end {
+            let step = state.globalStep
+            let lr = schedule.learningRate(step: step)
+            optimizer.learningRate = Float(lr)
+            let outcome = try runStep(step: step)
+            state.microBatchesConsumed += config.gradientAccumulationSteps
+            state.globalStep += 1
+            state.epoch = Double(state.microBatchesConsumed) / Double(batchesPerEpoch)
+            if let problem = outcome.nonFinite {
+                guard config.skipNonfiniteSteps else {
+                    let keep = lastCheckpoint.map { "The last good checkpoint is \($0.path) (resume with --resume_from_checkpoint \($0.path))." }
+                        ?? "No checkpoint was written before it."
+                    throw TrainingError("step \(step + 1): \(problem); training stopped. \(keep) " +
+                                        "Lower learning_rate or max_grad_norm, check the data, or set skip_nonfinite_steps to skip such steps.")
+                }
+                state.skippedSteps += 1
+                summary.skippedSteps = state.skippedSteps
+                reporter?.message("step \(step + 1): \(problem); step skipped (skip_nonfinite_steps)")
+            } else {
+                state.numTokens += outcome.targetTokens
+                window.add(outcome, lr: lr)
+            }
+            let now = Date()
+            let logged = state.globalStep % config.loggingSteps == 0 || state.globalStep == state.maxSteps
+            let done = Double(state.globalStep - sessionFirstStep)
+            let eta = now.timeIntervalSince(sessionStart) / done * Double(state.maxSteps - state.globalStep)
+            if let reporter, window.steps > 0 {
+                reporter.step(StepProgress(step: state.globalStep, total: state.maxSteps, loss: window.meanLoss, learningRate: lr,
+                                           gradNorm: window.lastGradNorm, tokensPerSecond: Double(window.tokens) / max(1e-9, now.timeIntervalSince(lastReport)),
+                                           etaSeconds: eta), logged: logged)
+            }
+            if logged && window.steps > 0 {
+                var entry = window.entry(seconds: now.timeIntervalSince(lastReport))
+                entry["step"] = Double(state.globalStep)
+                entry["epoch"] = state.epoch
+                entry["num_tokens"] = Double(state.numTokens)
+                try metrics.append(entry)
+                state.logHistory.append(entry)
+                summary.lastLoss = window.meanLoss
+                window = LogWindow()
+                lastReport = now
+            }
+            let evalDue = evalData != nil && ((config.evalSteps.map { state.globalStep % $0 == 0 } ?? false) || state.globalStep == state.maxSteps)
+            if evalDue {
+                let (loss, ppl) = try evaluate()
+                let entry = ["step": Double(state.globalStep), "epoch": state.epoch, "eval_loss": loss, "eval_perplexity": ppl]
+                try metrics.append(entry)
+                state.logHistory.append(entry)
+                summary.evalLoss = loss
+                reporter?.message("eval at step \(state.globalStep): loss \(String(format: "%.4f", loss)), perplexity \(String(format: "%.3f", ppl))")
+                lastReport = Date()
+            }
+            if state.globalStep % config.saveSteps == 0 || state.globalStep == state.maxSteps {
+                summary.lastCheckpoint = try saveCheckpoint()
+            }
+        }
+        summary.globalStep = state.globalStep
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// Mean loss and perplexity (exp of the token-weighted mean loss) over the eval data, without gradients.
+    public func evaluate() throws -> (loss: Double, perplexity: Double) {
+        guard let evalData else { throw TrainingError("no eval data to evaluate on") }
+        var total = 0.0, tokens = 0.0
+        let bs = config.perDeviceTrainBatchSize
+        try withNoGrad {
+            for start in stride(from: 0, to: evalData.examples.count, by: bs) {
+                let batch = BatchCollator.collate(Array(evalData.examples[start..<min(start + bs, evalData.examples.count)]), padID: padID)
+                let w = Double(batch.lossMask.scalars.reduce(0, +))
+                let out = try objective.loss(.batch(batch), context: ObjectiveContext(policy: policy, step: state.globalStep))
+                total += Double(out.loss.item) * w
+                tokens += w
+            }
+        }
+        let loss = tokens == 0 ? 0 : total / tokens
+        return (loss, exp(loss))
+    }
+
+    // MARK: - One step
+
+    struct StepOutcome {
+        var loss: Double
+        var gradNorm: Double
+        var targetTokens: Int
+        var inputTokens: Int
+        var metrics: [String: Double]
+        var nonFinite: String?
+    }
+
+    private func runStep(step: Int) throws -> StepOutcome {
+        let batches = (0..<config.gradientAccumulationSteps).map { microBatch(at: state.microBatchesConsumed + $0) }
+        let weights = batches.map { Double($0.lossMask.scalars.reduce(0, +)) }
+        let totalWeight = weights.reduce(0, +)
+        var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: Int(totalWeight), inputTokens: 0, metrics: [:], nonFinite: nil)
+        for p in trainable { p.tensor.grad = nil }
+        defer { for p in trainable { p.tensor.grad = nil } }
+        let context = ObjectiveContext(policy: policy, step: step)
+        for (batch, w) in zip(batches, weights) where w > 0 {
+            outcome.inputTokens += Int(batch.attentionMask.scalars.reduce(0, +))
+            let out = try objective.loss(.batch(batch), context: context)
+            guard out.loss.count == 1 else {
+                throw TrainingError("objective '\(type(of: objective).name)' returned a loss of shape \(out.loss.shape); expected a scalar")
+            }
+            // Each micro-batch's mean loss weighted by its share of the step's target tokens: the
+            // step's gradient is that of the mean over all its tokens, whatever the split.
+            let share = w / totalWeight
+            let value = Double(out.loss.item)
+            outcome.loss += value * share
+            for (k, v) in out.metrics { outcome.metrics[k, default: 0] += v * share }
+            guard value.isFinite else { outcome.nonFinite = "the loss is \(value)"; return outcome }
+            if out.loss.requiresGrad { out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(share)])) }
+        }
+        outcome.gradNorm = GradientNorm.global(trainable)
+        guard outcome.gradNorm.isFinite else { outcome.nonFinite = "the gradient norm is \(outcome.gradNorm)"; return outcome }
+        if config.maxGradNorm > 0 { GradientNorm.clip(trainable, norm: outcome.gradNorm, maxNorm: config.maxGradNorm) }
+        if totalWeight > 0 { try optimizer.step(groups) }
+        return outcome
+    }
+
+    /// Micro-batch `index` of the endless stream: epoch after epoch, each in its own seeded order.
+    private func microBatch(at index: Int) -> TrainingBatch {
+        let epoch = index / batchesPerEpoch, k = index % batchesPerEpoch
+        if epochOrder?.epoch != epoch {
+            epochOrder = (epoch, EpochOrder.permutation(count: trainData.examples.count, seed: UInt64(config.seed), epoch: epoch))
+        }
+        let order = epochOrder!.order
+        let bs = config.perDeviceTrainBatchSize
+        let rows = order[(k * bs)..<min(order.count, (k + 1) * bs)].map { trainData.examples[$0] }
+        return BatchCollator.collate(rows, padID: padID)
+    }
+
+    // MARK: - Checkpoints
+
+    /// Writes `output_dir/checkpoint-<step>/` and prunes old ones.
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        var weights: [String: Tensor] = [:]
+        for p in trainable { weights[p.name] = p.tensor }
+        let url = try store.save(CheckpointContents(weights: weights, optimizerState: optimizer.state(), schedule: schedule,
+                                                    rng: rng.state, state: state))
+        lastCheckpoint = url
+        reporter?.message("saved \(url.path)")
+        return url
+    }
+
+    /// Loads a checkpoint written by a run with the same settings.
+    private func restore(from folder: URL) throws {
+        let c = try CheckpointStore.load(from: folder)
+        let s = c.state
+        func mismatch(_ what: String, _ saved: Any, _ now: Any) -> TrainingError {
+            TrainingError("cannot resume from \(folder.path): it was written with \(what) \(saved), this run has \(now); resuming needs the same settings")
+        }
+        if s.trainBatchSize != state.trainBatchSize { throw mismatch("per_device_train_batch_size", s.trainBatchSize, state.trainBatchSize) }
+        if s.gradientAccumulationSteps != state.gradientAccumulationSteps {
+            throw mismatch("gradient_accumulation_steps", s.gradientAccumulationSteps, state.gradientAccumulationSteps)
+        }
+        if s.seed != state.seed { throw mismatch("seed", s.seed, state.seed) }
+        if c.schedule != schedule { throw mismatch("the learning-rate schedule", c.schedule, schedule) }
+        let names = Set(trainable.map(\.name))
+        if let extra = c.weights.keys.sorted().first(where: { !names.contains($0) }) {
+            throw TrainingError("cannot resume from \(folder.path): it holds \(extra), which this run does not train (another PEFT setup?)")
+        }
+        for p in trainable {
+            guard let saved = c.weights[p.name] else {
+                throw TrainingError("cannot resume from \(folder.path): it lacks trainable parameter \(p.name)")
+            }
+            guard saved.shape == p.tensor.shape, saved.dtype == .float32 else {
+                throw TrainingError("cannot resume from \(folder.path): \(p.name) is \(saved.dtype) \(saved.shape) there, \(p.tensor.shape) here")
+            }
+            let src = saved.contiguous()
+            withExtendedLifetime(src) { p.tensor.floatPointer.update(from: src.floatPointer, count: p.tensor.count) }
+        }
+        try optimizer.load(state: c.optimizerState)
+        rng = PhiloxRNG(state: c.rng)
+        state = s
+        lastCheckpoint = folder
+        reporter?.message("resumed from \(folder.path) at step \(s.globalStep)/\(s.maxSteps)")
+    }
+}
+
+/// Sums over the steps since the last log line.
+private struct LogWindow {
+    var steps = 0
+    var lossSum = 0.0
+    var tokens = 0
+    var lastGradNorm = 0.0
+    var lastLR = 0.0
+    var metricSums: [String: Double] = [:]
+
+    mutating func add(_ o: Trainer.StepOutcome, lr: Double) {
+        steps += 1
+        lossSum += o.loss
+        tokens += o.inputTokens
+        lastGradNorm = o.gradNorm
+        lastLR = lr
+        for (k, v) in o.metrics { metricSums[k, default: 0] += v }
+    }
+
+    var meanLoss: Double { steps == 0 ? .nan : lossSum / Double(steps) }
+
+    func entry(seconds: Double) -> [String: Double] {
+        var e: [String: Double] = ["loss": meanLoss, "learning_rate": lastLR, "grad_norm": lastGradNorm,
+                                   "tokens_per_second": Double(tokens) / max(1e-9, seconds)]
+        for (k, v) in metricSums { e[k] = v / Double(steps) }
+        return e
+    }
+}

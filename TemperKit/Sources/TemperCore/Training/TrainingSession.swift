@@ -1,0 +1,114 @@
+import Foundation
+
+/// One fine-tuning run assembled from a recipe: the model, the components the recipe names
+/// (objective, PEFT method, optimizer, resolved through the plugin registry), the data and the
+/// trainer; then the run and its final outputs. `temper train` and `temper quickstart` both go
+/// through it.
+public final class TrainingSession {
+    /// The settings.
+    public let recipe: TrainingRecipe
+    /// The model and tokenizer being trained.
+    public let pretrained: PretrainedModel
+    /// The PEFT method installed on the model.
+    public let peft: any PEFTMethod
+    /// Trainable / total parameter counts after the PEFT method was applied.
+    public let parameterCount: ParameterCount
+    /// The trainer.
+    public let trainer: Trainer
+
+    /// Builds everything from `recipe`, loading the model it names.
+    public convenience init(recipe: TrainingRecipe, registry: ComponentRegistry = .shared, reporter: ProgressReporter? = nil) throws {
+        try recipe.validate()
+        guard let path = recipe.string("model") else { throw SpecError("recipe: model is not set (a GGUF file or a Hugging Face model folder; --model PATH)") }
+        try self.init(recipe: recipe, pretrained: try PretrainedModel.load(from: URL(fileURLWithPath: path)), registry: registry, reporter: reporter)
+    }
+
+    /// Builds everything from `recipe` around an already loaded model.
+    public init(recipe: TrainingRecipe, pretrained: PretrainedModel, registry: ComponentRegistry = .shared, reporter: ProgressReporter? = nil) throws {
+        try recipe.validate()
+        self.recipe = recipe
+        self.pretrained = pretrained
+        guard let trainPath = recipe.string("train_file") else { throw SpecError("recipe: train_file is not set (--data train.jsonl)") }
+        let objective = try registry.make(recipe.objective, kind: .objective, as: (any Objective).self)
+        let optimizer = try registry.make(try Self.optimizerSpec(recipe, registry: registry), kind: .optimizer, as: (any Optimizer).self)
+        peft = try registry.make(recipe.peft ?? ComponentSpec(name: "full"), kind: .peft, as: (any PEFTMethod).self)
+        parameterCount = try peft.apply(to: pretrained.model)
+
+        let tokenizer = pretrained.tokenizer
+        let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
+                                      assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
+                                      maxLength: try recipe.int("max_length"))
+        let encoder = ExampleEncoder(tokenizer: tokenizer, options: options)
+        let skip = try recipe.bool("skip_invalid_rows")
+        let train = try TokenizedDataset.load(path: trainPath, encoder: encoder, skipInvalidRows: skip, packing: try recipe.bool("packing"))
+        let eval = try recipe.string("eval_file").map { try TokenizedDataset.load(path: $0, encoder: encoder, skipInvalidRows: skip) }
+        for ds in [train] + (eval.map { [$0] } ?? []) where ds.skippedRows > 0 || ds.emptyRows > 0 {
+            reporter?.message("\(ds.file): skipped \(ds.skippedRows) malformed rows and \(ds.emptyRows) rows without target tokens")
+        }
+        let pad = tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0
+        trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: peft.trainableGroups(),
+                              trainData: train, evalData: eval, padID: pad, config: try TrainerConfig(recipe: recipe))
+        trainer.reporter = reporter
+    }
+
+    /// The optimizer spec with the recipe's `learning_rate` and `weight_decay` put in place of the
+    /// spec's own (the recipe's fields win, as Transformers' arguments do).
+    static func optimizerSpec(_ recipe: TrainingRecipe, registry: ComponentRegistry) throws -> ComponentSpec {
+        var spec = recipe.optimizer
+        let (descriptor, _) = try registry.resolve(spec, kind: .optimizer)
+        func override(_ field: String, _ names: [String]) throws {
+            guard recipe.isSet(field) else { return }
+            guard let p = descriptor.parameters.first(where: { !Set($0.allNames).isDisjoint(with: names) }) else {
+                throw SpecError("recipe: \(field) is set but optimizer '\(spec.name)' has no such setting")
+            }
+            spec.settings.removeAll { p.allNames.contains($0.key) }
+            spec.settings.append((p.name, .text(String(try recipe.double(field)))))
+        }
+        try override("learning_rate", ["lr", "learning_rate"])
+        try override("weight_decay", ["weight_decay"])
+        return spec
+    }
+
+    /// The checkpoint `resume_from_checkpoint` names: a folder, or `true` for the newest in output_dir.
+    public func resumeCheckpoint() throws -> URL? {
+        guard let value = recipe.string("resume_from_checkpoint"), value.lowercased() != "false" else { return nil }
+        if value.lowercased() == "true" {
+            guard let latest = trainer.store.latest() else {
+                throw SpecError("resume_from_checkpoint: true, but \(trainer.config.outputDir.path) holds no checkpoint-N folder")
+            }
+            return latest
+        }
+        let url = URL(fileURLWithPath: value)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw SpecError("resume_from_checkpoint: \(value) does not exist") }
+        return url
+    }
+
+    /// Trains, then writes the result to output_dir: a PEFT adapter (`adapter_config.json` +
+    /// `adapter_model.safetensors`) when the method has PEFT's format, else the model's weights
+    /// (`model.safetensors`, Hugging Face names).
+    @discardableResult
+    public func run() throws -> TrainingSummary {
+        let summary = try trainer.train(resumeFrom: try resumeCheckpoint())
+        try writeFinalModel()
+        return summary
+    }
+
+    /// Writes the trained adapter or model into output_dir; returns the files written.
+    @discardableResult
+    public func writeFinalModel() throws -> [URL] {
+        let dir = trainer.config.outputDir
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if let export = try? peft.export() {
+            let config = dir.appendingPathComponent("adapter_config.json")
+            let weights = dir.appendingPathComponent("adapter_model.safetensors")
+            try AtomicFile.write(Data(ColumnValue.object(export.config).json.utf8), to: config)
+            try SafetensorsWriter.write(export.tensors, to: weights)
+            return [config, weights]
+        }
+        var tensors: [String: Tensor] = [:]
+        for p in pretrained.model.namedParameters { tensors[p.name] = p.tensor }
+        let weights = dir.appendingPathComponent("model.safetensors")
+        try SafetensorsWriter.write(tensors, to: weights)
+        return [weights]
+    }
+}
