@@ -4,6 +4,7 @@ import TemperCore
 /// What `lora` and `dora` share: settings, adapter installation, merging and the PEFT format.
 /// `dora` differs only in giving each adapter a magnitude vector.
 public class LoRAFamily {
+    /// `lora` or `dora`, for messages.
     let methodName: String
     let rank: Int
     let alpha: Float
@@ -58,6 +59,7 @@ public class LoRAFamily {
     /// `lora_alpha / r`, or `lora_alpha / √r` with rsLoRA.
     var scaling: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 
+    /// Installs an adapter on each targeted layer, freezes the base model and reports the counts.
     public func apply(to model: any AdaptableModel) throws -> ParameterCount {
         guard installed.isEmpty else { throw SpecError("\(methodName): already applied to a model") }
         let layers = try targets.select(from: model, owner: methodName)
@@ -136,6 +138,7 @@ public class LoRAFamily {
         return (at, bt)
     }
 
+    /// A, B (and magnitudes) in one group, or with LoRA+ A's and B's in two with B at `loraplus_lr_ratio`× the rate.
     public func trainableGroups() -> [ParameterGroup] {
         let params = installed.flatMap(\.adapter.parameters)
         guard let ratio = loraplusRatio else { return [ParameterGroup(name: methodName, parameters: params)] }
@@ -145,6 +148,8 @@ public class LoRAFamily {
                 ParameterGroup(name: "\(methodName).B", parameters: params.filter(isB), learningRateScale: ratio)]
     }
 
+    /// Replaces each adapted weight by its merged equivalent and removes the adapters; the original
+    /// weight tensors are kept so `unmerge` restores them bit for bit.
     public func merge(into model: any AdaptableModel) throws {
         guard !installed.isEmpty else { throw SpecError("\(methodName): merge before apply") }
         guard premerge.isEmpty else { throw SpecError("\(methodName): already merged") }
@@ -160,6 +165,7 @@ public class LoRAFamily {
         }
     }
 
+    /// Puts back the original weights and the adapters.
     public func unmerge(from model: any AdaptableModel) throws {
         guard !premerge.isEmpty else { throw SpecError("\(methodName): unmerge without a merge") }
         for (layer, adapter, weight) in premerge {
@@ -169,6 +175,8 @@ public class LoRAFamily {
         premerge = []
     }
 
+    /// PEFT's LORA layout (`lora_A.weight`, `lora_B.weight`, DoRA's `lora_magnitude_vector`); a
+    /// PiSSA adapter is rewritten relative to the original weights, as a rank-2r LoRA.
     public func export() throws -> AdapterExport {
         guard !installed.isEmpty else { throw SpecError("\(methodName): export before apply") }
         var tensors: [String: Tensor] = [:]
@@ -211,6 +219,7 @@ public class LoRAFamily {
         return AdapterExport(config: config, tensors: tensors)
     }
 
+    /// Copies saved PEFT tensors into the installed adapters.
     public func load(_ adapter: AdapterExport) throws {
         guard !installed.isEmpty else { throw SpecError("\(methodName): load before apply") }
         guard pissaInitial.isEmpty else { throw SpecError("\(methodName): load into a PiSSA-initialised adapter; use init_lora_weights=kaiming") }

@@ -28,15 +28,16 @@ final class SFTTests: XCTestCase {
         let batch = TrainingBatch(inputIDs: Tensor(shape: [1, 3], int32: [1, 2, 0]), attentionMask: Tensor(shape: [1, 3], scalars: [1, 1, 1]),
                                   lossMask: Tensor(shape: [1, 3], scalars: [0, 1, 1]))
         let out = try sft().loss(.batch(batch), context: ObjectiveContext(policy: model))
-        let nll0 = -(2 - log(exp(1) + exp(0) + exp(2)))          // log p(2 | row 0)
-        let nll1 = -(0 - log(exp(0) + exp(1) + exp(0)))          // log p(0 | row 1)
+        let e = M_E
+        let nll0 = -(2 - Foundation.log(e + 1 + e * e))          // −log p(2 | row 0)
+        let nll1 = -(0 - Foundation.log(1 + e + 1))              // −log p(0 | row 1)
         XCTAssertEqual(Double(out.loss.item), (nll0 + nll1) / 2, accuracy: 1e-6)
         // Row 0's argmax is 2 (right), row 1's is 1 (wrong).
         XCTAssertEqual(out.metrics["mean_token_accuracy"], 0.5)
         out.loss.backward()
         let g = model.logits.grad!.scalars
         XCTAssertEqual(Array(g[6..<9]), [0, 0, 0], "the last position predicts nothing")
-        let p0 = [exp(1.0), exp(0.0), exp(2.0)].map { $0 / (exp(1) + exp(0) + exp(2)) }
+        let p0 = [e, 1, e * e].map { $0 / (e + 1 + e * e) }
         XCTAssertEqual(Double(g[2]), (p0[2] - 1) / 2, accuracy: 1e-6)
         XCTAssertEqual(Double(g[0]), p0[0] / 2, accuracy: 1e-6)
     }
@@ -47,7 +48,7 @@ final class SFTTests: XCTestCase {
         let batch = TrainingBatch(inputIDs: Tensor(shape: [2, 2], int32: [0, 1, 0, 0]), attentionMask: Tensor(shape: [2, 2], scalars: [1, 1, 1, 0]),
                                   lossMask: Tensor(shape: [2, 2], scalars: [0, 1, 0, 0]))
         let out = try sft().loss(.batch(batch), context: ObjectiveContext(policy: model))
-        XCTAssertEqual(Double(out.loss.item), -(3 - log(exp(0) + exp(3))), accuracy: 1e-6)
+        XCTAssertEqual(Double(out.loss.item), -(3 - Foundation.log(1 + Foundation.exp(3.0))), accuracy: 1e-6)
     }
 
     func testSFTTrainsATinyModelThroughTheTrainer() throws {

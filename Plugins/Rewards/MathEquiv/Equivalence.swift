@@ -12,12 +12,12 @@ struct EquivalenceOptions {
 struct ParsedAnswer {
     let readings: [MathNode]
     let compact: [UInt8]
-    let textKey: String
+    private let normalized: [UInt8]
 
     init(_ raw: [UInt8]) {
         let normalized = MathNormalization.normalize(raw)
         compact = normalized.filter { $0 != UInt8(ascii: " ") }
-        textKey = MathExpressionParser.textKey(normalized)
+        self.normalized = normalized
         var readings: [MathNode] = []
         if let node = MathExpressionParser.parse(normalized) { readings.append(Self.dropUnits(node)) }
         if MathExpressionParser.hasAmbiguousComma(normalized), let node = MathExpressionParser.parse(normalized, decimalComma: true) {
@@ -27,6 +27,9 @@ struct ParsedAnswer {
     }
 
     var isEmpty: Bool { compact.isEmpty }
+
+    /// Letters and digits, lower-cased: how word answers are compared (only computed for them).
+    var textKey: String { MathExpressionParser.textKey(normalized) }
 
     /// Whether the answer is words only, a lone letter (a choice such as `C`), or unreadable, so
     /// it is compared as text.
@@ -96,7 +99,10 @@ enum Equivalence {
         for g in gold.readings {
             for p in pred.readings where nodesEqual(g, p, options) { return true }
         }
-        if gold.isTextual && pred.isTextual { return !gold.textKey.isEmpty && gold.textKey == pred.textKey }
+        if gold.isTextual && pred.isTextual {
+            let key = gold.textKey
+            return !key.isEmpty && key == pred.textKey
+        }
         return false
     }
 

@@ -53,7 +53,14 @@ enum MathNormalization {
         let n = text.count
         var j = i + 1
         guard j < n else { return n }
-        let first = text[j]
+        var first = text[j]
+        var start = i
+        if first == UInt8(ascii: "\\"), j + 1 < n, isLetter(text[j + 1]) {
+            // `\\frac` from a doubly escaped string: one command, not a row break.
+            start = j - 1
+            j += 1
+            first = text[j]
+        }
         if !isLetter(first) {
             // One-character commands.
             switch first {
@@ -70,7 +77,7 @@ enum MathNormalization {
             return j + 1
         }
         while j < n, isLetter(text[j]) { j += 1 }
-        let name = String(decoding: text[(i + 1)..<j], as: UTF8.self)
+        let name = String(decoding: text[(start + 1)..<j], as: UTF8.self)
         switch name {
         case "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr":
             // `\left.` is an invisible delimiter; other delimiters stay.
@@ -106,7 +113,7 @@ enum MathNormalization {
         case "emptyset", "varnothing":
             out.append(contentsOf: Array("\\{\\}".utf8))
         default:
-            out.append(contentsOf: text[i..<j])
+            out.append(contentsOf: text[start..<j])
         }
         return j
     }

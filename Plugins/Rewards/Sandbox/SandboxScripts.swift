@@ -51,7 +51,7 @@ def limit_and_exec(folder):
     os.dup2(null, 0)
     os.close(null)
     argv = [lim["python"], "-I", "-B"] + ([] if lim["site"] else ["-S"]) + ["-c", lim["harness"]]
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": folder, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": folder, "LANG": "C.UTF-8"}
     try:
         os.execve(lim["python"], argv, env)
     except OSError as e:

@@ -163,6 +163,34 @@ final class MathEquivTests: XCTestCase {
         }
     }
 
+    /// Completions shaped like real model output on MATH (answers restated in prose, a chat
+    /// template's next turn, revised answers), graded against MATH-style references.
+    func testRealisticCompletions() throws {
+        let cases: [(gold: String, completion: String, expected: Float)] = [
+            ("$12$", "Since $d$ must be an integer, $n$ must be a divisor of 90, and $d = \\frac{90}{n}$ for each. Therefore, there are 12 distinct arithmetic sequences that meet the three given conditions. I hope it is correct. <|im_start|>user", 1),
+            ("$2/3$", "So P(A) - (1/4) * P(A) = 1/2, P(A) = (1/2) * (4/3) P(A) = 2/3 Therefore, the probability that Alice wins the game is 2/3. <|im_start|>user", 1),
+            ("$120$", "The length is 5, the width is 6, and the height is 4. Final Answer: The volume of $ABCDEFGH$ is 120. I hope it is correct.", 1),
+            ("12000023", "The sum is $12,\\!000,\\!023$. Final Answer: The final answer is 12,000,023. I hope it is correct. <|im_start|>user", 1),
+            ("$7.78$", "$\\frac{70}{9} \\approx 7.78$ So, Anna pays approximately $7.78 for her fudge. Final Answer: The final answer is 7.78.", 1),
+            ("$100%$", "Therefore, the minimum error in the measurement of the position increases by 100%.", 1),
+            ("$10455$", "So after six months she has $10,455. Final Answer: The final answer is $10,455$. I hope it is correct.", 1),
+            ("Therefore, $(A, B) = \\boxed{(-6, 10)}.$", "Final Answer: The final answer is \\((-6, 10)\\). I hope it is correct.", 1),
+            ("$\\\\left( \\\\frac{4}{3}, -\\\\frac{1}{3} \\\\right)$", "Thus, $(t,u) = \\boxed{\\left( \\frac{4}{3}, -\\frac{1}{3} \\right)}.$", 1),
+            ("$[0,1)$", "Combining these conditions, the domain is $(0, 1)$. Final Answer: The final answer is $(0, 1)$. I hope it is correct. <|im_start|>user", 0),
+            ("$[-3,2]$", "So the domain is $\\boxed{[-3, 2]}$. Let me correct it: the domain is $\\boxed{(-\\infty, -3] \\cup [2, \\infty)}$.", 0),
+            ("$28\\%$", "$\\boxed{28}$ pct", 1),
+            ("$28\\%$", "$28$ %", 1),
+            ("$\\boxed{1}\\boxed{2}$", "$\\boxed{1,2}$", 1),
+            ("$n = \\boxed{1,-2}.$", "**Final Answer**\nThe integers are \\boxed{-2} and \\boxed{1}.", 1),
+            ("$x \\in [-2,7]$", "Thus, the solution in interval notation is: \\[ \\boxed{[-2, 7]} \\]", 1),
+            ("$1112112_3$", "Thus, the product is \\(\\boxed{1112122_3}\\).", 0),
+        ]
+        let scores = try score(golds: cases.map { .string($0.gold) }, cases.map(\.completion))
+        for (c, s) in zip(cases, scores) {
+            XCTAssertEqual(s, c.expected, "gold \(c.gold) vs completion \(c.completion)")
+        }
+    }
+
     func testExtractionModesAndRequiredFormat() throws {
         let completion = "We compute 6 * 7 = 42, so the answer is 42."
         XCTAssertEqual(try score("math-equiv:extract=hash", golds: [.string("42")], [completion]), [1])

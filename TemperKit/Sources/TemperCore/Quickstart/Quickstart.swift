@@ -19,7 +19,7 @@ public struct Quickstart {
         /// Held-out problems.
         public var heldOutCount = 200
         /// Optimizer steps.
-        public var maxSteps = 600
+        public var maxSteps = 1000
         /// Sequences per step.
         public var batchSize = 32
         /// Peak learning rate (AdamW, cosine schedule with warmup).
@@ -59,7 +59,7 @@ public struct Quickstart {
                                  numHiddenLayers: s.layers, numAttentionHeads: s.heads, maxPositionEmbeddings: 256,
                                  eosTokenIds: tokenizer.eosTokenID.map { [Int($0)] } ?? [])
         let model = try LlamaModel(config: config, seed: UInt64(s.seed))
-        say("model: Llama, \(s.layers) layers, hidden \(s.hiddenSize), vocabulary \(tokenizer.vocabularySize) characters + ChatML markers, " +
+        say("model: Llama, \(s.layers) layers, hidden \(s.hiddenSize), vocabulary \(tokenizer.vocabularySize) (characters and 2 ChatML markers), " +
             "\(model.parameterCount) parameters")
 
         let task = try AdditionTask(digits: s.digits, trainCount: s.trainCount, heldOutCount: s.heldOutCount, seed: UInt64(s.seed))
