@@ -57,7 +57,7 @@ enum MathNormalization {
         var start = i
         if first == UInt8(ascii: "\\"), j + 1 < n, isLetter(text[j + 1]) {
             // `\\frac` from a doubly escaped string: one command, not a row break.
-            start = j - 1
+            start = j
             j += 1
             first = text[j]
         }

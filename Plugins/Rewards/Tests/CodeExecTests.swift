@@ -111,6 +111,15 @@ final class CodeExecTests: XCTestCase {
         XCTAssertEqual(sandboxProcesses(), [], "processes of the sandbox uid outlived the run")
     }
 
+    func testProcessLimitStopsForking() throws {
+        // Root is exempt from RLIMIT_NPROC; the sandbox's uid is not, so the fifth process fails.
+        let spawner = "import os, time\nfor i in range(10):\n    if os.fork() == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+        let result = try run([spawner], tests: [.array([.string("assert True")])], settings: "max_processes=4,timeout=5")
+        XCTAssertEqual(result.scores, [0])
+        XCTAssertTrue(result.reasons[0].contains("BlockingIOError"), result.reasons[0])
+        XCTAssertEqual(sandboxProcesses(), [], "the sleeping children outlived the run")
+    }
+
     func testDetachedChildIsKilledWithTheRun() throws {
         // A child that leaves the process group and ignores its parent's death still dies with the
         // PID namespace when the run ends.

@@ -31,10 +31,11 @@ final class LengthRewardTests: XCTestCase {
         let spec = "length:max_len=100,correct_reward=exact-match"
         // Correct: 0.5 + 0.25·(1 + cos(π·L/100)); wrong: −0.5 − 0.25·(1 + cos(π·L/100)).
         let quarter: Float = 0.5 + 0.25 * (1 + Float(cos(Double.pi / 4)))   // 0.9267767
-        assertClose(try score(spec, lengths: [0, 25, 50, 100, 150], correct: [true, true, true, true, true]),
-                    [1.0, quarter, 0.75, 0.5, 0.5])
-        assertClose(try score(spec, lengths: [0, 25, 50, 100, 150], correct: [false, false, false, false, false]),
-                    [-1.0, -quarter, -0.75, -0.5, -0.5])
+        let one: Float = 0.5 + 0.25 * (1 + Float(cos(Double.pi / 100)))     // 0.9998766
+        assertClose(try score(spec, lengths: [1, 25, 50, 100, 150], correct: [true, true, true, true, true]),
+                    [one, quarter, 0.75, 0.5, 0.5])
+        assertClose(try score(spec, lengths: [1, 25, 50, 100, 150], correct: [false, false, false, false, false]),
+                    [-one, -quarter, -0.75, -0.5, -0.5])
         // A row without a gold answer cannot be judged: nil.
         assertClose(try score(spec, lengths: [10, 10], correct: [nil, true]),
                     [nil, 0.5 + 0.25 * (1 + Float(cos(Double.pi / 10)))])
@@ -42,9 +43,13 @@ final class LengthRewardTests: XCTestCase {
 
     func testCosineCustomValuesAndPureLength() throws {
         let spec = "length:max_len=10,min_value_correct=0,max_value_correct=2,correct_reward=none"
-        assertClose(try score(spec, lengths: [0, 5, 10]), [2, 1, 0])
+        assertClose(try score(spec, lengths: [5, 10]), [1, 0])
         let wrongSpec = "length:max_len=10,min_value_wrong=-2,max_value_wrong=0,correct_reward=exact-match"
-        assertClose(try score(wrongSpec, lengths: [0, 5, 10], correct: [false, false, false]), [-2, -1, 0])
+        assertClose(try score(wrongSpec, lengths: [5, 10], correct: [false, false]), [-1, 0])
+        // Length 0 (an empty completion, which has neither tokens nor words) takes the start values.
+        let empty = RewardBatch(prompts: ["", ""], completions: ["", ""], columns: ["answer": [.string(""), .string("x")]])
+        assertClose(try ComponentRegistry.shared.reward(spec).reward.score(empty), [2, 2])
+        assertClose(try ComponentRegistry.shared.reward(wrongSpec).reward.score(empty), [1, -2])  // row 0 is correct: default 1.0
     }
 
     func testOverlongPenaltyAtItsBoundaries() throws {

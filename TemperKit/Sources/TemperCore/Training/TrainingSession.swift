@@ -99,11 +99,8 @@ public final class TrainingSession {
         let dir = trainer.config.outputDir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         if let export = try? peft.export() {
-            let config = dir.appendingPathComponent("adapter_config.json")
-            let weights = dir.appendingPathComponent("adapter_model.safetensors")
-            try AtomicFile.write(Data(ColumnValue.object(export.config).json.utf8), to: config)
-            try SafetensorsWriter.write(export.tensors, to: weights)
-            return [config, weights]
+            try PEFTAdapterFiles.write(export, to: dir)
+            return [PEFTAdapterFiles.configFileName, PEFTAdapterFiles.weightsFileName].map { dir.appendingPathComponent($0) }
         }
         var tensors: [String: Tensor] = [:]
         for p in pretrained.model.namedParameters { tensors[p.name] = p.tensor }
