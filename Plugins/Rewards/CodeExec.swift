@@ -22,7 +22,8 @@ import TemperCore
 /// not per sandbox (no cgroups), so `max_processes` × `memory_mb` bounds the total; /usr is
 /// readable; CPU time is not shared fairly with the host. Without namespaces (`rlimits`) only the
 /// rlimits, the uid and a temporary working folder apply: the network and world-readable host files
-/// stay reachable, and a process that leaves the process group survives until its CPU limit; a note
+/// stay reachable, a process that leaves the process group survives until its CPU limit, and a
+/// host that does not run as root cannot switch uid, so the code runs as the host's user; a note
 /// says so once. The harness runs in the completion's interpreter, as HumanEval and MBPP evaluation
 /// do: a completion cannot forge the result line (it carries a per-run nonce) or pass by exiting
 /// early, but one that inspects the harness's stack frames could.
