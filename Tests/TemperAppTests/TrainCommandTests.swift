@@ -1,0 +1,40 @@
+import Foundation
+import TemperCore
+import XCTest
+
+/// `temper train` as a user runs it: a recipe from examples/, flags overriding it, resume, and errors.
+final class TrainCommandTests: XCTestCase {
+    private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        var env = ProcessInfo.processInfo.environment
+        env["TEMPER_PLUGIN_PATH"] = nil
+        return try TestSupport.run(TestSupport.buildFolder + "/temper", arguments, in: TestSupport.repositoryRoot, environment: env)
+    }
+
+    func testRecipeWithFlagOverridesTrainsResumesAndWritesOutputs() throws {
+        let out = try TestSupport.temporaryFolder("train").appendingPathComponent("run")
+        let args = ["train", "examples/recipes/sft-full.yaml", "--output_dir", out.path, "--max-steps", "4", "--save_steps=2", "--packing", "false"]
+        let r = try run(args)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("trained 4 steps"), r.out)
+        XCTAssertTrue(r.err.contains("step 4/4 | loss "), r.err)
+        for file in ["model.safetensors", "metrics.jsonl", "checkpoint-2/trainer_state.json", "checkpoint-4/optimizer.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
+        }
+        let resumed = try run(args + ["--resume_from_checkpoint", "true"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertTrue(resumed.err.contains("resumed from \(out.path)/checkpoint-4 at step 4/4"), resumed.err)
+    }
+
+    func testBadFlagsAndDataAreClearErrors() throws {
+        let typo = try run(["train", "--model", "m", "--learning_rat", "1e-3"])
+        XCTAssertNotEqual(typo.status, 0)
+        XCTAssertTrue(typo.err.contains("--learning_rat: unknown field 'learning_rat'. Did you mean 'learning_rate'?"), typo.err)
+        let dir = try TestSupport.temporaryFolder("train-bad")
+        let data = dir.appendingPathComponent("bad.jsonl")
+        try "{\"text\": \"ok\"}\n{\"messages\": [{\"role\": \"user\"}]}\n".write(to: data, atomically: true, encoding: .utf8)
+        let bad = try run(["train", "--model", "/work/shared/fixtures/tiny-llama-hf", "--data", data.path,
+                           "--output_dir", dir.appendingPathComponent("run").path, "--max_steps", "1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("\(data.path):2: field 'messages[0].content': missing"), bad.err)
+    }
+}
