@@ -10,5 +10,6 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(LengthReward.self)
         r.add(RepetitionReward.self)
         r.add(CodeExec.self)
+        r.add(CountdownReward.self)
     }
 }

@@ -12,17 +12,18 @@ final class TrainCommandTests: XCTestCase {
 
     func testRecipeWithFlagOverridesTrainsResumesAndWritesOutputs() throws {
         let out = try TestSupport.temporaryFolder("train").appendingPathComponent("run")
-        let args = ["train", "examples/recipes/sft-full.yaml", "--output_dir", out.path, "--max-steps", "4", "--save_steps=2", "--packing", "false"]
+        let args = ["train", "examples/recipes/sft-full.yaml", "--output_dir", out.path, "--max-steps", "2", "--save_steps=1", "--packing", "false",
+                    "--per_device_train_batch_size", "2", "--max_length", "40"]
         let r = try run(args)
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.out.contains("trained 4 steps"), r.out)
-        XCTAssertTrue(r.err.contains("step 4/4 | loss "), r.err)
-        for file in ["model.safetensors", "metrics.jsonl", "checkpoint-2/trainer_state.json", "checkpoint-4/optimizer.safetensors"] {
+        XCTAssertTrue(r.out.contains("trained 2 steps"), r.out)
+        XCTAssertTrue(r.err.contains("step 2/2 | loss "), r.err)
+        for file in ["model.safetensors", "metrics.jsonl", "checkpoint-1/trainer_state.json", "checkpoint-2/optimizer.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
         let resumed = try run(args + ["--resume_from_checkpoint", "true"])
         XCTAssertEqual(resumed.status, 0, resumed.err)
-        XCTAssertTrue(resumed.err.contains("resumed from \(out.path)/checkpoint-4 at step 4/4"), resumed.err)
+        XCTAssertTrue(resumed.err.contains("resumed from \(out.path)/checkpoint-2 at step 2/2"), resumed.err)
     }
 
     func testBadFlagsAndDataAreClearErrors() throws {

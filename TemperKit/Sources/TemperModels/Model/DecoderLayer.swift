@@ -101,6 +101,12 @@ public final class DecoderLayer {
         mlp = try MLP(prefix: "\(p).mlp", config: config, weights: &weights)
     }
 
+    /// The layer over whole sequences `[B, T, hidden]` from position 0, without cache or padding
+    /// mask — a training forward of one block, e.g. to time it on its own.
+    public func forward(_ x: Tensor) -> Tensor {
+        self(x, cache: nil, mask: nil, prefix: nil, positionOffset: 0)
+    }
+
     func callAsFunction(_ x: Tensor, cache: KVCache?, mask: Tensor?, prefix: (key: Tensor, value: Tensor)?, positionOffset: Int) -> Tensor {
         let h = x + selfAttn(inputLayernorm(x), layer: index, cache: cache, mask: mask, prefix: prefix, positionOffset: positionOffset)
         return h + mlp(postAttentionLayernorm(h))

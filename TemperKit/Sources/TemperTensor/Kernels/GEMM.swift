@@ -4,7 +4,9 @@
 /// matrix (`lda ≥ m`). Likewise `op(B)` is `k × n`. Transposes are handled by the packing
 /// routines, never materialised.
 ///
-/// Products with at most `vectorLimit` rows or columns (decode steps, bias-like shapes) run as
+/// A few rows of A against a `[n, k]`-stored B (`x · Wᵀ` while decoding a small batch) go to
+/// `SmallBatchGEMM`, which reads each panel of B once for all rows.
+/// Other products with at most `vectorLimit` rows or columns (decode steps, bias-like shapes) run as
 /// matrix–vector products that read the other operand once, in place. Everything else is packed.
 /// The blocking follows the BLIS loop order (columns by `nc`, depth by `kc`, rows by `mc`, then
 /// the 6×16 register tiles): a packed `kc × nc` block of B stays in L2/L3, a packed `mc × kc`
@@ -37,6 +39,21 @@ public enum GEMM {
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if _slowPath(GEMMProfiler.isEnabled) {
+            GEMMProfiler.timed {
+                product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            }
+        } else {
+            product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// `sgemm` without the profiling hook.
+    static func product(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(m >= 0 && n >= 0 && k >= 0, "GEMM.sgemm: negative size m=\(m) n=\(n) k=\(k)")
         if m == 0 || n == 0 { return }
         precondition(ldc >= n, "GEMM.sgemm: ldc=\(ldc) is less than n=\(n)")
@@ -47,6 +64,11 @@ public enum GEMM {
         precondition(lda >= (transA ? m : k), "GEMM.sgemm: lda=\(lda) is less than the width of A")
         precondition(ldb >= (transB ? k : n), "GEMM.sgemm: ldb=\(ldb) is less than the width of B")
 
+        if m >= 2 && m <= SmallBatchGEMM.maxRows && !transA && transB {
+            // A few token rows through a linear layer: read each weight panel once for all rows.
+            SmallBatchGEMM.run(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
         if m <= vectorLimit {
             // Each row of C is a row vector times op(B).
             for i in 0..<m {

@@ -32,13 +32,17 @@ extension Tensor {
             maskInfo = AttentionKernel.Mask(tensor: mask.detached(), strides: Broadcast.strides(of: mask, to: [b, hq, t, s]),
                                             boolean: mask.dtype == .int32)
         }
-        let q = query.contiguous(), k = key.contiguous(), v = value.contiguous()
+        // Keys and values are read in place when each row is contiguous: a KV cache's filled prefix
+        // (a narrowed view) or a head-transposed projection needs no copy per call.
+        let q = query.contiguous()
+        let k = AttentionKernel.rowsContiguous(key) ? key : key.contiguous()
+        let v = AttentionKernel.rowsContiguous(value) ? value : value.contiguous()
         let kernel = AttentionKernel(batch: b, queryHeads: hq, kvHeads: hkv, queries: t, keys: s, dim: d, valueDim: dv,
                                      scale: scale ?? 1 / Float(d).squareRoot(), causal: causal, mask: maskInfo)
         let (out, lse) = kernel.forward(q, k, v)
         let saved = out.detached()
         return record(out, "attention", [q, k, v]) { g in
-            let (dq, dk, dvv) = kernel.backward(q, k, v, saved, lse, g.isContiguous ? g : g.copy())
+            let (dq, dk, dvv) = kernel.backward(q, k.contiguous(), v.contiguous(), saved, lse, g.isContiguous ? g : g.copy())
             return [q.requiresGrad ? dq : nil, k.requiresGrad ? dk : nil, v.requiresGrad ? dvv : nil]
         }
     }
@@ -57,14 +61,20 @@ struct AttentionKernel {
     let scale: Float, causal: Bool
     let mask: Mask?
 
+    /// Whether `t` (`[B, H, S, D]`) has unit-stride rows, so `forward` can read it through its
+    /// batch, head and row strides.
+    static func rowsContiguous(_ t: Tensor) -> Bool {
+        t.shape[3] <= 1 || t.strides[3] == 1
+    }
+
     /// Keys visible to query `i`.
     @inline(__always) func visible(_ i: Int) -> Int { causal ? Swift.min(keys, keys - queries + i + 1) : keys }
 
     /// Fills `scores[0..<n]` with scale·q·kⱼ (+ mask) for query row `(bi, h, i)`.
     @inline(__always)
     func scores(_ scores: UnsafeMutablePointer<Float>, _ n: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                bi: Int, h: Int, i: Int) {
-        for j in 0..<n { scores[j] = scale * RowKernels.dot(q, k + j * dim, dim) }
+                keyRowStride: Int, bi: Int, h: Int, i: Int) {
+        for j in 0..<n { scores[j] = scale * RowKernels.dot(q, k + j * keyRowStride, dim) }
         guard let mask else { return }
         let st = mask.strides
         let base = bi * st[0] + h * st[1] + i * st[2]
@@ -78,8 +88,10 @@ struct AttentionKernel {
     }
 
     /// Output `[B, Hq, T, Dv]` and each row's log-sum-exp as (max, log Σ exp(s − max)) `[B·Hq·T, 2]`
-    /// (max = -inf for rows that see no key).
+    /// (max = -inf for rows that see no key). `q` is contiguous; `k` and `v` need only unit-stride rows.
     func forward(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> (Tensor, Tensor) {
+        precondition(AttentionKernel.rowsContiguous(k) && AttentionKernel.rowsContiguous(v), "attention: key/value rows must be contiguous")
+        let ks = (k.strides[0], k.strides[1], k.strides[2]), vs = (v.strides[0], v.strides[1], v.strides[2])
         let out = Tensor(uninitializedShape: [batch, queryHeads, queries, valueDim])
         let rows = batch * queryHeads * queries
         let lse = Tensor(uninitializedShape: [rows, 2])
@@ -92,17 +104,17 @@ struct AttentionKernel {
                 defer { buf.deallocate() }
                 for row in range {
                     let i = row % queries, h = (row / queries) % queryHeads, bi = row / (queries * queryHeads)
-                    let kv = bi * kvHeads + h / group
-                    let kb = pk + kv * keys * dim, vb = pv + kv * keys * valueDim
+                    let kvh = h / group
+                    let kb = pk + bi * ks.0 + kvh * ks.1, vb = pv + bi * vs.0 + kvh * vs.1
                     let orow = po + row * valueDim
                     orow.update(repeating: 0, count: valueDim)
                     let n = visible(i)
-                    scores(buf, n, q: pq + row * dim, k: kb, bi: bi, h: h, i: i)
+                    scores(buf, n, q: pq + row * dim, k: kb, keyRowStride: ks.2, bi: bi, h: h, i: i)
                     let m = RowKernels.max(buf, n)
                     pl[2 * row] = m
                     if m == -.infinity { continue }
                     let l = RowKernels.sumExp(buf, n, shift: m, out: buf)
-                    for j in 0..<n where buf[j] != 0 { RowKernels.axpy(buf[j], vb + j * valueDim, orow, valueDim) }
+                    for j in 0..<n where buf[j] != 0 { RowKernels.axpy(buf[j], vb + j * vs.2, orow, valueDim) }
                     let inv = 1 / l
                     for c in 0..<valueDim { orow[c] *= inv }
                     pl[2 * row + 1] = Foundation.logf(l)
@@ -112,7 +124,7 @@ struct AttentionKernel {
         return (out, lse)
     }
 
-    /// Gradients of q, k, v. Work is split by key/value head so each task owns its dK/dV rows.
+    /// Gradients of q, k, v (all contiguous). Work is split by key/value head so each task owns its dK/dV rows.
     func backward(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ out: Tensor, _ lse: Tensor, _ g: Tensor) -> (Tensor, Tensor, Tensor) {
         let dq = Tensor(uninitializedShape: q.shape), dk = Tensor.zeros(k.shape), dvT = Tensor.zeros(v.shape)
         let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
@@ -134,7 +146,7 @@ struct AttentionKernel {
                         let m = pl[2 * row], logL = pl[2 * row + 1]
                         if m == -.infinity { continue }
                         let n = visible(i)
-                        scores(buf, n, q: qr, k: kb, bi: bi, h: h, i: i)
+                        scores(buf, n, q: qr, k: kb, keyRowStride: dim, bi: bi, h: h, i: i)
                         let di = RowKernels.dot(gr, po + row * valueDim, valueDim)
                         for j in 0..<n {
                             let p = Foundation.expf((buf[j] - m) - logL)

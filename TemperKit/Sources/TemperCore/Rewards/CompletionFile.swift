@@ -1,0 +1,126 @@
+import Foundation
+
+/// Completions to grade, read from a JSONL file (`temper reward --data`): each row holds
+/// `completion` (a string, or a conversation whose last assistant message is graded), an optional
+/// `prompt` (string or messages) and any columns the rewards read (`answer`, `nums`, ...).
+/// `completion_ids` (a list of integers), when present, gives the completion's token ids.
+public struct CompletionFile {
+    /// 1-based line of each row in the file.
+    public private(set) var lines: [Int] = []
+    /// Prompt text per row: the string, or the message contents joined by blank lines; empty when absent.
+    public private(set) var prompts: [String] = []
+    /// Completion text per row.
+    public private(set) var completions: [String] = []
+    /// Token ids per row (empty where the row has none).
+    public private(set) var tokenIDs: [[Int32]] = []
+    /// Every other column; rows without it hold `null`.
+    public private(set) var columns: [String: [ColumnValue]] = [:]
+
+    /// Number of rows.
+    public var count: Int { completions.count }
+
+    /// Reads `path`; blank lines are skipped. A malformed row throws a `TrainingDataError` naming the
+    /// file, line and field.
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingDataError(file: path, line: nil, field: nil, "cannot be read (missing file or no permission)")
+        }
+        var lineNumber = 0
+        for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            let json: JSONValue
+            do { json = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
+                throw TrainingDataError(file: path, line: lineNumber, field: nil, "not valid JSON")
+            }
+            do { try append(json, line: lineNumber) } catch let e as RowError {
+                throw TrainingDataError(file: path, line: lineNumber, field: e.field, e.reason)
+            }
+        }
+        guard count > 0 else { throw TrainingDataError(file: path, line: nil, field: nil, "holds no rows") }
+    }
+
+    /// The rows in `range` as one reward batch.
+    public func batch(_ range: Range<Int>) -> RewardBatch {
+        RewardBatch(prompts: Array(prompts[range]), completions: Array(completions[range]),
+                    completionTokenIDs: Array(tokenIDs[range]), columns: columns.mapValues { Array($0[range]) })
+    }
+
+    private mutating func append(_ json: JSONValue, line: Int) throws {
+        guard case .object(let row) = json else {
+            throw RowError(field: nil, "expected a JSON object with a 'completion', got \(Self.describe(json))")
+        }
+        guard let completion = row["completion"] else {
+            throw RowError(field: "completion", "missing: every row needs the completion to score")
+        }
+        let text: String
+        switch completion {
+        case .string(let s): text = s
+        case .array:
+            let messages = try Self.messages(completion, field: "completion")
+            guard let last = messages.last(where: { $0.role == "assistant" }) else {
+                throw RowError(field: "completion", "the conversation has no assistant message to score")
+            }
+            text = last.content
+        default:
+            throw RowError(field: "completion", "expected a string or a list of messages, got \(Self.describe(completion))")
+        }
+        var prompt = ""
+        switch row["prompt"] {
+        case nil, .null?: break
+        case .string(let s)?: prompt = s
+        case .array?: prompt = try Self.messages(row["prompt"]!, field: "prompt").map(\.content).joined(separator: "\n\n")
+        case let other?: throw RowError(field: "prompt", "expected a string or a list of messages, got \(Self.describe(other))")
+        }
+        var ids: [Int32] = []
+        if let raw = row["completion_ids"], raw != .null {
+            guard case .array(let items) = raw else {
+                throw RowError(field: "completion_ids", "expected a list of token ids, got \(Self.describe(raw))")
+            }
+            ids = try items.enumerated().map { i, item in
+                guard case .int(let v) = item, let id = Int32(exactly: v), id >= 0 else {
+                    throw RowError(field: "completion_ids[\(i)]", "expected a non-negative 32-bit integer, got \(Self.describe(item))")
+                }
+                return id
+            }
+        }
+        // A column first seen now was null in the rows before.
+        for (name, value) in row where !["completion", "prompt", "completion_ids"].contains(name) {
+            if columns[name] == nil { columns[name] = Array(repeating: .null, count: count) }
+            columns[name]!.append(ColumnValue(value))
+        }
+        lines.append(line)
+        prompts.append(prompt)
+        completions.append(text)
+        tokenIDs.append(ids)
+        for name in columns.keys where columns[name]!.count < count { columns[name]!.append(.null) }
+    }
+
+    private static func messages(_ json: JSONValue, field: String) throws -> [(role: String, content: String)] {
+        guard case .array(let items) = json else { throw RowError(field: field, "expected a list of messages, got \(describe(json))") }
+        return try items.enumerated().map { i, item in
+            guard case .object(let m) = item else {
+                throw RowError(field: "\(field)[\(i)]", "expected an object with 'role' and 'content', got \(describe(item))")
+            }
+            guard case .string(let role)? = m["role"] else {
+                throw RowError(field: "\(field)[\(i)].role", m["role"].map { "expected a string, got \(describe($0))" } ?? "missing")
+            }
+            guard case .string(let content)? = m["content"] else {
+                throw RowError(field: "\(field)[\(i)].content", m["content"].map { "expected a string, got \(describe($0))" } ?? "missing")
+            }
+            return (role, content)
+        }
+    }
+
+    private static func describe(_ v: JSONValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return "\(b)"
+        case .int(let i): return "the number \(i)"
+        case .double(let d): return "the number \(d)"
+        case .string: return "a string"
+        case .array(let a): return "a list of \(a.count)"
+        case .object: return "an object"
+        }
+    }
+}
