@@ -7,7 +7,7 @@ final class CountdownTests: XCTestCase {
         _ = PluginLoader.shared.load(.standard())
     }
 
-    private func score(_ spec: String = "countdown", _ completions: [String], target: ColumnValue = .number(82),
+    private func score(_ completions: [String], spec: String = "countdown", target: ColumnValue = .number(82),
                        nums: ColumnValue = .array([13, 95, 24, 23].map { .number($0) })) throws -> [Float?] {
         let reward = try ComponentRegistry.shared.reward(spec).reward
         return try reward.score(RewardBatch(prompts: completions.map { _ in "q" }, completions: completions,
@@ -41,9 +41,9 @@ final class CountdownTests: XCTestCase {
         // (7 / 3) * 3 is exactly 7; float evaluation would give 7.000000000000001.
         XCTAssertEqual(try score(["<answer>(7 / 3) * 3</answer>", "<answer>7 / 3 * 3 + 0</answer>"],
                                  target: .number(7), nums: .array([.number(7), .number(3), .number(3)])), [1, 0.1])
-        XCTAssertEqual(try score("countdown:use_all=false", ["<answer>95 - 13</answer>", "<answer>95 - 95</answer>"]), [1, 0.1])
-        XCTAssertEqual(try score("countdown:format_score=0", ["<answer>95 + 13</answer>"]), [0])
-        XCTAssertEqual(try score("countdown:require_tags=true", ["(95 - 13) * (24 - 23)", "<answer>(95 - 13) * (24 - 23)</answer>"]), [0, 1])
+        XCTAssertEqual(try score(["<answer>95 - 13</answer>", "<answer>95 - 95</answer>"], spec: "countdown:use_all=false"), [1, 0.1])
+        XCTAssertEqual(try score(["<answer>95 + 13</answer>"], spec: "countdown:format_score=0"), [0])
+        XCTAssertEqual(try score(["(95 - 13) * (24 - 23)", "<answer>(95 - 13) * (24 - 23)</answer>"], spec: "countdown:require_tags=true"), [0, 1])
         XCTAssertEqual(try score(["<answer>(95 - 13) * (24 - 23)</answer>"], target: .string("82"),
                                  nums: .array([.string("13"), .number(95), .number(24), .number(23)])), [1])
     }
