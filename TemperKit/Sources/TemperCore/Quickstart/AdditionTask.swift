@@ -41,7 +41,7 @@ public struct AdditionTask {
     /// Writes problems as JSONL to `url`.
     public static func write(_ problems: [Problem], to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AtomicFile.write(Data((problems.map(jsonLine).joined(separator: "\n") + "\n").utf8), to: url)
+        try AtomicFileWriter.write(Data((problems.map(jsonLine).joined(separator: "\n") + "\n").utf8), to: url)
     }
 
     /// Fraction of `problems` whose greedy completion is exactly the answer, and the completions.

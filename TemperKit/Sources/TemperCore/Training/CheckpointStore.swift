@@ -161,7 +161,7 @@ public struct CheckpointStore {
     private func writeJSON<T: Encodable>(_ value: T, _ url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(value), to: url)
+        try AtomicFileWriter.write(try encoder.encode(value), to: url)
     }
 
     private static func readJSON<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {

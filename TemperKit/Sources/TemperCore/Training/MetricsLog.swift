@@ -20,9 +20,9 @@ public final class MetricsLog {
             }
             var out = Data()
             for line in kept { out.append(contentsOf: line); out.append(UInt8(ascii: "\n")) }
-            try AtomicFile.write(out, to: url)
+            try AtomicFileWriter.write(out, to: url)
         } else if keepThroughStep == nil {
-            try AtomicFile.write(Data(), to: url)
+            try AtomicFileWriter.write(Data(), to: url)
         }
         if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: url.path) else { throw TrainingError("cannot open \(url.path) for writing") }

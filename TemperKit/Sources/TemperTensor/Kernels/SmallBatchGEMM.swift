@@ -4,7 +4,8 @@
 /// Packing B would read and write the whole weight to serve a handful of rows, and one GEMV per
 /// row would stream the weight from memory once per row. Here a panel of four rows of B is read
 /// once from memory and then, from L1, serves every row of A: tiles of 4 outputs × 3 rows of A
-/// keep 12 eight-lane accumulators in registers (7 loads per 12 FMAs), each output a dot product.
+/// keep 12 eight-lane accumulators in registers (7 loads per 12 FMAs), each output a dot product;
+/// a remainder of one or two rows of A gets a 4 × 1 or 4 × 2 tile.
 ///
 /// The split between threads is by panels of B, and each output goes through the same operations
 /// wherever it falls, so results do not depend on `Parallel.threadCount`.
@@ -83,7 +84,29 @@ enum SmallBatchGEMM {
                 put(finish(c22, w2, x2, k8, k), alpha, beta, y2 + 2); put(finish(c23, w3, x2, k8, k), alpha, beta, y2 + 3)
                 i += 3
             }
-            while i < m {
+            if i + 2 <= m {
+                let x0 = a + i * lda, x1 = x0 + lda
+                let p0 = UnsafeRawPointer(x0), p1 = UnsafeRawPointer(x1)
+                var c00 = V(), c01 = V(), c02 = V(), c03 = V()
+                var c10 = V(), c11 = V(), c12 = V(), c13 = V()
+                var off = 0
+                while off < bytes {
+                    let b0 = load(r0, off), b1 = load(r1, off), b2 = load(r2, off), b3 = load(r3, off)
+                    let a0 = load(p0, off), a1 = load(p1, off)
+                    c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
+                    c02 = c02.addingProduct(a0, b2); c03 = c03.addingProduct(a0, b3)
+                    c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
+                    c12 = c12.addingProduct(a1, b2); c13 = c13.addingProduct(a1, b3)
+                    off += 32
+                }
+                let y0 = c + i * ldc + j, y1 = y0 + ldc
+                put(finish(c00, w0, x0, k8, k), alpha, beta, y0); put(finish(c01, w1, x0, k8, k), alpha, beta, y0 + 1)
+                put(finish(c02, w2, x0, k8, k), alpha, beta, y0 + 2); put(finish(c03, w3, x0, k8, k), alpha, beta, y0 + 3)
+                put(finish(c10, w0, x1, k8, k), alpha, beta, y1); put(finish(c11, w1, x1, k8, k), alpha, beta, y1 + 1)
+                put(finish(c12, w2, x1, k8, k), alpha, beta, y1 + 2); put(finish(c13, w3, x1, k8, k), alpha, beta, y1 + 3)
+                i += 2
+            }
+            if i < m {
                 let x0 = a + i * lda
                 let p0 = UnsafeRawPointer(x0)
                 var c00 = V(), c01 = V(), c02 = V(), c03 = V()
@@ -97,7 +120,6 @@ enum SmallBatchGEMM {
                 let y0 = c + i * ldc + j
                 put(finish(c00, w0, x0, k8, k), alpha, beta, y0); put(finish(c01, w1, x0, k8, k), alpha, beta, y0 + 1)
                 put(finish(c02, w2, x0, k8, k), alpha, beta, y0 + 2); put(finish(c03, w3, x0, k8, k), alpha, beta, y0 + 3)
-                i += 1
             }
             j += 4
         }
