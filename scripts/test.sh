@@ -8,6 +8,7 @@ echo "== TemperKit (runtime, models, host) =="
 swift test "${flags[@]}" --package-path TemperKit
 
 echo "== Temper app (CLI, plugins loaded through dlopen) =="
-# Build every product first: the app tests load the plugin libraries from the build folder.
-swift build "${flags[@]}"
-swift test "${flags[@]}"
+# One build of every product and test (the app tests load the plugin libraries from the build
+# folder); a plain `swift test` after `swift build` would compile everything a second time.
+swift build "${flags[@]}" --build-tests
+swift test "${flags[@]}" --skip-build

@@ -24,7 +24,7 @@ public final class MetricsLog {
         } else if keepThroughStep == nil {
             try AtomicFileWriter.write(Data(), to: url)
         }
-        if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
+        if !fm.fileExists(atPath: url.path) { try AtomicFileWriter.write(Data(), to: url) }
         guard let h = FileHandle(forWritingAtPath: url.path) else { throw TrainingError("cannot open \(url.path) for writing") }
         try h.seekToEnd()
         handle = h
