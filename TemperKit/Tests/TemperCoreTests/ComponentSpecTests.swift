@@ -52,6 +52,16 @@ final class ComponentSpecTests: XCTestCase {
         XCTAssertEqual(spec.description, "lora:r=16,alpha=32,target_modules=[q_proj,v_proj],dropout=0.05")
     }
 
+    func testQuotedValuesKeepCommasAndBrackets() throws {
+        let spec = try ComponentSpec(parsing: #"format:pattern="^\d{1,3}(,\d{3})*$",match=full,tags=['a,b',c]"#)
+        XCTAssertEqual(spec.settings.map(\.key), ["pattern", "match", "tags"])
+        XCTAssertEqual(spec.settings[0].value, .text(#"^\d{1,3}(,\d{3})*$"#))
+        XCTAssertEqual(spec.settings[2].value, .list([.text("a,b"), .text("c")]))
+        // A quote inside an unquoted value is an ordinary character.
+        XCTAssertEqual(try ComponentSpec(parsing: "x:a=it's").settings[0].value, .text("it's"))
+        XCTAssertEqual(message { _ = try ComponentSpec(parsing: #"x:a="1,2"#) }, #"unclosed " in 'x:a="1,2'"#)
+    }
+
     func testMalformedSpecsAreErrors() {
         XCTAssertEqual(message { _ = try ComponentSpec(parsing: "sgd:lr") }, "sgd: setting 'lr' in 'sgd:lr' is not key=value")
         XCTAssertEqual(message { _ = try ComponentSpec(parsing: ":lr=1") }, "component spec ':lr=1' has no name (expected name or name:key=value,...)")

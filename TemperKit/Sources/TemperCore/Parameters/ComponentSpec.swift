@@ -1,6 +1,8 @@
 import Foundation
 
 /// A component named on the command line or in a recipe: `name` or `name:key=value,key=[a,b]`.
+/// A value that starts with `"` or `'` runs to the matching quote and is taken literally, so it
+/// may hold commas and brackets (`format:pattern="^\\d{1,3}(,\\d{3})*$"`).
 public struct ComponentSpec: Equatable, CustomStringConvertible, Sendable {
     /// The component's registered name.
     public var name: String
@@ -36,12 +38,25 @@ public struct ComponentSpec: Equatable, CustomStringConvertible, Sendable {
         self.init(name: name, settings: settings)
     }
 
-    /// Splits on commas outside brackets; rejects unbalanced brackets and empty items.
+    /// Splits on commas outside brackets and quotes; rejects unbalanced brackets and quotes and empty items.
     private static func splitTopLevel(_ s: Substring, spec: String) throws -> [String] {
         var items: [String] = []
         var current = ""
         var depth = 0
+        var quote: Character? = nil
         for ch in s {
+            if let q = quote {
+                current.append(ch)
+                if ch == q { quote = nil }
+                continue
+            }
+            // A quote opens only where a value or list item starts (blanks aside).
+            let last = current.last(where: { $0 != " " })
+            if (ch == "\"" || ch == "'") && (last == nil || last == "=" || last == "[" || last == ",") {
+                quote = ch
+                current.append(ch)
+                continue
+            }
             switch ch {
             case "[": depth += 1; current.append(ch)
             case "]":
@@ -54,6 +69,7 @@ public struct ComponentSpec: Equatable, CustomStringConvertible, Sendable {
             }
         }
         if depth != 0 { throw SpecError("unclosed '[' in '\(spec)'") }
+        if let q = quote { throw SpecError("unclosed \(q) in '\(spec)'") }
         items.append(current)
         let cleaned = items.map { $0.trimmingCharacters(in: .whitespaces) }
         if cleaned.contains(where: \.isEmpty) { throw SpecError("empty setting in '\(spec)' (stray comma?)") }
@@ -61,6 +77,10 @@ public struct ComponentSpec: Equatable, CustomStringConvertible, Sendable {
     }
 
     private static func value(_ text: String, spec: String) throws -> RawParameterValue {
+        if let q = text.first, q == "\"" || q == "'" {
+            guard text.count >= 2, text.last == q else { throw SpecError("quoted value \(text) in '\(spec)' has text after its closing quote") }
+            return .text(String(text.dropFirst().dropLast()))
+        }
         guard text.hasPrefix("[") else { return .text(text) }
         guard text.hasSuffix("]") else { throw SpecError("list value '\(text)' in '\(spec)' does not end with ']'") }
         let inner = text.dropFirst().dropLast()
