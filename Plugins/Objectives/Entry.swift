@@ -5,5 +5,6 @@ import TemperCore
 public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ reply: UnsafeMutableRawPointer?) -> Int32 {
     TemperPlugin.register(abi, hash, reply) { r in
         r.add(SFT.self)
+        r.add(Distill.self)
     }
 }

@@ -6,6 +6,7 @@ public struct TrainingRecipe: Equatable {
     /// plugins show` style), so recipes and flags share one validation and one error wording.
     public static let fields: [ParameterSpec] = [
         .string("model", default: nil, doc: "model to train: a GGUF file or a Hugging Face model folder"),
+        .string("teacher_model", default: nil, doc: "frozen teacher / reference model (GGUF or HF folder) for objectives that compare against one, e.g. distill"),
         .string("train_file", default: nil, aliases: ["data"], doc: "training data (JSONL in TRL's shapes)"),
         .string("eval_file", default: nil, aliases: ["eval_data"], doc: "evaluation data (JSONL), for eval_steps"),
         .string("output_dir", default: "runs/temper", doc: "where checkpoints, metrics.jsonl and the final model go"),

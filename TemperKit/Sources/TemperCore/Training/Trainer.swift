@@ -27,6 +27,8 @@ public struct TrainingSummary {
 public final class Trainer {
     /// The model being trained.
     public let policy: any TrainableLanguageModel
+    /// The frozen reference the objective may compare against (the teacher of `distill`), if any.
+    public var reference: (any TrainableLanguageModel)?
     /// The loss.
     public let objective: any Objective
     /// The optimizer; its `learningRate` when the trainer is built is the schedule's peak.
@@ -180,7 +182,7 @@ public final class Trainer {
             for start in stride(from: 0, to: evalData.examples.count, by: bs) {
                 let batch = BatchCollator.collate(Array(evalData.examples[start..<min(start + bs, evalData.examples.count)]), padID: padID)
                 let w = Double(batch.lossMask.scalars.reduce(0, +))
-                let out = try objective.loss(.batch(batch), context: ObjectiveContext(policy: policy, step: state.globalStep))
+                let out = try objective.loss(.batch(batch), context: ObjectiveContext(policy: policy, reference: reference, step: state.globalStep))
                 total += Double(out.loss.item) * w
                 tokens += w
             }
@@ -207,7 +209,7 @@ public final class Trainer {
         var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: Int(totalWeight), inputTokens: 0, metrics: [:], nonFinite: nil)
         for p in trainable { p.tensor.grad = nil }
         defer { for p in trainable { p.tensor.grad = nil } }
-        let context = ObjectiveContext(policy: policy, step: step)
+        let context = ObjectiveContext(policy: policy, reference: reference, step: step)
         for (batch, w) in zip(batches, weights) where w > 0 {
             outcome.inputTokens += Int(batch.attentionMask.scalars.reduce(0, +))
             let out = try objective.loss(.batch(batch), context: context)

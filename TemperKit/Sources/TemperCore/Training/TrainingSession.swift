@@ -49,6 +49,14 @@ public final class TrainingSession {
         trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: peft.trainableGroups(),
                               trainData: train, evalData: eval, padID: pad, config: try TrainerConfig(recipe: recipe))
         trainer.reporter = reporter
+        if let teacherPath = recipe.string("teacher_model") {
+            let teacher = try PretrainedModel.load(from: URL(fileURLWithPath: teacherPath))
+            guard teacher.tokenizer.vocabularySize == tokenizer.vocabularySize else {
+                throw SpecError("recipe: teacher_model \(teacherPath) has a vocabulary of \(teacher.tokenizer.vocabularySize) tokens, " +
+                                "the model's has \(tokenizer.vocabularySize); the teacher must share the student's tokenizer")
+            }
+            trainer.reference = teacher.model
+        }
     }
 
     /// The optimizer spec with the recipe's `learning_rate` and `weight_decay` put in place of the
