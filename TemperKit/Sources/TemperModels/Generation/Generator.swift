@@ -71,10 +71,26 @@ public struct Generator {
             for _ in 0..<parameters.maxNewTokens {
                 let maskTensor = Tensor(shape: [live.count, mask[0].count], int32: mask.flatMap { $0 })
                 let logits = try model.forward(input, cache: cache, attentionMask: maskTensor, positions: .last)
+                // Rows are sampled in parallel (each has its own sampler and random stream, so the
+                // draws do not depend on the split); the bookkeeping below stays in row order.
+                var picks = [(Int32, Float)](repeating: (0, 0), count: live.count)
+                let rows = live, history = seen
+                withExtendedLifetime(logits) {
+                    let lp = UnsafePointer(logits.floatPointer)
+                    samplers.withUnsafeMutableBufferPointer { sp in
+                        rngs.withUnsafeMutableBufferPointer { rp in
+                            picks.withUnsafeMutableBufferPointer { pp in
+                                Parallel.forEach(rows.count) { row in
+                                    let seq = rows[row]
+                                    pp[row] = sp[seq].sample(lp + row * vocab, vocab: vocab, seen: history[seq], rng: &rp[seq])
+                                }
+                            }
+                        }
+                    }
+                }
                 var next = [Int32](), stillLive = [Int](), keepRows = [Int]()
                 for (row, seq) in live.enumerated() {
-                    let (token, logProb) = samplers[seq].sample(logits.floatPointer + row * vocab, vocab: vocab,
-                                                                seen: seen[seq], rng: &rngs[seq])
+                    let (token, logProb) = picks[row]
                     seen[seq].append(token)
                     results[seq].tokenIds.append(token)
                     results[seq].logProbs.append(logProb)

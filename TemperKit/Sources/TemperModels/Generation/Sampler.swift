@@ -50,22 +50,28 @@ struct Sampler {
         if needsOrder {
             if order.count != vocab { order = (0..<Int32(vocab)).map { $0 } }
             else { for i in 0..<vocab { order[i] = Int32(i) } }
-            let s = scores
-            if p.topK > 0 && p.topK < vocab {
-                // Partial selection is enough for top-k: sort only the k best.
+            let limit = p.topK > 0 && p.topK < vocab ? p.topK : vocab
+            keep = limit
+            scores.withUnsafeBufferPointer { sb in
+                let s = sb.baseAddress!
                 order.withUnsafeMutableBufferPointer { o in
-                    Sampler.selectTop(o, count: p.topK, by: s)
-                }
-                keep = p.topK
-                order[0..<keep].sort { s[Int($0)] > s[Int($1)] }
-            } else {
-                order.sort { s[Int($0)] > s[Int($1)] }
-            }
-            if p.topP < 1 {
-                var mass: Float = 0
-                for i in 0..<keep {
-                    mass += Foundation.exp(s[Int(order[i])])
-                    if mass >= p.topP { keep = i + 1; break }
+                    // Only as many of the best tokens as top-p's mass needs are ever sorted: a sorted
+                    // prefix is grown until it holds the mass (a full sort of the vocabulary per token
+                    // would cost more than the model's forward at small batch).
+                    var n = p.topP < 1 ? min(limit, 64) : limit
+                    while true {
+                        Sampler.selectTop(o, count: n, by: s)
+                        o[0..<n].sort { Sampler.ranksBefore($0, $1, s) }
+                        if p.topP < 1 {
+                            var mass: Float = 0
+                            for i in 0..<n {
+                                mass += Foundation.exp(s[Int(o[i])])
+                                if mass >= p.topP { keep = i + 1; return }
+                            }
+                        }
+                        if n == limit { return }
+                        n = min(limit, n * 4)
+                    }
                 }
             }
         }
@@ -90,15 +96,24 @@ struct Sampler {
         return (last, scores[Int(last)])
     }
 
-    /// Moves the `count` highest-scoring ids to the front of `ids` (quickselect, expected O(n)).
-    private static func selectTop(_ ids: UnsafeMutableBufferPointer<Int32>, count k: Int, by s: [Float]) {
+    /// The order tokens are ranked in: higher score first, ties by lower id (what a stable sort of
+    /// the ids by descending score gives), so any partial selection agrees with a full sort.
+    @inline(__always)
+    private static func ranksBefore(_ a: Int32, _ b: Int32, _ s: UnsafePointer<Float>) -> Bool {
+        let x = s[Int(a)], y = s[Int(b)]
+        return x > y || (x == y && a < b)
+    }
+
+    /// Moves the `count` best-ranked ids to the front of `ids` (quickselect, expected O(n)).
+    private static func selectTop(_ ids: UnsafeMutableBufferPointer<Int32>, count k: Int, by s: UnsafePointer<Float>) {
+        if k >= ids.count { return }
         var lo = 0, hi = ids.count - 1
         while lo < hi {
-            let pivot = s[Int(ids[(lo + hi) / 2])]
+            let pivot = ids[(lo + hi) / 2]
             var i = lo, j = hi
             while i <= j {
-                while s[Int(ids[i])] > pivot { i += 1 }
-                while s[Int(ids[j])] < pivot { j -= 1 }
+                while ranksBefore(ids[i], pivot, s) { i += 1 }
+                while ranksBefore(pivot, ids[j], s) { j -= 1 }
                 if i <= j { ids.swapAt(i, j); i += 1; j -= 1 }
             }
             if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { return }

@@ -1,3 +1,5 @@
+import CTemperSupport
+
 /// Matrix–vector products, the shape of every matmul at decode time (one token per sequence).
 ///
 /// Packing would cost as much memory traffic as the product itself, so these kernels read the
@@ -9,8 +11,10 @@
 /// Each output element is computed by the same sequence of operations wherever it falls in the
 /// split between threads, so results do not depend on `Parallel.threadCount`.
 enum GEMV {
-    /// Below this many multiply-adds a product stays on one thread.
-    static let parallelThreshold = 1 << 17
+    /// Below this many multiply-adds a product stays on one thread. Low, because at decode time
+    /// these products are memory-bound and the worker pool hands out a job in about a microsecond:
+    /// even a key/value projection (576 × 192) reads its weight faster on both cores.
+    static let parallelThreshold = 1 << 15
     /// Outputs accumulated at once in the output-contiguous layout (8 KiB of L1).
     static let strip = 2048
 
@@ -74,10 +78,16 @@ enum GEMV {
             let r0 = matrix + j * ldm, r1 = r0 + ldm, r2 = r1 + ldm, r3 = r2 + ldm
             let p0 = UnsafeRawPointer(r0), p1 = UnsafeRawPointer(r1)
             let p2 = UnsafeRawPointer(r2), p3 = UnsafeRawPointer(r3)
+            // The next four rows are requested while these are summed, so twice as many rows'
+            // cache lines are on their way from memory as the hardware prefetchers keep in flight.
+            let n0 = UnsafeRawPointer(j + 8 <= rows.upperBound ? r0 + 4 * ldm : r0)
+            let n1 = n0 + ldm * 4, n2 = n1 + ldm * 4, n3 = n2 + ldm * 4
             var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
             var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
             var off = 0
             while off < k16 * 4 {
+                temper_prefetch(n0 + off); temper_prefetch(n1 + off)
+                temper_prefetch(n2 + off); temper_prefetch(n3 + off)
                 let xl = xr.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
                 let xh = xr.loadUnaligned(fromByteOffset: off + 32, as: SIMD8<Float>.self)
                 a0 = a0.addingProduct(p0.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self), xl)

@@ -1,11 +1,14 @@
+import CTemperSupport
+
 /// `C = alpha · A · Bᵀ + beta · C` for a few rows of A (2…`maxRows`) against B stored `[n, k]` —
 /// every linear layer while decoding a small batch (one token per sequence).
 ///
 /// Packing B would read and write the whole weight to serve a handful of rows, and one GEMV per
 /// row would stream the weight from memory once per row. Here a panel of four rows of B is read
-/// once from memory and then, from L1, serves every row of A: tiles of 4 outputs × 3 rows of A
-/// keep 12 eight-lane accumulators in registers (7 loads per 12 FMAs), each output a dot product;
-/// a remainder of one or two rows of A gets a 4 × 1 or 4 × 2 tile.
+/// once from memory and then, from L1, serves every row of A: tiles of 4 outputs × 2 rows of A
+/// keep 8 eight-lane accumulators (enough independent FMAs to hide their latency) and the 6
+/// loaded vectors in registers — a 4 × 3 tile needs 17 and spills an accumulator, which chains
+/// every iteration through a store and a reload. An odd last row of A gets a 4 × 1 tile.
 ///
 /// The split between threads is by panels of B, and each output goes through the same operations
 /// wherever it falls, so results do not depend on `Parallel.threadCount`.
@@ -54,43 +57,20 @@ enum SmallBatchGEMM {
         while j + 4 <= cols.upperBound {
             let w0 = b + j * ldb, w1 = w0 + ldb, w2 = w1 + ldb, w3 = w2 + ldb
             let r0 = UnsafeRawPointer(w0), r1 = UnsafeRawPointer(w1), r2 = UnsafeRawPointer(w2), r3 = UnsafeRawPointer(w3)
+            // Later passes over this panel are L1 hits, which the hardware prefetchers do not see;
+            // fetch the next panel meanwhile, two of its rows per pass (the last panel refetches itself).
+            let nextPanel = UnsafeRawPointer(j + 8 <= cols.upperBound ? w0 + 4 * ldb : w0)
             var i = 0
-            while i + 3 <= m {
-                let x0 = a + i * lda, x1 = x0 + lda, x2 = x1 + lda
-                let p0 = UnsafeRawPointer(x0), p1 = UnsafeRawPointer(x1), p2 = UnsafeRawPointer(x2)
-                var c00 = V(), c01 = V(), c02 = V(), c03 = V()
-                var c10 = V(), c11 = V(), c12 = V(), c13 = V()
-                var c20 = V(), c21 = V(), c22 = V(), c23 = V()
-                var off = 0
-                while off < bytes {
-                    let b0 = load(r0, off), b1 = load(r1, off), b2 = load(r2, off), b3 = load(r3, off)
-                    let a0 = load(p0, off)
-                    c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
-                    c02 = c02.addingProduct(a0, b2); c03 = c03.addingProduct(a0, b3)
-                    let a1 = load(p1, off)
-                    c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
-                    c12 = c12.addingProduct(a1, b2); c13 = c13.addingProduct(a1, b3)
-                    let a2 = load(p2, off)
-                    c20 = c20.addingProduct(a2, b0); c21 = c21.addingProduct(a2, b1)
-                    c22 = c22.addingProduct(a2, b2); c23 = c23.addingProduct(a2, b3)
-                    off += 32
-                }
-                let y0 = c + i * ldc + j, y1 = y0 + ldc, y2 = y1 + ldc
-                put(finish(c00, w0, x0, k8, k), alpha, beta, y0); put(finish(c01, w1, x0, k8, k), alpha, beta, y0 + 1)
-                put(finish(c02, w2, x0, k8, k), alpha, beta, y0 + 2); put(finish(c03, w3, x0, k8, k), alpha, beta, y0 + 3)
-                put(finish(c10, w0, x1, k8, k), alpha, beta, y1); put(finish(c11, w1, x1, k8, k), alpha, beta, y1 + 1)
-                put(finish(c12, w2, x1, k8, k), alpha, beta, y1 + 2); put(finish(c13, w3, x1, k8, k), alpha, beta, y1 + 3)
-                put(finish(c20, w0, x2, k8, k), alpha, beta, y2); put(finish(c21, w1, x2, k8, k), alpha, beta, y2 + 1)
-                put(finish(c22, w2, x2, k8, k), alpha, beta, y2 + 2); put(finish(c23, w3, x2, k8, k), alpha, beta, y2 + 3)
-                i += 3
-            }
-            if i + 2 <= m {
+            while i + 2 <= m {
                 let x0 = a + i * lda, x1 = x0 + lda
                 let p0 = UnsafeRawPointer(x0), p1 = UnsafeRawPointer(x1)
+                let f0 = nextPanel + ((i >> 1) & 1) * 2 * ldb * 4, f1 = f0 + ldb * 4
                 var c00 = V(), c01 = V(), c02 = V(), c03 = V()
                 var c10 = V(), c11 = V(), c12 = V(), c13 = V()
                 var off = 0
                 while off < bytes {
+                    temper_prefetch(f0 + off)
+                    temper_prefetch(f1 + off)
                     let b0 = load(r0, off), b1 = load(r1, off), b2 = load(r2, off), b3 = load(r3, off)
                     let a0 = load(p0, off), a1 = load(p1, off)
                     c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
