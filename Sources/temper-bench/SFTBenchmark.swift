@@ -121,8 +121,9 @@ struct SFTBenchmark: ParsableCommand {
         let best = times.min()!
         let rate = Double(batch * seqLen) / best
         let rss = Double(peakRSSKilobytes()) / 1024
-        print(String(format: "  warm-up %.2f s; steps %@ s; best %.2f s/step = %.1f tokens/s; peak RSS %.0f MB",
-                     warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", "), best, rate, rss))
+        let tensors = Double(TensorAllocator.statistics.peak) / 1_048_576
+        print(String(format: "  warm-up %.2f s; steps %@ s; best %.2f s/step = %.1f tokens/s; peak RSS %.0f MB (tensors at most %.0f MB live)",
+                     warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", "), best, rate, rss, tensors))
         return (rate, rss)
     }
 }

@@ -16,8 +16,12 @@ public enum TensorAllocator {
     nonisolated(unsafe) private static var liveBytes = 0
     nonisolated(unsafe) private static var peakLiveBytes = 0
 
-    /// Most bytes kept in free lists before buffers are released to the system.
-    nonisolated(unsafe) public static var cacheLimitBytes = 2 << 30
+    /// Most bytes kept in free lists before buffers are released to the system:
+    /// `TEMPER_ALLOCATOR_CACHE_MB` if set, else 2 GiB.
+    nonisolated(unsafe) public static var cacheLimitBytes: Int = {
+        if let s = ProcessInfo.processInfo.environment["TEMPER_ALLOCATOR_CACHE_MB"], let mb = Int(s), mb >= 0 { return mb << 20 }
+        return 2 << 30
+    }()
 
     /// Rounds a request up to its size class: multiples of 64 bytes below 4 KiB, then 1/8 steps of
     /// the next power of two (at most 12.5 % waste).
