@@ -26,6 +26,9 @@ struct SFTBenchmark: ParsableCommand {
     var threads = 2
     @Option(help: "Timed steps after one warm-up step; the fastest counts.")
     var steps = 3
+    @Option(name: .customLong("checkpoint-layers"),
+            help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for LoRA; full fine-tuning keeps all activations.")
+    var checkpointLayers = 0
 
     /// PyTorch + PEFT on this machine kind (float32, 2 threads, batch 8 × 128), from the issue.
     static let reference: [String: (tokensPerSecond: Double, peakRSSMB: Double)] = [
@@ -71,7 +74,7 @@ struct SFTBenchmark: ParsableCommand {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         child.arguments = ["sft", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
-                           "--threads", "\(threads)", "--steps", "\(steps)"]
+                           "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
         let pipe = Pipe()
         child.standardOutput = pipe
         try child.run()
@@ -98,6 +101,7 @@ struct SFTBenchmark: ParsableCommand {
         let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model))
         let peft = try ComponentRegistry.shared.peft(Self.peftSpecs[m]!)
         let counts = try peft.apply(to: pm.model)
+        if m == "lora" { pm.model.checkpointedLayers = checkpointLayers }
         let groups = peft.trainableGroups()
         let objective = try ComponentRegistry.shared.objective("sft")
         let optimizer = try ComponentRegistry.shared.optimizer("adamw:lr=1e-5")
@@ -115,7 +119,8 @@ struct SFTBenchmark: ParsableCommand {
             for p in trainable { p.tensor.grad = nil }
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        print("\(m) (\(Self.peftSpecs[m]!)): \(counts), float32, \(threads) thread(s), batch \(batch) × \(seqLen)")
+        print("\(m) (\(Self.peftSpecs[m]!)): \(counts), float32, \(threads) thread(s), batch \(batch) × \(seqLen), "
+              + "\(pm.model.checkpointedLayers) checkpointed layer(s)")
         let warm = try step()
         let times = try (0..<steps).map { _ in try step() }
         let best = times.min()!

@@ -42,15 +42,39 @@ final class SmolLM2LoRASFTTests: XCTestCase {
         for (k, v) in [("train_file", train.path), ("eval_file", eval.path), ("output_dir", dir.appendingPathComponent("run").path),
                        ("peft", "lora:r=8,alpha=16,target_modules=all-linear"), ("optimizer", "adamw"), ("learning_rate", "2e-3"),
                        ("lr_scheduler_type", "constant"), ("max_steps", "6"), ("per_device_train_batch_size", "4"),
-                       ("assistant_only_loss", "true"), ("save_steps", "1000"), ("seed", "1")] {
+                       ("assistant_only_loss", "true"), ("save_steps", "1000"), ("seed", "1"),
+                       ("gradient_checkpointing", "true"), ("gradient_checkpointing_layers", "18")] {
             try recipe.set(k, .text(v))
         }
-        let session = try TrainingSession(recipe: recipe, pretrained: try PretrainedModel.load(from: Self.modelURL))
+        let pretrained = try PretrainedModel.load(from: Self.modelURL)
+        let session = try TrainingSession(recipe: recipe, pretrained: pretrained)
+        XCTAssertEqual(pretrained.model.checkpointedLayers, 18, "gradient_checkpointing_layers reaches the model")
         XCTAssertEqual(session.parameterCount.trainable, 2_442_240, "r = 8 on all 7 projections of 30 layers (PEFT prints the same)")
         let before = try session.trainer.evaluate().loss
         let summary = try session.trainer.train()
         let after = try XCTUnwrap(summary.evalLoss)
         XCTAssertTrue(before.isFinite && before > 0.5, "base model's eval loss \(before)")
         XCTAssertLessThan(after, before * 0.8, "eval loss \(before) → \(after)")
+    }
+
+    /// Recomputing a layer would draw a second dropout mask: the combination is refused up front.
+    func testGradientCheckpointingRefusesLoRADropout() throws {
+        guard FileManager.default.fileExists(atPath: Self.modelURL.path) else {
+            return XCTFail("\(Self.modelURL.path) is missing: run scripts/fetch-smollm2.sh")
+        }
+        XCTAssertTrue(PEFTTestSupport.loaded, "libTemperPluginPEFT.so was not loaded")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smollm2-gc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = dir.appendingPathComponent("train.jsonl")
+        try Self.chats([("Hi?", "Hello.")]).write(to: train, atomically: true, encoding: .utf8)
+        var recipe = TrainingRecipe()
+        for (k, v) in [("train_file", train.path), ("output_dir", dir.path), ("peft", "lora:r=4,lora_dropout=0.1"),
+                       ("optimizer", "adamw"), ("gradient_checkpointing", "true")] {
+            try recipe.set(k, .text(v))
+        }
+        XCTAssertThrowsError(try TrainingSession(recipe: recipe, pretrained: try PretrainedModel.load(from: Self.modelURL))) {
+            XCTAssertTrue("\($0)".contains("gradient_checkpointing cannot be combined with lora_dropout=0.1"), "\($0)")
+        }
     }
 }

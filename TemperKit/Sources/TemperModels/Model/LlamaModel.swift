@@ -23,6 +23,11 @@ public final class LlamaModel {
     /// `[kvHeads, n, headDim]`, as if `n` tokens were already in the KV cache.
     public var prefixKeyValues: [(key: Tensor, value: Tensor)]?
 
+    /// How many decoder layers (the first ones) run under activation checkpointing when training:
+    /// their activations are recomputed in backward instead of kept (Hugging Face's
+    /// `gradient_checkpointing`, per layer). 0 keeps everything.
+    public var checkpointedLayers = 0
+
     /// Positions taken by prompt- or prefix-tuning tokens before the user's tokens.
     public var prefixLength: Int {
         virtualTokens?.shape[0] ?? prefixKeyValues?.first?.key.shape[1] ?? 0
@@ -112,8 +117,14 @@ public final class LlamaModel {
             prefixKV = nil
         }
         let prefix = addsPrefix ? prefixKV : nil
+        let offset = cached + (prefix != nil ? n : 0)
         for (i, layer) in layers.enumerated() {
-            x = layer(x, cache: cache, mask: mask, prefix: prefix?[i], positionOffset: cached + (prefix != nil ? n : 0))
+            let layerPrefix = prefix?[i]
+            if i < checkpointedLayers && cache == nil && GradMode.isEnabled {
+                x = Tensor.checkpoint([x]) { [mask] xs in layer(xs[0], cache: nil, mask: mask, prefix: layerPrefix, positionOffset: offset) }
+            } else {
+                x = layer(x, cache: cache, mask: mask, prefix: layerPrefix, positionOffset: offset)
+            }
         }
         let produced = x.shape[1]
         if addsPrefix && virtualTokens != nil { x = x.narrow(1, start: n, length: produced - n) }

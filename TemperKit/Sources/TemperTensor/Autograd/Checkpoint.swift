@@ -1,0 +1,25 @@
+extension Tensor {
+    /// Activation checkpointing: runs `body` without keeping its intermediate activations, and runs it
+    /// again during backward to get them back. Trades one extra forward of the segment for its memory.
+    ///
+    /// Gradients reach `inputs` that require grad and every leaf parameter `body` uses (they
+    /// accumulate into `grad` during the recomputation's own backward). `body` must compute the same
+    /// values when run again: no fresh random draws inside it.
+    public static func checkpoint(_ inputs: [Tensor], _ body: @escaping ([Tensor]) -> Tensor) -> Tensor {
+        guard GradMode.isEnabled else { return body(inputs) }
+        let output = GradMode.withNoGrad { body(inputs) }
+        // Recorded even when no input requires grad: the parameters inside `body` may.
+        output.requiresGrad = true
+        output.gradFn = GradFn(name: "checkpoint", inputs: inputs) { gradOutput in
+            let replay = inputs.map { t -> Tensor in
+                let d = t.detached()
+                d.requiresGrad = t.requiresGrad
+                return d
+            }
+            let recomputed = GradMode.withGradEnabled { body(replay) }
+            if recomputed.requiresGrad { recomputed.backward(gradOutput) }
+            return replay.map { $0.requiresGrad ? $0.grad : nil }
+        }
+        return output
+    }
+}
