@@ -48,7 +48,7 @@ public struct CompletionFile {
 
     private mutating func append(_ json: JSONValue, line: Int) throws {
         guard case .object(let row) = json else {
-            throw RowError(field: nil, "expected a JSON object with a 'completion', got \(Self.describe(json))")
+            throw RowError(field: nil, "expected a JSON object with a 'completion', got \(json.kindDescription)")
         }
         guard let completion = row["completion"] else {
             throw RowError(field: "completion", "missing: every row needs the completion to score")
@@ -63,23 +63,23 @@ public struct CompletionFile {
             }
             text = last.content
         default:
-            throw RowError(field: "completion", "expected a string or a list of messages, got \(Self.describe(completion))")
+            throw RowError(field: "completion", "expected a string or a list of messages, got \(completion.kindDescription)")
         }
         var prompt = ""
         switch row["prompt"] {
         case nil, .null?: break
         case .string(let s)?: prompt = s
         case .array?: prompt = try Self.messages(row["prompt"]!, field: "prompt").map(\.content).joined(separator: "\n\n")
-        case let other?: throw RowError(field: "prompt", "expected a string or a list of messages, got \(Self.describe(other))")
+        case let other?: throw RowError(field: "prompt", "expected a string or a list of messages, got \(other.kindDescription)")
         }
         var ids: [Int32] = []
         if let raw = row["completion_ids"], raw != .null {
             guard case .array(let items) = raw else {
-                throw RowError(field: "completion_ids", "expected a list of token ids, got \(Self.describe(raw))")
+                throw RowError(field: "completion_ids", "expected a list of token ids, got \(raw.kindDescription)")
             }
             ids = try items.enumerated().map { i, item in
                 guard case .int(let v) = item, let id = Int32(exactly: v), id >= 0 else {
-                    throw RowError(field: "completion_ids[\(i)]", "expected a non-negative 32-bit integer, got \(Self.describe(item))")
+                    throw RowError(field: "completion_ids[\(i)]", "expected a non-negative 32-bit integer, got \(item.kindDescription)")
                 }
                 return id
             }
@@ -97,30 +97,19 @@ public struct CompletionFile {
     }
 
     private static func messages(_ json: JSONValue, field: String) throws -> [(role: String, content: String)] {
-        guard case .array(let items) = json else { throw RowError(field: field, "expected a list of messages, got \(describe(json))") }
+        guard case .array(let items) = json else { throw RowError(field: field, "expected a list of messages, got \(json.kindDescription)") }
         return try items.enumerated().map { i, item in
             guard case .object(let m) = item else {
-                throw RowError(field: "\(field)[\(i)]", "expected an object with 'role' and 'content', got \(describe(item))")
+                throw RowError(field: "\(field)[\(i)]", "expected an object with 'role' and 'content', got \(item.kindDescription)")
             }
             guard case .string(let role)? = m["role"] else {
-                throw RowError(field: "\(field)[\(i)].role", m["role"].map { "expected a string, got \(describe($0))" } ?? "missing")
+                throw RowError(field: "\(field)[\(i)].role", m["role"].map { "expected a string, got \($0.kindDescription)" } ?? "missing")
             }
             guard case .string(let content)? = m["content"] else {
-                throw RowError(field: "\(field)[\(i)].content", m["content"].map { "expected a string, got \(describe($0))" } ?? "missing")
+                throw RowError(field: "\(field)[\(i)].content", m["content"].map { "expected a string, got \($0.kindDescription)" } ?? "missing")
             }
             return (role, content)
         }
     }
 
-    private static func describe(_ v: JSONValue) -> String {
-        switch v {
-        case .null: return "null"
-        case .bool(let b): return "\(b)"
-        case .int(let i): return "the number \(i)"
-        case .double(let d): return "the number \(d)"
-        case .string: return "a string"
-        case .array(let a): return "a list of \(a.count)"
-        case .object: return "an object"
-        }
-    }
 }

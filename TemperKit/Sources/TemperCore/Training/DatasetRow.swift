@@ -17,7 +17,7 @@ public enum DatasetRow: Equatable {
     /// but a row must match exactly one shape.
     static func parse(_ json: JSONValue) throws -> DatasetRow {
         guard let object = json.objectValue else {
-            throw RowError(field: nil, "expected a JSON object with 'text', 'messages' or 'prompt' + 'completion', got \(describe(json))")
+            throw RowError(field: nil, "expected a JSON object with 'text', 'messages' or 'prompt' + 'completion', got \(json.kindDescription)")
         }
         let shapes = ["text", "messages", "prompt"].filter { object[$0] != nil }
         guard shapes.count == 1 else {
@@ -26,7 +26,7 @@ public enum DatasetRow: Equatable {
         }
         switch shapes[0] {
         case "text":
-            guard let text = object["text"]!.stringValue else { throw RowError(field: "text", "expected a string, got \(describe(object["text"]!))") }
+            guard let text = object["text"]!.stringValue else { throw RowError(field: "text", "expected a string, got \(object["text"]!.kindDescription)") }
             return .text(text)
         case "messages":
             return .conversation(try messages(object["messages"]!, field: "messages"))
@@ -37,15 +37,15 @@ public enum DatasetRow: Equatable {
             let prompt = object["prompt"]!
             if let p = prompt.stringValue {
                 guard let c = completion.stringValue else {
-                    throw RowError(field: "completion", "expected a string like 'prompt', got \(describe(completion))")
+                    throw RowError(field: "completion", "expected a string like 'prompt', got \(completion.kindDescription)")
                 }
                 return .promptCompletion(prompt: p, completion: c)
             }
             guard prompt.arrayValue != nil else {
-                throw RowError(field: "prompt", "expected a string or a list of messages, got \(describe(prompt))")
+                throw RowError(field: "prompt", "expected a string or a list of messages, got \(prompt.kindDescription)")
             }
             guard completion.arrayValue != nil else {
-                throw RowError(field: "completion", "expected a list of messages like 'prompt', got \(describe(completion))")
+                throw RowError(field: "completion", "expected a list of messages like 'prompt', got \(completion.kindDescription)")
             }
             let c = try messages(completion, field: "completion")
             return .conversationalPromptCompletion(prompt: try messages(prompt, field: "prompt"), completion: c)
@@ -53,34 +53,23 @@ public enum DatasetRow: Equatable {
     }
 
     private static func messages(_ json: JSONValue, field: String) throws -> [ChatMessage] {
-        guard let items = json.arrayValue else { throw RowError(field: field, "expected a list of messages, got \(describe(json))") }
+        guard let items = json.arrayValue else { throw RowError(field: field, "expected a list of messages, got \(json.kindDescription)") }
         guard !items.isEmpty else { throw RowError(field: field, "the list of messages is empty") }
         return try items.enumerated().map { i, item in
             let here = "\(field)[\(i)]"
-            guard let m = item.objectValue else { throw RowError(field: here, "expected an object with 'role' and 'content', got \(describe(item))") }
+            guard let m = item.objectValue else { throw RowError(field: here, "expected an object with 'role' and 'content', got \(item.kindDescription)") }
             guard let roleValue = m["role"] else { throw RowError(field: "\(here).role", "missing") }
             guard let role = roleValue.stringValue, !role.isEmpty else {
-                throw RowError(field: "\(here).role", "expected a non-empty string, got \(describe(roleValue))")
+                throw RowError(field: "\(here).role", "expected a non-empty string, got \(roleValue.kindDescription)")
             }
             guard let contentValue = m["content"] else { throw RowError(field: "\(here).content", "missing") }
             guard let content = contentValue.stringValue else {
-                throw RowError(field: "\(here).content", "expected a string, got \(describe(contentValue))")
+                throw RowError(field: "\(here).content", "expected a string, got \(contentValue.kindDescription)")
             }
             return ChatMessage(role: role, content: content)
         }
     }
 
-    private static func describe(_ v: JSONValue) -> String {
-        switch v {
-        case .null: return "null"
-        case .bool(let b): return "\(b)"
-        case .int(let i): return "the number \(i)"
-        case .double(let d): return "the number \(d)"
-        case .string: return "a string"
-        case .array(let a): return "a list of \(a.count)"
-        case .object: return "an object"
-        }
-    }
 }
 
 /// A row-level problem before the file and line are known.

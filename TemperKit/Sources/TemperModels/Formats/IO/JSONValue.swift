@@ -67,3 +67,18 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         }
     }
 }
+
+extension JSONValue {
+    /// What kind of value this is, for "expected …, got …" messages ("a string", "the number 3").
+    public var kindDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return "\(b)"
+        case .int(let i): return "the number \(i)"
+        case .double(let d): return "the number \(d)"
+        case .string: return "a string"
+        case .array(let a): return "a list of \(a.count)"
+        case .object: return "an object"
+        }
+    }
+}
