@@ -262,42 +262,45 @@ public final class Tensor: CustomStringConvertible {
     }
 }
 
-/// Copies between tensors of the same shape and dtype with any strides.
+/// Copies between tensors of the same shape and element size with any strides.
 enum StridedCopy {
     static func copy(from src: Tensor, to dst: Tensor) {
-        precondition(src.shape == dst.shape && src.dtype.byteSize == dst.dtype.byteSize)
+        precondition(src.shape == dst.shape && src.dtype.byteSize == dst.dtype.byteSize,
+                     "copy of \(src.dtype) \(src.shape) into \(dst.dtype) \(dst.shape)")
         let n = src.count
         if n == 0 { return }
         let esz = src.dtype.byteSize
         if src.isContiguous && dst.isContiguous {
             (dst.storage.base + dst.offset * esz).copyMemory(from: src.storage.base + src.offset * esz, byteCount: n * esz)
-            return
+        } else if esz == 4 {
+            strided(UInt32.self, src, dst)
+        } else {
+            strided(UInt16.self, src, dst)
         }
+    }
+
+    /// Walks every row of the last axis, advancing a multi-index over the outer axes.
+    private static func strided<T>(_: T.Type, _ src: Tensor, _ dst: Tensor) {
         let rank = src.rank
         let inner = src.shape[rank - 1]
         let sIn = src.strides[rank - 1], dIn = dst.strides[rank - 1]
-        let outer = n / max(inner, 1)
+        let sp = src.storage.base.assumingMemoryBound(to: T.self) + src.offset
+        let dp = dst.storage.base.assumingMemoryBound(to: T.self) + dst.offset
         var index = [Int](repeating: 0, count: rank)
-        if esz == 4 {
-            let sp = src.storage.base.assumingMemoryBound(to: UInt32.self) + src.offset
-            let dp = dst.storage.base.assumingMemoryBound(to: UInt32.self) + dst.offset
-            for _ in 0..<outer {
-                var so = 0, doff = 0
-                for d in 0..<(rank - 1) { so += index[d] * src.strides[d]; doff += index[d] * dst.strides[d] }
-                for j in 0..<inner { dp[doff + j * dIn] = sp[so + j * sIn] }
-                var d = rank - 2
-                while d >= 0 { index[d] += 1; if index[d] < src.shape[d] { break }; index[d] = 0; d -= 1 }
-            }
-        } else {
-            let sp = src.storage.base.assumingMemoryBound(to: UInt16.self) + src.offset
-            let dp = dst.storage.base.assumingMemoryBound(to: UInt16.self) + dst.offset
-            for _ in 0..<outer {
-                var so = 0, doff = 0
-                for d in 0..<(rank - 1) { so += index[d] * src.strides[d]; doff += index[d] * dst.strides[d] }
-                for j in 0..<inner { dp[doff + j * dIn] = sp[so + j * sIn] }
-                var d = rank - 2
-                while d >= 0 { index[d] += 1; if index[d] < src.shape[d] { break }; index[d] = 0; d -= 1 }
-            }
+        for _ in 0..<(src.count / max(inner, 1)) {
+            var so = 0, doff = 0
+            for d in 0..<(rank - 1) { so += index[d] * src.strides[d]; doff += index[d] * dst.strides[d] }
+            for j in 0..<inner { dp[doff + j * dIn] = sp[so + j * sIn] }
+            var d = rank - 2
+            while d >= 0 { index[d] += 1; if index[d] < src.shape[d] { break }; index[d] = 0; d -= 1 }
         }
+    }
+}
+
+extension Tensor {
+    /// Overwrites this view's elements with `source`'s (same shape), whatever either's strides.
+    /// Not recorded by autograd: for caches and buffers that are filled in place.
+    public func assign(from source: Tensor) {
+        withExtendedLifetime(source) { StridedCopy.copy(from: source, to: self) }
     }
 }

@@ -30,8 +30,8 @@ public final class KVCache {
         let t = k.shape[2]
         precondition(length + t <= capacity, "KV cache full: \(length) + \(t) positions > capacity \(capacity)")
         let kd = keys[layer], vd = values[layer]
-        StridedWrite.copy(k, into: kd.narrow(2, start: length, length: t))
-        StridedWrite.copy(v, into: vd.narrow(2, start: length, length: t))
+        kd.narrow(2, start: length, length: t).assign(from: k)
+        vd.narrow(2, start: length, length: t).assign(from: v)
         let total = length + t
         if layer == keys.count - 1 { length = total }
         return (kd.narrow(2, start: 0, length: total), vd.narrow(2, start: 0, length: total))
@@ -45,8 +45,7 @@ public final class KVCache {
     /// Keeps only batch rows `rows` (in that order), for search strategies that prune or fork
     /// candidates. Returns a new cache; this one is unchanged.
     public func selecting(rows: [Int]) -> KVCache {
-        let c = KVCache(copying: self, rows: rows)
-        return c
+        KVCache(copying: self, rows: rows)
     }
 
     private init(copying other: KVCache, rows: [Int]) {
@@ -64,28 +63,5 @@ public final class KVCache {
             (out.floatPointer + i * per).update(from: t.floatPointer + r * per, count: per)
         }
         return out
-    }
-}
-
-/// Copies a tensor into a (possibly strided) destination view of the same shape, outside autograd.
-enum StridedWrite {
-    static func copy(_ src: Tensor, into dst: Tensor) {
-        precondition(src.shape == dst.shape, "copy shape \(src.shape) into \(dst.shape)")
-        let s = src.contiguous()
-        let rank = dst.rank
-        let inner = dst.shape[rank - 1]
-        precondition(dst.strides[rank - 1] == 1, "destination rows must be contiguous")
-        let outer = dst.count / max(inner, 1)
-        var index = [Int](repeating: 0, count: rank)
-        let sp = s.floatPointer, dp = dst.floatPointer
-        withExtendedLifetime(s) {
-            for o in 0..<outer {
-                var off = 0
-                for d in 0..<(rank - 1) { off += index[d] * dst.strides[d] }
-                (dp + off).update(from: sp + o * inner, count: inner)
-                var d = rank - 2
-                while d >= 0 { index[d] += 1; if index[d] < dst.shape[d] { break }; index[d] = 0; d -= 1 }
-            }
-        }
     }
 }
