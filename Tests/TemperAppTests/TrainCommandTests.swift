@@ -33,7 +33,7 @@ final class TrainCommandTests: XCTestCase {
         let dir = try TestSupport.temporaryFolder("train-bad")
         let data = dir.appendingPathComponent("bad.jsonl")
         try "{\"text\": \"ok\"}\n{\"messages\": [{\"role\": \"user\"}]}\n".write(to: data, atomically: true, encoding: .utf8)
-        let bad = try run(["train", "--model", "/work/shared/fixtures/tiny-llama-hf", "--data", data.path,
+        let bad = try run(["train", "--model", TestSupport.repositoryRoot.appendingPathComponent("fixtures/tiny-llama-hf").path, "--data", data.path,
                            "--output_dir", dir.appendingPathComponent("run").path, "--max_steps", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("\(data.path):2: field 'messages[0].content': missing"), bad.err)

@@ -5,9 +5,10 @@ import XCTest
 /// Shared fixtures for the PEFT tests: the plugin loaded through the host's loader (as `temper`
 /// does), tiny random Llama models and a few numeric helpers.
 enum PEFTTestSupport {
+    /// The repository's `fixtures/` folder (how each fixture was made: fixtures/README.md).
     static let fixtures = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+        .deletingLastPathComponent().appendingPathComponent("fixtures")
     static let tinyDir = fixtures.appendingPathComponent("tiny-llama-hf")
 
     static let loaded: Bool = {

@@ -4,11 +4,9 @@ import XCTest
 import TemperTensor
 
 /// The decoder against Hugging Face transformers' float32 outputs for the tiny 2-layer Llama in
-/// shared/fixtures/tiny-llama-hf, plus the invariants generation relies on.
+/// fixtures/tiny-llama-hf, plus the invariants generation relies on.
 final class LlamaModelTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    static let fixtures = TestFiles.fixtures
     static let tinyDir = fixtures.appendingPathComponent("tiny-llama-hf")
 
     struct ReferenceCase: Decodable {

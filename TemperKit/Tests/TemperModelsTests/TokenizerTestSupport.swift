@@ -4,14 +4,8 @@ import XCTest
 
 /// Shared access to the reference fixtures for the tokenizer tests.
 enum TokenizerFixtures {
-    /// `shared/fixtures`, which sits beside the repository checkout.
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // TemperModelsTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // TemperKit
-        .deletingLastPathComponent()  // repository
-        .deletingLastPathComponent()
-        .appendingPathComponent("shared/fixtures")
+    /// The repository's `fixtures/` folder.
+    static let root: URL = TestFiles.fixtures
 
     /// The Hugging Face directory whose tokenizer is SmolLM2's.
     static let tinyLlamaDirectory = root.appendingPathComponent("tiny-llama-hf")

@@ -132,8 +132,8 @@ enum TestFiles {
         return u
     }
 
-    /// The shared reference fixtures, `../shared/fixtures` beside the repository.
+    /// The reference fixtures kept in the repository (`fixtures/`, described in its README).
     static var fixtures: URL {
-        repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+        repositoryRoot.appendingPathComponent("fixtures")
     }
 }
