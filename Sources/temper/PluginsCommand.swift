@@ -15,6 +15,24 @@ struct PluginOptions: ParsableArguments {
         for d in report.diagnostics {
             FileHandle.standardError.write(Data("warning: \(d)\n".utf8))
         }
+        if ComponentRegistry.shared.all().isEmpty, let hint = Self.unbuiltPluginsHint() {
+            FileHandle.standardError.write(Data("warning: \(hint)\n".utf8))
+        }
+    }
+
+    /// When this `temper` runs from a build folder of its source tree that holds no plugin library
+    /// (`swift run temper` builds only the executable), what to build instead of a bare
+    /// "no objectives are loaded" later.
+    static func unbuiltPluginsHint() -> String? {
+        guard let folder = PluginSearchPath.executableDirectory(),
+              let configuration = ["release", "debug"].first(where: { folder.hasSuffix("/\($0)") }) else { return nil }
+        let fm = FileManager.default
+        let built = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasPrefix("libTemperPlugin") && $0.hasSuffix(".so") }
+        guard !built, let sources = try? fm.contentsOfDirectory(atPath: SourceTree.root.appendingPathComponent("Plugins").path),
+              !sources.isEmpty else { return nil }
+        return "no plugin libraries beside \(folder)/temper: `swift run` builds only the temper executable, not the "
+            + "\(sources.count) plugin libraries of Plugins/ it loads at run time. Build them all with "
+            + "`swift build -c \(configuration)` (in \(SourceTree.root.path)), then run \(folder)/temper."
     }
 }
 

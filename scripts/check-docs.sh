@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs every command of README.md and CONTRIBUTING.md as written, so the docs cannot drift from the
+# code: each line of a ```sh block (continued lines joined) must exit 0. CI runs it after the test
+# suite, with the release build in .build/release.
+#
+# - Each document runs in a scratch copy of this working tree (tracked and untracked, not ignored
+#   files; .cache/models linked in), so scaffolded plugins, runs/ and data files land there, not
+#   here. Commands run in order, each in its own shell at the copy's root: later lines see the files
+#   earlier ones wrote.
+# - `temper` is the binary the document's own steps built (scratch/.build/release) if any, else this
+#   tree's .build/release/temper.
+# - README's set-up block is not run here: .ci/run runs its first command in a clean clone before
+#   anything is built (`scripts/check-docs.sh --setup` prints it) and its second is the suite itself.
+# - Long commands get a step cap, printed with the command: `temper train` stops after 2 steps.
+#
+# Usage: scripts/check-docs.sh [--setup] [FILE.md ...]   (default: README.md CONTRIBUTING.md)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+# Prints the commands of the ```sh blocks of $1, one per line, as "<heading>\t<command>".
+commands() {
+    awk '
+        /^#+ / && !inblock { heading = $0; sub(/^#+ +/, "", heading) }
+        /^```sh[ \t]*$/ { inblock = 1; next }
+        /^```/ && inblock { inblock = 0; next }
+        inblock {
+            line = $0
+            if (pending != "") { line = pending " " line; pending = "" }
+            if (line ~ /\\[ \t]*$/) { sub(/\\[ \t]*$/, "", line); pending = line; next }
+            if (line ~ /^[ \t]*(#.*)?$/) next
+            sub(/^[ \t]+/, "", line)
+            sub(/[ \t]+#[^"'"'"']*$/, "", line)   # a trailing comment (not a # inside quotes)
+            print heading "\t" line
+        }' "$1"
+}
+
+if [ "${1:-}" = "--setup" ]; then
+    first=$(commands README.md | awk -F'\t' '$1 ~ /^Set-up/ { print $2; exit }')
+    [ -n "$first" ] || { echo "check-docs: README.md has no \`\`\`sh block under a 'Set-up' heading" >&2; exit 2; }
+    printf '%s\n' "$first"
+    exit 0
+fi
+
+docs=("$@")
+[ ${#docs[@]} -gt 0 ] || docs=(README.md CONTRIBUTING.md)
+
+# The step cap a long command runs with in CI (printed with it).
+capped() {
+    local cmd="$1"
+    case "$cmd" in
+        *"temper train "*) [[ "$cmd" == *--max_steps* ]] || cmd="$cmd --max_steps 2" ;;
+    esac
+    printf '%s' "$cmd"
+}
+
+passed=0
+failed=0
+scratch_base=$(mktemp -d "${TMPDIR:-/tmp}/temper-docs.XXXXXX")
+trap 'rm -rf "$scratch_base"' EXIT
+
+for doc in "${docs[@]}"; do
+    [ -f "$doc" ] || { echo "check-docs: no file $doc" >&2; exit 2; }
+    scratch="$scratch_base/$(basename "$doc" .md)"
+    mkdir -p "$scratch"
+    git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$scratch" 2>/dev/null || true
+    if [ -d .cache/models ]; then mkdir -p "$scratch/.cache" && ln -s "$root/.cache/models" "$scratch/.cache/models"; fi
+    echo "== $doc (in $scratch) =="
+    while IFS=$'\t' read -r heading cmd; do
+        if [ "$doc" = README.md ] && [[ "$heading" == Set-up* ]]; then
+            echo "skip  $cmd   (set-up: .ci/run runs it)"
+            continue
+        fi
+        run=$(capped "$cmd")
+        [ "$run" = "$cmd" ] && echo "run   $cmd" || echo "run   $run   (step cap for CI)"
+        start=$(date +%s)
+        log="$scratch_base/last.log"
+        # The documents' commands assume a shell at the repository root with `temper` on PATH.
+        if (cd "$scratch" && PATH="$scratch/.build/release:$root/.build/release:$PATH" \
+                bash -euo pipefail -c "$run" <<<"What is 2 + 2?" >"$log" 2>&1); then
+            passed=$((passed + 1))
+            echo "      ok ($(( $(date +%s) - start )) s)"
+        else
+            status=$?
+            failed=$((failed + 1))
+            echo "      FAILED (exit $status) in $doc, section '$heading': $cmd"
+            tail -n 25 "$log" | sed 's/^/      | /'
+        fi
+    done < <(commands "$doc")
+done
+
+echo "docs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
