@@ -52,7 +52,7 @@ def check_tokenizer(tokenizer):
 
 def reference_model(args):
     model = AutoModelForCausalLM.from_pretrained(os.path.dirname(os.path.abspath(args.gguf)),
-                                                 gguf_file=os.path.basename(args.gguf), torch_dtype=torch.float32)
+                                                 gguf_file=os.path.basename(args.gguf), dtype=torch.float32)
     if args.adapter:
         from peft import PeftModel
         model = PeftModel.from_pretrained(model, args.adapter)
@@ -109,7 +109,7 @@ def main():
     args = parser.parse_args()
 
     tokenizer = AutoTokenizer.from_pretrained(args.merged)
-    model = AutoModelForCausalLM.from_pretrained(args.merged, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(args.merged, dtype=torch.float32).eval()
     ok = check_tokenizer(tokenizer)
     ok = check_logits(model, args) and ok
     if args.temper:

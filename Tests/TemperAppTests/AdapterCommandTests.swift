@@ -52,8 +52,8 @@ final class AdapterCommandTests: XCTestCase {
         XCTAssertFalse(viaMerged.err.contains("adapter"), viaMerged.err)
     }
 
-    /// `temper train` writes a LoRA adapter and a prompt-tuning adapter; `generate` and `chat` apply
-    /// both, `merge` folds the LoRA one and refuses the prompt-tuning one.
+    /// `temper train` writes LoRA, prompt-tuning and prefix-tuning adapters; `generate` and `chat` apply
+    /// them, `merge` folds the LoRA one and refuses the others.
     func testAdaptersThatTemperTrainWroteApplyToGenerateAndChat() throws {
         let root = try S.temporaryFolder("adapter-train")
         func train(_ peft: String, _ name: String) throws -> URL {
@@ -65,7 +65,6 @@ final class AdapterCommandTests: XCTestCase {
             return dir
         }
         let lora = try train("lora:r=4,lora_alpha=8,target_modules=all-linear", "lora")
-        let prompt = try train("prompt-tuning:num_virtual_tokens=4", "prompt")
         let question = "What is 12 + 30?"
         let base = try PretrainedModel.load(from: S.tinyModel)
         let baseIDs = try S.greedyIDs(base, question, chat: true)
@@ -92,24 +91,30 @@ final class AdapterCommandTests: XCTestCase {
         XCTAssertEqual(chat.out, "> " + viaAdapter.out + "> ")
         XCTAssertTrue(chat.err.hasPrefix("temper chat: tiny-llama-hf + lora adapter \(lora.path) (merged into 14 layers) (/reset, /exit)\n"), chat.err)
 
-        let promptModel = try PretrainedModel.load(from: S.tinyModel)
-        let installed = try InstalledAdapter.install(from: prompt, into: promptModel.model)
-        XCTAssertEqual("\(installed)", "prompt-tuning adapter \(prompt.path) (4 virtual tokens)")
-        let promptIDs = try S.greedyIDs(promptModel, question, chat: true)
-        // The tiny model keeps answering newlines, so the virtual tokens show in the logits only.
+        // Prompt and prefix tuning stay installed: the model adds their virtual tokens itself.
         let questionIDs = try base.tokenizer.encodeChat([ChatMessage(role: "user", content: question)])
         let input = Tensor(shape: [1, questionIDs.count], int32: questionIDs)
-        let shifted = zip(try withNoGrad { try promptModel.model.forward(input) }.scalars, try withNoGrad { try base.model.forward(input) }.scalars)
-        XCTAssertGreaterThan(shifted.map { abs($0 - $1) }.max() ?? 0, 1e-2, "virtual tokens must change the logits")
-        let viaPrompt = try S.temper(args + ["--adapter", prompt.path])
-        XCTAssertEqual(viaPrompt.status, 0, viaPrompt.err)
-        XCTAssertEqual(viaPrompt.out, S.printedText(promptModel, promptIDs))
-        XCTAssertTrue(viaPrompt.err.hasSuffix(", prompt-tuning adapter \(prompt.path) (4 virtual tokens)]\n"), viaPrompt.err)
+        let baseLogits = try withNoGrad { try base.model.forward(input) }.scalars
+        for (method, refusal) in [("prompt-tuning", "virtual tokens cannot be merged into the weights; keep the adapter"),
+                                  ("prefix-tuning", "prefix keys and values cannot be merged into the weights; keep the adapter")] {
+            let adapter = try train("\(method):num_virtual_tokens=4", method)
+            let adapted = try PretrainedModel.load(from: S.tinyModel)
+            let installed = try InstalledAdapter.install(from: adapter, into: adapted.model)
+            XCTAssertEqual("\(installed)", "\(method) adapter \(adapter.path) (4 virtual tokens)")
+            // The tiny model keeps answering newlines, so the virtual tokens show in the logits only.
+            let shifted = zip(try withNoGrad { try adapted.model.forward(input) }.scalars, baseLogits).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertGreaterThan(shifted, 1e-2, "\(method) must change the logits")
+            let r = try S.temper(args + ["--adapter", adapter.path])
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertEqual(r.out, S.printedText(adapted, try S.greedyIDs(adapted, question, chat: true)))
+            XCTAssertTrue(r.err.hasSuffix(", \(method) adapter \(adapter.path) (4 virtual tokens)]\n"), r.err)
 
-        let refused = try S.temper(["merge", "--model", S.tinyModel.path, "--adapter", prompt.path, "--output", root.appendingPathComponent("no").path])
-        XCTAssertNotEqual(refused.status, 0)
-        XCTAssertEqual(refused.err, "Error: prompt-tuning: virtual tokens cannot be merged into the weights; keep the adapter\n")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("no").path))
+            let out = root.appendingPathComponent("\(method)-merged")
+            let refused = try S.temper(["merge", "--model", S.tinyModel.path, "--adapter", adapter.path, "--output", out.path])
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertEqual(refused.err, "Error: \(method): \(refusal)\n")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        }
     }
 
     func testBadAdaptersAreErrorsNamingTheFile() throws {
