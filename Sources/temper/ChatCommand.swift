@@ -8,18 +8,18 @@ struct ChatCommand: ParsableCommand {
         commandName: "chat",
         abstract: "Chat with a model interactively (end with Ctrl-D or /exit; /reset clears the history).")
 
-    @Option(help: "A .gguf file or a Hugging Face model directory.")
-    var model: String
+    @OptionGroup var model: ModelOptions
     @Option(help: "A system message to start the conversation with.")
     var system: String?
     @OptionGroup var sampling: SamplingOptions
 
     func run() throws {
-        let pm = try loadPretrained(model)
+        let (pm, adapter) = try model.load()
         let parameters = try sampling.parameters(stopTokens: pm.stopTokenIds)
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         let opening = messages
-        FileHandle.standardError.write(Data("temper chat: \(pm.source.lastPathComponent) (/reset, /exit)\n".utf8))
+        let adapted = adapter.map { " + \($0)" } ?? ""
+        FileHandle.standardError.write(Data("temper chat: \(pm.source.lastPathComponent)\(adapted) (/reset, /exit)\n".utf8))
         while true {
             FileHandle.standardOutput.write(Data("> ".utf8))
             guard let line = readLine() else { break }
@@ -30,8 +30,9 @@ struct ChatCommand: ParsableCommand {
             messages.append(ChatMessage(role: "user", content: text))
             let ids: [Int32]
             do { ids = try pm.tokenizer.encodeChat(messages) } catch { throw CommandError(description: "\(error)") }
-            let (result, summary) = try streamGeneration(pm, prompt: ids, parameters: parameters)
-            print("")
+            let (result, summary) = try streamGeneration(pm, prompt: ids, parameters: parameters, adapter: adapter)
+            // Through the same unbuffered handle as the reply, so a piped transcript keeps its order.
+            FileHandle.standardOutput.write(Data("\n".utf8))
             FileHandle.standardError.write(Data(summary.utf8))
             messages.append(ChatMessage(role: "assistant", content: result.text))
         }

@@ -8,8 +8,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate text from a GGUF file or a Hugging Face model directory, streaming it to stdout.")
 
-    @Option(help: "A .gguf file or a Hugging Face model directory.")
-    var model: String
+    @OptionGroup var model: ModelOptions
     @Option(help: "The prompt text.")
     var prompt: String
     @Flag(help: "Render the prompt as a user message with the model's chat template.")
@@ -17,7 +16,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
 
     func run() throws {
-        let pm = try loadPretrained(model)
+        let (pm, adapter) = try model.load()
         let ids: [Int32]
         if chat {
             do { ids = try pm.tokenizer.encodeChat([ChatMessage(role: "user", content: prompt)]) } catch {
@@ -27,15 +26,16 @@ struct GenerateCommand: ParsableCommand {
             ids = pm.tokenizer.encode(prompt)
         }
         guard !ids.isEmpty else { throw CommandError(description: "the prompt is empty") }
-        let result = try streamGeneration(pm, prompt: ids, parameters: try sampling.parameters(stopTokens: pm.stopTokenIds))
+        let result = try streamGeneration(pm, prompt: ids, parameters: try sampling.parameters(stopTokens: pm.stopTokenIds), adapter: adapter)
         print("")
         FileHandle.standardError.write(Data(result.summary.utf8))
     }
 }
 
 /// Generates for one prompt, writing text to stdout as soon as it forms complete UTF-8 characters.
-/// Returns the result and a one-line summary with the speed.
-func streamGeneration(_ pm: PretrainedModel, prompt: [Int32], parameters: SamplingParameters) throws -> (result: GenerationResult, summary: String) {
+/// Returns the result and a one-line summary with the speed and the adapter applied, if any.
+func streamGeneration(_ pm: PretrainedModel, prompt: [Int32], parameters: SamplingParameters,
+                      adapter: InstalledAdapter?) throws -> (result: GenerationResult, summary: String) {
     var decoder = pm.tokenizer.streamingDecoder()
     let stops = parameters.stopTokenIds
     let start = Date()
@@ -50,7 +50,8 @@ func streamGeneration(_ pm: PretrainedModel, prompt: [Int32], parameters: Sampli
     if !tail.isEmpty { FileHandle.standardOutput.write(Data(tail.utf8)) }
     let seconds = Date().timeIntervalSince(start)
     let n = result.tokenIds.count
-    let summary = String(format: "[%d prompt + %d new tokens, %.1f tokens/s, finish: %@]\n",
-                         prompt.count, n, Double(n) / max(seconds, 1e-9), result.finishReason.rawValue)
+    let summary = String(format: "[%d prompt + %d new tokens, %.1f tokens/s, finish: %@%@]\n",
+                         prompt.count, n, Double(n) / max(seconds, 1e-9), result.finishReason.rawValue,
+                         adapter.map { ", \($0)" } ?? "")
     return (result, summary)
 }

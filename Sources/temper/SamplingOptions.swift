@@ -28,12 +28,3 @@ struct SamplingOptions: ParsableArguments {
         return p
     }
 }
-
-/// Loads a model and tokenizer, turning load failures into one-line errors.
-func loadPretrained(_ path: String) throws -> PretrainedModel {
-    do { return try PretrainedModel.load(from: URL(fileURLWithPath: path)) } catch {
-        throw CommandError(description: "cannot load model: \(error)")
-    }
-}
-
-import Foundation

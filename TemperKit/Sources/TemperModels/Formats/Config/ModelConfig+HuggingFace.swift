@@ -91,8 +91,9 @@ extension ModelConfig {
     }
 
     /// The configuration as a Hugging Face `config.json` object, for saving a checkpoint that
-    /// transformers can load.
-    public func huggingFaceJSON() throws -> Data {
+    /// transformers can load; `torchDtype` names the storage type of the saved weights. RoPE's base
+    /// is written both at the top level (transformers 4) and under `rope_parameters` (transformers 5).
+    public func huggingFaceJSON(torchDtype: String = "float32") throws -> Data {
         var o: [String: Any] = [
             "model_type": modelType.rawValue,
             "architectures": [["llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM"][modelType.rawValue]!],
@@ -100,11 +101,12 @@ extension ModelConfig {
             "num_hidden_layers": numHiddenLayers, "num_attention_heads": numAttentionHeads,
             "num_key_value_heads": numKeyValueHeads, "head_dim": headDim, "rms_norm_eps": rmsNormEps,
             "rope_theta": ropeTheta, "max_position_embeddings": maxPositionEmbeddings,
-            "tie_word_embeddings": tieWordEmbeddings, "hidden_act": "silu", "torch_dtype": "float32",
+            "tie_word_embeddings": tieWordEmbeddings, "hidden_act": "silu", "torch_dtype": torchDtype,
+            "rope_parameters": ["rope_theta": ropeTheta, "rope_type": "default"] as [String: Any],
         ]
         if modelType != .qwen2 { o["attention_bias"] = attentionBias }
         if let bosTokenId { o["bos_token_id"] = bosTokenId }
-        if eosTokenIds.count == 1 { o["eos_token_id"] = eosTokenIds[0] } else if !eosTokenIds.isEmpty { o["eos_token_id"] = eosTokenIds }
+        if let eos = huggingFaceEOSValue { o["eos_token_id"] = eos }
         return try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys])
     }
 }
