@@ -18,6 +18,7 @@ public enum TestPlugins {
     /// Loads every `libTemperPlugin*.so` in the build folder, as `temper` does from its own folder
     /// (C plugins find their manifests in Temper's `Plugins/`), and fails the current test if any
     /// of `components` is not registered afterwards, quoting the loader's diagnostics.
+    /// `$TEMPER_PLUGIN_PATH` is ignored, so a user's setting cannot change what tests load.
     /// Loading again is cheap: files already loaded are skipped.
     @discardableResult
     public static func loadBuilt(requiring components: [String] = [], file: StaticString = #filePath, line: UInt = #line) -> PluginLoadReport {
