@@ -96,8 +96,8 @@ final class DistillTests: XCTestCase {
         try AdditionTask.write(task.train, to: dir.appendingPathComponent("train.jsonl"))
         try AdditionTask.write(task.heldOut, to: dir.appendingPathComponent("eval.jsonl"))
         let tokenizer = try CharacterChatTokenizer.make()
-        let config = ModelConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2)
-        let student = try LlamaModel(config: config, seed: 3), teacher = try LlamaModel(config: config, seed: 4)
+        let student = try TinyLlama.model(vocabSize: tokenizer.vocabularySize, seed: 3)
+        let teacher = try TinyLlama.model(vocabSize: tokenizer.vocabularySize, seed: 4)
         var recipe = TrainingRecipe()
         for (k, v) in [("output_dir", dir.appendingPathComponent("run").path), ("max_steps", "25"), ("per_device_train_batch_size", "8"),
                        ("assistant_only_loss", "true"), ("save_steps", "100")] {

@@ -50,8 +50,7 @@ final class SFTTests: XCTestCase {
         try AdditionTask.write(task.train, to: dir.appendingPathComponent("train.jsonl"))
         try AdditionTask.write(task.heldOut, to: dir.appendingPathComponent("eval.jsonl"))
         let tokenizer = try CharacterChatTokenizer.make()
-        let model = try LlamaModel(config: ModelConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64,
-                                                       numHiddenLayers: 1, numAttentionHeads: 2), seed: 3)
+        let model = try TinyLlama.model(vocabSize: tokenizer.vocabularySize, seed: 3)
         var recipe = TrainingRecipe()
         for (k, v) in [("train_file", dir.appendingPathComponent("train.jsonl").path), ("eval_file", dir.appendingPathComponent("eval.jsonl").path),
                        ("output_dir", dir.appendingPathComponent("run").path), ("optimizer", "adamw"), ("learning_rate", "0.01"),
