@@ -1,11 +1,12 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The C exact-match reward, called through libffi, agrees with the Swift one.
 final class CRewardTests: XCTestCase {
-    override class func setUp() {
-        _ = TestSupport.loadBuiltPlugins()
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["c-exact-match", "exact-match"])
     }
 
     func testCAndSwiftExactMatchAgree() throws {

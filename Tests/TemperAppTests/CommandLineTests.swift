@@ -1,10 +1,11 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The built `temper` executable, run as a user would.
 final class CommandLineTests: XCTestCase {
-    private var temper: String { TestSupport.buildFolder + "/temper" }
+    private var temper: String { TestPlugins.buildFolder + "/temper" }
 
     private func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment
@@ -58,8 +59,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBadPluginsAreWarningsAndTheRestStillLists() throws {
-        let dir = try TestSupport.temporaryFolder("cli-bad")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("cli-bad")
         try "nope".write(to: dir.appendingPathComponent("broken.so"), atomically: true, encoding: .utf8)
         let r = try run(["plugins", "--plugin", dir.appendingPathComponent("broken.so").path])
         XCTAssertEqual(r.status, 0)
@@ -70,9 +70,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testNewScaffoldsRefusesOverwriteAndBadNames() throws {
-        let root = try TestSupport.temporaryFolder("cli-new")
-        defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.copyItem(at: TestSupport.repositoryRoot.appendingPathComponent("templates"), to: root.appendingPathComponent("templates"))
+        let root = try makeTemporaryFolder("cli-new")
+        try FileManager.default.copyItem(at: TemperRepository.root.appendingPathComponent("templates"), to: root.appendingPathComponent("templates"))
         try "// Plugin folders: \n".write(to: root.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
         let r = try run(["new", "reward", "LengthBonus"], in: root)
         XCTAssertEqual(r.status, 0, r.err)
@@ -93,7 +92,7 @@ final class CommandLineTests: XCTestCase {
 
     func testEveryTemplateKindExists() {
         for kind in PluginScaffold.kinds {
-            let folder = TestSupport.repositoryRoot.appendingPathComponent("templates/\(kind)")
+            let folder = TemperRepository.root.appendingPathComponent("templates/\(kind)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("Tests").path), kind)
         }
     }

@@ -1,14 +1,14 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// `temper data make` and `temper reward`, run as the built executable.
 final class DataAndRewardCommandTests: XCTestCase {
-    private var temper: String { TestSupport.buildFolder + "/temper" }
+    private var temper: String { TestPlugins.buildFolder + "/temper" }
     private var folder: URL!
 
-    override func setUpWithError() throws { folder = try TestSupport.temporaryFolder("data-reward") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("data-reward") }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment

@@ -1,17 +1,20 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
-/// A plugin built outside this repository — its own package depending on TemperKit by path —
-/// loads into the same process and core. Slow the first time (it builds TemperKit for that
+/// A plugin built outside this repository — its own package depending on TemperKit and
+/// TemperTestSupport by path — passes its own test (which loads its library by file, as CONTRIBUTING
+/// shows) and loads into this process and core. Slow the first time (it builds TemperKit for that
 /// package); the package lives in the scratch folder, so later runs rebuild incrementally.
 final class OutOfTreePluginTests: XCTestCase {
-    func testOutOfTreePackageBuildsAndLoads() throws {
-        let scratch = URL(fileURLWithPath: TestSupport.buildFolder).deletingLastPathComponent().deletingLastPathComponent()
+    func testOutOfTreePackageBuildsPassesItsTestAndLoads() throws {
+        let scratch = URL(fileURLWithPath: TestPlugins.buildFolder).deletingLastPathComponent().deletingLastPathComponent()
         let package = scratch.appendingPathComponent("out-of-tree-plugin")
         let fm = FileManager.default
-        try fm.createDirectory(at: package.appendingPathComponent("Sources/OutOfTree"), withIntermediateDirectories: true)
-        let kit = TestSupport.repositoryRoot.appendingPathComponent("TemperKit").path
+        for folder in ["Sources/OutOfTree", "Tests/OutOfTreeTests"] {
+            try fm.createDirectory(at: package.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
         try write("""
             // swift-tools-version: 6.0
             import PackageDescription
@@ -19,15 +22,21 @@ final class OutOfTreePluginTests: XCTestCase {
             let package = Package(
                 name: "OutOfTree",
                 products: [.library(name: "OutOfTreePlugin", type: .dynamic, targets: ["OutOfTree"])],
-                dependencies: [.package(path: "\(kit)")],
-                targets: [.target(name: "OutOfTree", dependencies: [.product(name: "TemperKit", package: "TemperKit")])],
+                dependencies: [.package(path: "\(TemperRepository.root.appendingPathComponent("TemperKit").path)"),
+                               .package(path: "\(TemperRepository.root.appendingPathComponent("TemperTestSupport").path)")],
+                targets: [
+                    .target(name: "OutOfTree", dependencies: [.product(name: "TemperKit", package: "TemperKit")]),
+                    .testTarget(name: "OutOfTreeTests", dependencies: [.product(name: "TemperKit", package: "TemperKit"),
+                                                                       .product(name: "TemperTestSupport", package: "TemperTestSupport")]),
+                ],
                 swiftLanguageModes: [.v5]
             )
             """, to: package.appendingPathComponent("Package.swift"))
-        // Same Yams pin as TemperKit, so resolution needs no network when the cache has it.
-        let pins = TestSupport.repositoryRoot.appendingPathComponent("TemperKit/Package.resolved")
-        if fm.fileExists(atPath: pins.path), !fm.fileExists(atPath: package.appendingPathComponent("Package.resolved").path) {
-            try fm.copyItem(at: pins, to: package.appendingPathComponent("Package.resolved"))
+        // The same Yams pin as this checkout, so resolution needs no network when the cache has it.
+        let pins = ["TemperKit/Package.resolved", "Package.resolved"].map { TemperRepository.root.appendingPathComponent($0) }
+        if let pin = pins.first(where: { fm.fileExists(atPath: $0.path) }),
+           !fm.fileExists(atPath: package.appendingPathComponent("Package.resolved").path) {
+            try fm.copyItem(at: pin, to: package.appendingPathComponent("Package.resolved"))
         }
         try write("""
             import TemperCore
@@ -49,17 +58,33 @@ final class OutOfTreePluginTests: XCTestCase {
                 TemperPlugin.register(abi, hash, reply) { r in r.add(WordCount.self) }
             }
             """, to: package.appendingPathComponent("Sources/OutOfTree/Plugin.swift"))
+        try write("""
+            import TemperCore
+            import TemperTestSupport
+            import XCTest
+
+            final class WordCountTests: XCTestCase {
+                func testScoresWordsLoadedFromTheBuiltLibrary() throws {
+                    TestPlugins.loadLibrary(at: TestPlugins.buildFolder + "/libOutOfTreePlugin.so")
+                    let reward = try ComponentRegistry.shared.reward("out-of-tree-word-count:scale=2").reward
+                    assertClose(try reward.score(RewardBatch(prompts: ["q", "q"], completions: ["three little words", ""])), [6, 0])
+                }
+            }
+            """, to: package.appendingPathComponent("Tests/OutOfTreeTests/WordCountTests.swift"))
 
         // Always recompile the plugin's own module (one file): SwiftPM does not recompile it when
         // only TemperABI's inlined hash changed, and a stale hash would (rightly) be refused.
         try? fm.removeItem(at: package.appendingPathComponent(".build/debug/OutOfTree.build"))
         let swift = try XCTUnwrap(["/usr/bin/swift", "/opt/swift/usr/bin/swift"].first { fm.isExecutableFile(atPath: $0) })
-        let build = try TestSupport.run(swift, ["build", "--package-path", package.path, "--scratch-path", package.appendingPathComponent(".build").path])
+        let location = ["--package-path", package.path, "--scratch-path", package.appendingPathComponent(".build").path]
+        let build = try TestSupport.run(swift, ["build", "--build-tests"] + location)
         XCTAssertEqual(build.status, 0, "swift build failed:\n\(build.out)\n\(build.err)")
-        let library = package.appendingPathComponent(".build/debug/libOutOfTreePlugin.so").path
+        let test = try TestSupport.run(swift, ["test", "--skip-build"] + location)
+        XCTAssertEqual(test.status, 0, "the package's own test failed:\n\(test.out)\n\(test.err)")
+        XCTAssertTrue((test.out + test.err).contains("Executed 1 test, with 0 failures"), test.out + test.err)
 
-        let report = PluginLoader.shared.load(file: library)
-        XCTAssertEqual(report.diagnostics, [])
+        let library = package.appendingPathComponent(".build/debug/libOutOfTreePlugin.so").path
+        TestPlugins.loadLibrary(at: library)
         let descriptor = try XCTUnwrap(ComponentRegistry.shared.descriptor(named: "out-of-tree-word-count"))
         XCTAssertEqual(descriptor.library, library)
         let reward = try ComponentRegistry.shared.reward("out-of-tree-word-count:scale=2").reward

@@ -1,16 +1,17 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The in-tree plugins load through the loader into ONE core, and bad files are refused with
 /// messages naming the file and the problem while the rest keep loading.
 final class PluginLoaderTests: XCTestCase {
-    override class func setUp() {
-        _ = TestSupport.loadBuiltPlugins()
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["sgd", "exact-match"])
     }
 
     func testBuiltPluginsLoadWithoutDiagnostics() throws {
-        let report = TestSupport.loadBuiltPlugins()
+        let report = TestPlugins.loadBuilt()
         XCTAssertEqual(report.diagnostics, [])
         let libraries = Set(ComponentRegistry.shared.all().map { ($0.library as NSString).lastPathComponent })
         XCTAssertTrue(libraries.isSuperset(of: ["libTemperPluginOptimizers.so", "libTemperPluginRewards.so", "libTemperPluginCExactMatch.so"]),
@@ -27,7 +28,7 @@ final class PluginLoaderTests: XCTestCase {
         XCTAssertTrue(type(of: optimizer as Any) is any Optimizer.Type)
 
         // The registry accessor resolved from inside the plugin's link scope is the host's.
-        let plugin = TestSupport.buildFolder + "/libTemperPluginOptimizers.so"
+        let plugin = TestPlugins.buildFolder + "/libTemperPluginOptimizers.so"
         let pluginHandle = try XCTUnwrap(dlopen(plugin, RTLD_NOW | RTLD_NOLOAD), "plugin not loaded")
         let hostHandle = try XCTUnwrap(dlopen(nil, RTLD_NOW))
         let symbol = "$s10TemperCore17ComponentRegistryC6sharedACvau"
@@ -61,8 +62,7 @@ final class PluginLoaderTests: XCTestCase {
     }
 
     func testBadPluginsAreDiagnosedAndOthersStillLoad() throws {
-        let dir = try TestSupport.temporaryFolder("bad-plugins")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("bad-plugins")
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
         try "this is not a library".write(toFile: path("notelf.so"), atomically: true, encoding: .utf8)
@@ -131,7 +131,7 @@ final class PluginLoaderTests: XCTestCase {
         var path = PluginSearchPath.standard(environment: ["TEMPER_PLUGIN_PATH": "/nonexistent/temper"], extra: ["/nonexistent/lib.so"])
         XCTAssertEqual(path.pluginFolders, ["/nonexistent/temper"])
         XCTAssertEqual(path.files, ["/nonexistent/lib.so"])
-        XCTAssertEqual(path.buildFolders, [TestSupport.buildFolder])
+        XCTAssertEqual(path.buildFolders, [TestPlugins.buildFolder])
         path.buildFolders = []
         let report = PluginLoader.shared.load(path)
         XCTAssertEqual(report.diagnostics, [

@@ -1,27 +1,9 @@
 import Foundation
 import TemperCore
-import XCTest
 
-/// Paths and helpers shared by the app tests.
+/// What only the app tests need: running programs (`temper`, `swift`, `cc`) and compiling C
+/// libraries. Paths, plugin loading and temporary folders come from TemperTestSupport.
 enum TestSupport {
-    /// The repository root (this file is Tests/TemperAppTests/TestSupport.swift).
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The build folder: the test runner is an executable there.
-    static var buildFolder: String { PluginSearchPath.executableDirectory()! }
-
-    /// Loads the in-tree plugins from the build folder (manifests of C plugins from Plugins/).
-    static func loadBuiltPlugins() -> PluginLoadReport {
-        PluginLoader.shared.load(.standard(environment: [:], sourcePluginFolders: [repositoryRoot.appendingPathComponent("Plugins").path]))
-    }
-
-    /// A fresh temporary folder.
-    static func temporaryFolder(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("temper-\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Runs a program and returns its exit status, stdout and stderr.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,

@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// `temper train` as a user runs it: a recipe from examples/, flags overriding it, resume, and errors.
@@ -7,11 +8,11 @@ final class TrainCommandTests: XCTestCase {
     private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment
         env["TEMPER_PLUGIN_PATH"] = nil
-        return try TestSupport.run(TestSupport.buildFolder + "/temper", arguments, in: TestSupport.repositoryRoot, environment: env)
+        return try TestSupport.run(TestPlugins.buildFolder + "/temper", arguments, in: TemperRepository.root, environment: env)
     }
 
     func testRecipeWithFlagOverridesTrainsResumesAndWritesOutputs() throws {
-        let out = try TestSupport.temporaryFolder("train").appendingPathComponent("run")
+        let out = try makeTemporaryFolder("train").appendingPathComponent("run")
         let args = ["train", "examples/recipes/sft-full.yaml", "--output_dir", out.path, "--max-steps", "2", "--save_steps=1", "--packing", "false",
                     "--per_device_train_batch_size", "2", "--max_length", "40"]
         let r = try run(args)
@@ -30,10 +31,10 @@ final class TrainCommandTests: XCTestCase {
         let typo = try run(["train", "--model", "m", "--learning_rat", "1e-3"])
         XCTAssertNotEqual(typo.status, 0)
         XCTAssertTrue(typo.err.contains("--learning_rat: unknown field 'learning_rat'. Did you mean 'learning_rate'?"), typo.err)
-        let dir = try TestSupport.temporaryFolder("train-bad")
+        let dir = try makeTemporaryFolder("train-bad")
         let data = dir.appendingPathComponent("bad.jsonl")
         try "{\"text\": \"ok\"}\n{\"messages\": [{\"role\": \"user\"}]}\n".write(to: data, atomically: true, encoding: .utf8)
-        let bad = try run(["train", "--model", TestSupport.repositoryRoot.appendingPathComponent("fixtures/tiny-llama-hf").path, "--data", data.path,
+        let bad = try run(["train", "--model", TemperRepository.fixtures.appendingPathComponent("tiny-llama-hf").path, "--data", data.path,
                            "--output_dir", dir.appendingPathComponent("run").path, "--max_steps", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("\(data.path):2: field 'messages[0].content': missing"), bad.err)

@@ -1,23 +1,16 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The `distill` objective, loaded from the built libTemperPluginObjectives.so as `temper` loads it.
 final class DistillTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["distill", "adamw"])
     }
 
     private func distill(_ spec: String = "distill") throws -> any Objective {
-        XCTAssertNotNil(ComponentRegistry.shared.descriptor(named: "distill"), "libTemperPluginObjectives.so was not loaded")
-        return try ComponentRegistry.shared.objective(spec)
-    }
-
-    /// Returns fixed logits, so the loss can be computed by hand.
-    final class FixedLogits: TrainableLanguageModel {
-        let logits: Tensor
-        init(_ logits: Tensor) { self.logits = logits }
-        func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor { logits }
+        try ComponentRegistry.shared.objective(spec)
     }
 
     /// One sequence of two tokens: position 0 predicts token 1 (a target); position 1 predicts nothing.
@@ -26,9 +19,9 @@ final class DistillTests: XCTestCase {
 
     /// Student row 0 is uniform, q = (1/2, 1/2); teacher row 0 at τ = 2 is softmax(ln 3, 0) = (3/4, 1/4).
     /// Row 1 differs wildly between them but is not a target, so it must not count.
-    private func handCase() -> (student: FixedLogits, teacher: FixedLogits) {
-        let student = FixedLogits(Tensor(shape: [1, 2, 2], scalars: [0, 0, 9, -9], requiresGrad: true))
-        let teacher = FixedLogits(Tensor(shape: [1, 2, 2], scalars: [2 * Float(Foundation.log(3.0)), 0, -9, 9]))
+    private func handCase() -> (student: FixedLogitsModel, teacher: FixedLogitsModel) {
+        let student = FixedLogitsModel(Tensor(shape: [1, 2, 2], scalars: [0, 0, 9, -9], requiresGrad: true))
+        let teacher = FixedLogitsModel(Tensor(shape: [1, 2, 2], scalars: [2 * Float(Foundation.log(3.0)), 0, -9, 9]))
         return (student, teacher)
     }
 
@@ -58,8 +51,8 @@ final class DistillTests: XCTestCase {
 
     func testIdenticalTeacherGivesZeroLossAndGradient() throws {
         let logits: [Float] = [0.3, -1.2, 2.0, 0.7, 0.1, -0.4]
-        let student = FixedLogits(Tensor(shape: [1, 2, 3], scalars: logits, requiresGrad: true))
-        let out = try distill().loss(.batch(twoTokens), context: ObjectiveContext(policy: student, reference: FixedLogits(Tensor(shape: [1, 2, 3], scalars: logits))))
+        let student = FixedLogitsModel(Tensor(shape: [1, 2, 3], scalars: logits, requiresGrad: true))
+        let out = try distill().loss(.batch(twoTokens), context: ObjectiveContext(policy: student, reference: FixedLogitsModel(Tensor(shape: [1, 2, 3], scalars: logits))))
         XCTAssertEqual(out.loss.item, 0, accuracy: 1e-6)
         out.loss.backward()
         for v in student.logits.grad!.scalars { XCTAssertEqual(v, 0, accuracy: 1e-6) }
@@ -69,27 +62,15 @@ final class DistillTests: XCTestCase {
         var rng = PhiloxRNG(seed: 11)
         let shape = [2, 4, 5]
         let studentValues = (0..<40).map { _ in rng.nextUniform() * 4 - 2 }
-        let teacher = FixedLogits(Tensor(shape: shape, scalars: (0..<40).map { _ in rng.nextUniform() * 4 - 2 }))
+        let teacher = FixedLogitsModel(Tensor(shape: shape, scalars: (0..<40).map { _ in rng.nextUniform() * 4 - 2 }))
         let batch = TrainingBatch(inputIDs: Tensor(shape: [2, 4], int32: [1, 2, 3, 4, 0, 1, 2, 3]),
                                   attentionMask: Tensor(shape: [2, 4], scalars: [1, 1, 1, 1, 1, 1, 1, 0]),
                                   lossMask: Tensor(shape: [2, 4], scalars: [0, 1, 1, 1, 0, 0, 1, 0]))
         for spec in ["distill:temperature=1.5,alpha=0.3", "distill:temperature=0.7,kl_direction=reverse,alpha=0.6", "distill:temperature=3"] {
             let objective = try distill(spec)
-            let student = FixedLogits(Tensor(shape: shape, scalars: studentValues, requiresGrad: true))
-            let context = ObjectiveContext(policy: student, reference: teacher)
-            try objective.loss(.batch(batch), context: context).loss.backward()
-            let analytic = student.logits.grad!.scalars
-            let p = student.logits.floatPointer
-            let eps: Float = 1e-2
-            for i in 0..<40 {
-                let keep = p[i]
-                p[i] = keep + eps
-                let up = try withNoGrad { try objective.loss(.batch(batch), context: context).loss.item }
-                p[i] = keep - eps
-                let down = try withNoGrad { try objective.loss(.batch(batch), context: context).loss.item }
-                p[i] = keep
-                XCTAssertEqual(analytic[i], (up - down) / (2 * eps), accuracy: 2e-3, "\(spec): element \(i)")
-            }
+            let logits = Tensor(shape: shape, scalars: studentValues, requiresGrad: true)
+            let context = ObjectiveContext(policy: FixedLogitsModel(logits), reference: teacher)
+            assertGradientsMatch([logits], message: spec) { _ in try objective.loss(.batch(batch), context: context).loss }
         }
     }
 
@@ -98,7 +79,7 @@ final class DistillTests: XCTestCase {
         XCTAssertThrowsError(try distill().loss(.batch(twoTokens), context: ObjectiveContext(policy: student))) { error in
             XCTAssertTrue("\(error)".contains("no teacher model; set teacher_model"), "\(error)")
         }
-        let wide = FixedLogits(Tensor(shape: [1, 2, 3], scalars: [0, 0, 0, 0, 0, 0]))
+        let wide = FixedLogitsModel(Tensor(shape: [1, 2, 3], scalars: [0, 0, 0, 0, 0, 0]))
         XCTAssertThrowsError(try distill().loss(.batch(twoTokens), context: ObjectiveContext(policy: student, reference: wide))) { error in
             XCTAssertTrue("\(error)".contains("teacher logits [1, 2, 3] do not match the student's [1, 2, 2]"), "\(error)")
         }
@@ -110,14 +91,13 @@ final class DistillTests: XCTestCase {
     /// A tiny student learns a tiny teacher's distribution through the trainer, which hands the
     /// teacher to the objective as its reference.
     func testDistillationThroughTheTrainerLowersTheKL() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("distill-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("distill")
         let task = try AdditionTask(digits: 1, trainCount: 40, heldOutCount: 8, seed: 2)
         try AdditionTask.write(task.train, to: dir.appendingPathComponent("train.jsonl"))
         try AdditionTask.write(task.heldOut, to: dir.appendingPathComponent("eval.jsonl"))
         let tokenizer = try CharacterChatTokenizer.make()
-        let config = ModelConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2)
-        let student = try LlamaModel(config: config, seed: 3), teacher = try LlamaModel(config: config, seed: 4)
+        let student = try TinyLlama.model(vocabSize: tokenizer.vocabularySize, seed: 3)
+        let teacher = try TinyLlama.model(vocabSize: tokenizer.vocabularySize, seed: 4)
         var recipe = TrainingRecipe()
         for (k, v) in [("output_dir", dir.appendingPathComponent("run").path), ("max_steps", "25"), ("per_device_train_batch_size", "8"),
                        ("assistant_only_loss", "true"), ("save_steps", "100")] {

@@ -1,17 +1,18 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// `temper quickstart` end to end on a smaller setting: the plugins `sft`, `full` and `adamw` are
 /// resolved by name from the built libraries, as the command does.
 final class QuickstartTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["sft", "full", "adamw"])
     }
 
     func testQuickstartTrainsAndImprovesHeldOutAccuracy() throws {
         var s = Quickstart.Settings()
-        s.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-\(UUID().uuidString)").path
+        s.outputDir = try makeTemporaryFolder("quickstart").path
         s.digits = 1
         s.trainCount = 80
         s.heldOutCount = 20

@@ -1,30 +1,23 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The `sft` objective, loaded from the built libTemperPluginObjectives.so as `temper` loads it.
 final class SFTTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["sft", "adamw"])
     }
 
     private func sft() throws -> any Objective {
-        XCTAssertNotNil(ComponentRegistry.shared.descriptor(named: "sft"), "libTemperPluginObjectives.so was not loaded")
-        return try ComponentRegistry.shared.objective("sft")
-    }
-
-    /// Returns fixed logits, so the loss can be computed by hand.
-    final class FixedLogits: TrainableLanguageModel {
-        let logits: Tensor
-        init(_ logits: Tensor) { self.logits = logits }
-        func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor { logits }
+        try ComponentRegistry.shared.objective("sft")
     }
 
     func testLossIsTheMeanNLLOfShiftedMaskedTargets() throws {
         // One sequence of 3 tokens over a vocabulary of 3. lossMask marks tokens 1 and 2 as targets,
         // so position 0 predicts token 1 (= 2) and position 1 predicts token 2 (= 0); position 2 predicts nothing.
         let logits: [Float] = [1, 0, 2,   0, 1, 0,   5, 5, 5]
-        let model = FixedLogits(Tensor(shape: [1, 3, 3], scalars: logits, requiresGrad: true))
+        let model = FixedLogitsModel(Tensor(shape: [1, 3, 3], scalars: logits, requiresGrad: true))
         let batch = TrainingBatch(inputIDs: Tensor(shape: [1, 3], int32: [1, 2, 0]), attentionMask: Tensor(shape: [1, 3], scalars: [1, 1, 1]),
                                   lossMask: Tensor(shape: [1, 3], scalars: [0, 1, 1]))
         let out = try sft().loss(.batch(batch), context: ObjectiveContext(policy: model))
@@ -43,7 +36,7 @@ final class SFTTests: XCTestCase {
     }
 
     func testUnmaskedTokensAndPaddingCarryNoLoss() throws {
-        let model = FixedLogits(Tensor(shape: [2, 2, 2], scalars: [0, 3, 9, 9, 3, 0, 9, 9], requiresGrad: true))
+        let model = FixedLogitsModel(Tensor(shape: [2, 2, 2], scalars: [0, 3, 9, 9, 3, 0, 9, 9], requiresGrad: true))
         // Row 0 targets token 1 = 1; row 1's only target would be padding (mask 0).
         let batch = TrainingBatch(inputIDs: Tensor(shape: [2, 2], int32: [0, 1, 0, 0]), attentionMask: Tensor(shape: [2, 2], scalars: [1, 1, 1, 0]),
                                   lossMask: Tensor(shape: [2, 2], scalars: [0, 1, 0, 0]))
@@ -52,13 +45,12 @@ final class SFTTests: XCTestCase {
     }
 
     func testSFTTrainsATinyModelThroughTheTrainer() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sft-\(UUID().uuidString)")
+        let dir = try makeTemporaryFolder("sft")
         let task = try AdditionTask(digits: 1, trainCount: 60, heldOutCount: 10, seed: 1)
         try AdditionTask.write(task.train, to: dir.appendingPathComponent("train.jsonl"))
         try AdditionTask.write(task.heldOut, to: dir.appendingPathComponent("eval.jsonl"))
         let tokenizer = try CharacterChatTokenizer.make()
-        let model = try LlamaModel(config: ModelConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64,
-                                                       numHiddenLayers: 1, numAttentionHeads: 2), seed: 3)
+        let model = try TinyLlama.model(vocabSize: tokenizer.vocabularySize, seed: 3)
         var recipe = TrainingRecipe()
         for (k, v) in [("train_file", dir.appendingPathComponent("train.jsonl").path), ("eval_file", dir.appendingPathComponent("eval.jsonl").path),
                        ("output_dir", dir.appendingPathComponent("run").path), ("optimizer", "adamw"), ("learning_rate", "0.01"),

@@ -1,22 +1,16 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// code-exec, loaded through the plugin loader: scoring, test-column formats, and one test per
 /// sandbox escape attempt (each must score 0 with its reason logged, and leave the host untouched).
 final class CodeExecTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
-    }
-
     private var logPath = ""
 
-    override func setUp() {
-        logPath = NSTemporaryDirectory() + "temper-code-exec-\(UUID().uuidString).jsonl"
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: logPath)
+    override func setUpWithError() throws {
+        TestPlugins.loadBuilt(requiring: ["code-exec"])
+        logPath = try makeTemporaryFolder("code-exec").appendingPathComponent("log.jsonl").path
     }
 
     /// Scores `completions` against `tests` and returns the scores with the logged reasons.

@@ -1,10 +1,11 @@
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The countdown reward, loaded from the built libTemperPluginRewards.so through the plugin loader.
 final class CountdownTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["countdown"])
     }
 
     private func score(_ completions: [String], spec: String = "countdown", target: ColumnValue = .number(82),

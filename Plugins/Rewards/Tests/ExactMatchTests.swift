@@ -1,10 +1,11 @@
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// exact-match, loaded from the built libTemperPluginRewards.so through the plugin loader.
 final class ExactMatchTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["exact-match"])
     }
 
     private func score(_ spec: String, _ completions: [String], answers: [ColumnValue], column: String = "answer") throws -> [Float?] {

@@ -1,10 +1,11 @@
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// format, loaded through the plugin loader.
 final class FormatRewardTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["format"])
     }
 
     private func score(_ spec: String, _ completions: [String]) throws -> [Float?] {

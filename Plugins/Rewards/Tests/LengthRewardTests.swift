@@ -1,12 +1,13 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// length (cosine and DAPO overlong), loaded through the plugin loader, against values worked out
 /// by hand from the formulas.
 final class LengthRewardTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["length", "exact-match"])
     }
 
     /// Scores completions of the given token lengths; `correct` decides the text and the answer.
@@ -18,13 +19,6 @@ final class LengthRewardTests: XCTestCase {
         return try reward.score(RewardBatch(prompts: lengths.map { _ in "" }, completions: completions,
                                             completionTokenIDs: lengths.map { Array(repeating: 7, count: $0) },
                                             columns: ["answer": answers]))
-    }
-
-    private func assertClose(_ got: [Float?], _ want: [Float?], file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(got.count, want.count, file: file, line: line)
-        for (g, w) in zip(got, want) {
-            if let w, let g { XCTAssertEqual(g, w, accuracy: 1e-5, file: file, line: line) } else { XCTAssertEqual(g, w, file: file, line: line) }
-        }
     }
 
     func testCosineScheduleForCorrectAndWrongAnswers() throws {

@@ -1,12 +1,13 @@
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// math-equiv, loaded from the built libTemperPluginRewards.so through the plugin loader: tables of
 /// equivalent and non-equivalent answers (each pair checked in both directions), extraction from
 /// whole completions, traps, options and errors.
 final class MathEquivTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["math-equiv"])
     }
 
     private func score(_ spec: String = "math-equiv", golds: [ColumnValue], _ completions: [String],

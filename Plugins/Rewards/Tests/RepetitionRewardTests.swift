@@ -1,20 +1,16 @@
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// repetition, loaded through the plugin loader, against hand-counted n-grams.
 final class RepetitionRewardTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["repetition"])
     }
 
     private func score(_ spec: String, _ completions: [String], tokens: [[Int32]] = []) throws -> [Float?] {
         let reward = try ComponentRegistry.shared.reward(spec).reward
         return try reward.score(RewardBatch(prompts: completions.map { _ in "" }, completions: completions, completionTokenIDs: tokens))
-    }
-
-    private func assertClose(_ got: [Float?], _ want: [Float], file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(got.count, want.count, file: file, line: line)
-        for (g, w) in zip(got, want) { XCTAssertEqual(g ?? .nan, w, accuracy: 1e-6, file: file, line: line) }
     }
 
     func testWordNGrams() throws {

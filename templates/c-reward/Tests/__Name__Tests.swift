@@ -1,13 +1,12 @@
-import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
-/// Loads the built C library through its manifest, as `temper` does, and calls it through libffi.
+/// Loads the built C library through its manifest (Plugins/__Name__/temper-plugin.json), as
+/// `temper` does, and calls it through libffi.
 final class __Name__Tests: XCTestCase {
-    override class func setUp() {
-        // This file is Plugins/__Name__/Tests/__Name__Tests.swift; the manifest is in Plugins/__Name__/.
-        let plugins = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        _ = PluginLoader.shared.load(.standard(sourcePluginFolders: [plugins.path]))
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["__component__"])
     }
 
     func testScoresByLength() throws {

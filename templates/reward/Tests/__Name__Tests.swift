@@ -1,10 +1,11 @@
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// Loads the built plugin the way `temper` does and scores a small batch.
 final class __Name__Tests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["__component__"])
     }
 
     func testScoresCompletionsAgainstTheAnswerColumn() throws {
