@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// `temper generate/chat --adapter` and `temper merge` on Hugging Face folders: an adapter applied at
@@ -8,10 +9,10 @@ import XCTest
 final class AdapterCommandTests: XCTestCase {
     typealias S = TestSupport
 
-    override class func setUp() { _ = TestSupport.loadBuiltPlugins() }
+    override func setUp() { _ = TestPlugins.loadBuilt() }
 
     func testPEFTAdapterGeneratesWhatItsMergedFolderGenerates() throws {
-        let out = try S.temporaryFolder("adapter-peft").appendingPathComponent("merged")
+        let out = try makeTemporaryFolder("adapter-peft").appendingPathComponent("merged")
         let merge = try S.temper(["merge", "--model", S.tinyModel.path, "--adapter", S.tinyPEFTLoRA.path, "--output", out.path])
         XCTAssertEqual(merge.status, 0, merge.err)
         XCTAssertEqual(merge.out, "merged lora adapter (14 layers) into \(out.path): chat_template.jinja, config.json, generation_config.json, "
@@ -55,7 +56,7 @@ final class AdapterCommandTests: XCTestCase {
     /// `temper train` writes LoRA, prompt-tuning and prefix-tuning adapters; `generate` and `chat` apply
     /// them, `merge` folds the LoRA one and refuses the others.
     func testAdaptersThatTemperTrainWroteApplyToGenerateAndChat() throws {
-        let root = try S.temporaryFolder("adapter-train")
+        let root = try makeTemporaryFolder("adapter-train")
         func train(_ peft: String, _ name: String) throws -> URL {
             let dir = root.appendingPathComponent(name)
             let r = try S.temper(["train", "--objective", "sft", "--model", S.tinyModel.path, "--data", "examples/data/addition-train.jsonl",
@@ -118,7 +119,7 @@ final class AdapterCommandTests: XCTestCase {
     }
 
     func testBadAdaptersAreErrorsNamingTheFile() throws {
-        let root = try S.temporaryFolder("adapter-bad")
+        let root = try makeTemporaryFolder("adapter-bad")
         func generate(_ adapter: URL, model: URL = S.tinyModel) throws -> String {
             let r = try S.temper(["generate", "--model", model.path, "--adapter", adapter.path, "--prompt", "Hi", "--max-new-tokens", "2"])
             XCTAssertNotEqual(r.status, 0)

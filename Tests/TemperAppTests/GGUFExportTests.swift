@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// `temper merge` from SmolLM2's GGUF file: the Hugging Face folder it writes loads back into Temper
@@ -8,9 +9,9 @@ import XCTest
 final class GGUFExportTests: XCTestCase {
     typealias S = TestSupport
 
-    static let gguf = S.repositoryRoot.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    static let gguf = TemperRepository.root.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 
-    override class func setUp() { _ = TestSupport.loadBuiltPlugins() }
+    override func setUp() { _ = TestPlugins.loadBuilt() }
 
     private func ggufPath() throws -> String {
         guard FileManager.default.fileExists(atPath: Self.gguf.path) else {
@@ -22,7 +23,7 @@ final class GGUFExportTests: XCTestCase {
 
     func testGGUFBecomesAFolderWithTheSameModelAndTokenizer() throws {
         let gguf = try ggufPath()
-        let out = try S.temporaryFolder("gguf-export").appendingPathComponent("hf")
+        let out = try makeTemporaryFolder("gguf-export").appendingPathComponent("hf")
         let r = try S.temper(["merge", "--model", gguf, "--output", out.path])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(r.out, "wrote \(gguf) as a Hugging Face model folder \(out.path): config.json, generation_config.json, model.safetensors, "
@@ -41,7 +42,7 @@ final class GGUFExportTests: XCTestCase {
         XCTAssertEqual(try withNoGrad { try folder.model.forward(input) }.scalars, try withNoGrad { try original.model.forward(input) }.scalars)
 
         // Every reference string and chat of fixtures/smollm2/tokenizer.json gets the same ids.
-        let fixture = S.repositoryRoot.appendingPathComponent("fixtures/smollm2/tokenizer.json")
+        let fixture = TemperRepository.root.appendingPathComponent("fixtures/smollm2/tokenizer.json")
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])
         let cases = try XCTUnwrap(object["cases"] as? [[String: Any]])
         XCTAssertGreaterThanOrEqual(cases.count, 12)
@@ -69,7 +70,7 @@ final class GGUFExportTests: XCTestCase {
 
     func testLoRATrainedOnTheGGUFGeneratesLikeItsMergedFolder() throws {
         let gguf = try ggufPath()
-        let root = try S.temporaryFolder("gguf-lora")
+        let root = try makeTemporaryFolder("gguf-lora")
         let run = root.appendingPathComponent("run")
         let train = try S.temper(["train", "--objective", "sft", "--model", gguf, "--data", "examples/data/addition-train.jsonl",
                                   "--peft", "lora:r=4,lora_alpha=8,target_modules=all-linear", "--optimizer", "adamw:lr=0.01",

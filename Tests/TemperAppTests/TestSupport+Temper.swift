@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 extension TestSupport {
@@ -9,21 +10,21 @@ extension TestSupport {
     static func temper(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment
         env["TEMPER_PLUGIN_PATH"] = nil
-        return try run(buildFolder + "/temper", arguments, in: repositoryRoot, environment: env)
+        return try run(TestPlugins.buildFolder + "/temper", arguments, in: TemperRepository.root, environment: env)
     }
 
     /// Runs `temper` with `input` on its standard input (for `temper chat`), through the shell.
     static func temper(_ arguments: [String], input: String) throws -> (status: Int32, out: String, err: String) {
-        let quoted = ([buildFolder + "/temper"] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let quoted = ([TestPlugins.buildFolder + "/temper"] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let script = "printf '%s' \"$TEMPER_TEST_INPUT\" | " + quoted.joined(separator: " ")
         var env = ProcessInfo.processInfo.environment
         env["TEMPER_PLUGIN_PATH"] = nil
         env["TEMPER_TEST_INPUT"] = input
-        return try run("/bin/sh", ["-c", script], in: repositoryRoot, environment: env)
+        return try run("/bin/sh", ["-c", script], in: TemperRepository.root, environment: env)
     }
 
     /// The tiny Llama written by transformers (fixtures/tiny-llama-hf) and PEFT's LoRA adapter for it.
-    static let tinyModel = repositoryRoot.appendingPathComponent("fixtures/tiny-llama-hf")
+    static let tinyModel = TemperRepository.fixtures.appendingPathComponent("tiny-llama-hf")
     /// PEFT's LoRA adapter for `tinyModel` (r=4, all seven projections).
     static let tinyPEFTLoRA = tinyModel.appendingPathComponent("peft-lora")
 
