@@ -9,7 +9,7 @@ import XCTest
 final class AdapterCommandTests: XCTestCase {
     typealias S = TestSupport
 
-    override func setUp() { _ = TestPlugins.loadBuilt() }
+    override func setUp() { TestPlugins.loadBuilt() }
 
     func testPEFTAdapterGeneratesWhatItsMergedFolderGenerates() throws {
         let out = try makeTemporaryFolder("adapter-peft").appendingPathComponent("merged")

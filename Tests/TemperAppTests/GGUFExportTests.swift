@@ -11,7 +11,7 @@ final class GGUFExportTests: XCTestCase {
 
     static let gguf = TemperRepository.root.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 
-    override func setUp() { _ = TestPlugins.loadBuilt() }
+    override func setUp() { TestPlugins.loadBuilt() }
 
     private func ggufPath() throws -> String {
         guard FileManager.default.fileExists(atPath: Self.gguf.path) else {
