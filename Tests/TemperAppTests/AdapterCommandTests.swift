@@ -158,7 +158,7 @@ final class AdapterCommandTests: XCTestCase {
             try FileManager.default.copyItem(at: S.tinyModel.appendingPathComponent(name), to: wide.appendingPathComponent(name))
         }
         let shapeError = try generate(S.tinyPEFTLoRA, model: wide)
-        let shapeMessage = "adapter \(S.tinyPEFTLoRA.path): lora: adapter tensor 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight' "
+        let shapeMessage = "\(S.tinyPEFTLoRA.path): lora: adapter tensor 'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight' "
             + "has shape [4, 32], expected [4, 48]\n"
         XCTAssertEqual(shapeError, "Error: cannot apply the adapter: " + shapeMessage)
 

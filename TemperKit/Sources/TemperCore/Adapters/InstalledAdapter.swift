@@ -32,7 +32,7 @@ public struct InstalledAdapter: Sendable, CustomStringConvertible {
             // The loader names the file for missing files and unknown types, the method only the
             // tensor key when shapes do not fit the base.
             let message = "\(error)"
-            throw message.contains(directory.path) ? error : SpecError("adapter \(directory.path): \(message)")
+            throw message.contains(directory.path) ? error : SpecError("\(directory.path): \(message)")
         }
         let adapted = model.linearLayers.filter { $0.adapter != nil }.count
         if adapted > 0 || requireMerge { try method.merge(into: model) }
