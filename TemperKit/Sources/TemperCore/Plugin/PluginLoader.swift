@@ -60,6 +60,9 @@ public final class PluginLoader {
             try loadC(CPluginManifest.load(path: manifestPath, library: path))
             return
         }
+        if (path as NSString).lastPathComponent == PluginSearchPath.hostLibraryName {
+            throw SpecError("not a plugin: \(PluginSearchPath.hostLibraryName) is the host library itself (pass the plugin's own library)")
+        }
         try checkELF(path)
         let handle = try open(path)
         guard let symbol = dlsym(handle, "temper_plugin_entry") else {
