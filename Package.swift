@@ -39,6 +39,9 @@ let cPlugins = allFolders.filter { folder in
 }
 
 let kit = Target.Dependency.product(name: "TemperKit", package: "TemperKit")
+// Every test target also gets the shared test helpers (a package of its own: see
+// TemperTestSupport/Package.swift for why it is not a target of this package or of TemperKit's).
+let testSupport = Target.Dependency.product(name: "TemperTestSupport", package: "TemperTestSupport")
 
 // Same SIMD flags as TemperKit, so SIMD8<Float> arithmetic in plugins lowers to AVX2/FMA.
 #if arch(x86_64)
@@ -56,11 +59,12 @@ let pluginTargets: [Target] = swiftPlugins.map { folder in
             publicHeadersPath: ".",
             cSettings: [.unsafeFlags(["-O2"])])
 }
-// Plugin tests depend on TemperKit only: they load the plugin's built library through the loader,
-// exactly as `temper` does, instead of linking a second copy of the plugin into the test binary.
+// Plugin tests depend on TemperKit and TemperTestSupport only: they load the plugin's built library
+// through the loader, exactly as `temper` does, instead of linking a second copy of the plugin into
+// the test binary.
 let pluginTestTargets: [Target] = (swiftPlugins + cPlugins).compactMap { folder in
     guard exists(folder, "Tests") else { return nil }
-    return .testTarget(name: "\(folder)Tests", dependencies: [kit], path: "Plugins/\(folder)/Tests")
+    return .testTarget(name: "\(folder)Tests", dependencies: [kit, testSupport], path: "Plugins/\(folder)/Tests")
 }
 
 let package = Package(
@@ -71,12 +75,15 @@ let package = Package(
     ] + (swiftPlugins + cPlugins).map { .library(name: "TemperPlugin\($0)", type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(path: "TemperKit"),
+        .package(path: "TemperTestSupport"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .executableTarget(name: "temper", dependencies: [kit, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "temper-bench", dependencies: [kit, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "TemperAppTests", dependencies: [kit], path: "Tests/TemperAppTests"),
+        .testTarget(name: "TemperAppTests", dependencies: [kit, testSupport], path: "Tests/TemperAppTests"),
+        // TemperTestSupport's own tests: here rather than in its package, to reuse this build.
+        .testTarget(name: "TemperTestSupportTests", dependencies: [kit, testSupport], path: "Tests/TemperTestSupportTests"),
     ] + pluginTargets + pluginTestTargets,
     swiftLanguageModes: [.v5]
 )
