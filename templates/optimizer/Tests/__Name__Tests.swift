@@ -1,13 +1,14 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// Loads the built plugin the way `temper` does: the update against its formula worked by hand,
 /// convergence on a quadratic, and an interrupted run resuming bit for bit.
 final class __Name__Tests: XCTestCase {
-    override class func setUp() {
+    override func setUp() {
         // The test runner sits in the build folder, next to libTemperPlugin__Name__.so.
-        _ = PluginLoader.shared.load(.standard())
+        TestPlugins.loadBuilt(requiring: ["__component__"])
     }
 
     private func step(_ opt: any Optimizer, _ p: Tensor, gradient: [Float]) throws {
@@ -37,7 +38,7 @@ final class __Name__Tests: XCTestCase {
         let target: [Float] = [3, -1, 0.5]
         let p = Tensor.zeros([3], requiresGrad: true)
         for _ in 0..<2000 { try step(opt, p, gradient: zip(p.scalars, target).map { $0 - $1 }) }   // ∇ ½‖θ − t‖²
-        for (got, want) in zip(p.scalars, target) { XCTAssertEqual(got, want, accuracy: 0.02) }
+        assertClose(p.scalars, target, tol: 0.01)
     }
 
     /// N steps straight equal k steps, state saved, a new optimizer loading it, N − k steps.
