@@ -30,4 +30,15 @@ final class PluginSearchPathTests: XCTestCase {
         let report = PluginLoader.shared.load(file: file)
         XCTAssertEqual(report.diagnostics, [PluginDiagnostic(file: file, reason: "not a plugin: libTemperKit.so is the host library itself (pass the plugin's own library)")])
     }
+
+    /// A folder reached through a link (SwiftPM's `.build/release`) lists each library once, under
+    /// the path as given, however many links lead to it.
+    func testLinkedFoldersListEachLibraryOnce() throws {
+        let link = folder.appendingPathExtension("link")
+        // Relative, as SwiftPM makes it: Foundation's resolvingSymlinksInPath kept such a link.
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: folder.lastPathComponent)
+        defer { try? FileManager.default.removeItem(at: link) }
+        let report = PluginLoader.shared.load(PluginSearchPath(pluginFolders: [link.path, folder.path]))
+        XCTAssertEqual(report.diagnostics, [PluginDiagnostic(file: link.appendingPathComponent("libNotAPlugin.so").path, reason: "not an ELF shared library")])
+    }
 }

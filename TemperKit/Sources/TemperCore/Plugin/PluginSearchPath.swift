@@ -93,6 +93,16 @@ public struct PluginSearchPath {
             }
         }
         var seen = Set<String>()
-        return (out.filter { seen.insert(($0 as NSString).resolvingSymlinksInPath).inserted }, diagnostics)
+        return (out.filter { seen.insert(Self.canonicalPath($0)).inserted }, diagnostics)
+    }
+
+    /// `file` with every symlink resolved, in the middle of the path too (`realpath`), so one
+    /// library reached through two paths — SwiftPM's `.build/release` is a link to
+    /// `.build/<triple>/release`, the folder `temper` runs from — is loaded once, not refused as a
+    /// duplicate. Foundation's `resolvingSymlinksInPath` leaves such a link in place on Linux.
+    static func canonicalPath(_ file: String) -> String {
+        guard let resolved = realpath(file, nil) else { return (file as NSString).standardizingPath }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

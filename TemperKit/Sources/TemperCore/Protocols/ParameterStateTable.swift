@@ -34,9 +34,6 @@ public struct ParameterStateTable {
         self.countsSteps = countsSteps
     }
 
-    /// Parameters with state, sorted.
-    public var parameterNames: [String] { entries.keys.sorted() }
-
     /// The state of `target`'s parameter for the update about to run: created zero-filled on its
     /// first update, its step count advanced. Throws when restored state has another shape.
     public mutating func advance(_ target: UpdateTarget) throws -> Entry {
