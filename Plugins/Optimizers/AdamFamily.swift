@@ -13,8 +13,8 @@ public class AdamFamily {
     let epsilon: Float
     let weightDecay: Float
     let decoupled: Bool
-    let optimizerName: String
-    private var moments: [String: (m: Tensor, v: Tensor, step: Int)] = [:]
+    /// First and second moments with per-parameter step counts (for the bias corrections).
+    private var moments: ParameterStateTable
 
     static func parameters(defaultDecay: Double) -> [ParameterSpec] {
         [
@@ -33,7 +33,7 @@ public class AdamFamily {
         epsilon = try config.float("eps")
         weightDecay = try config.float("weight_decay")
         self.decoupled = decoupled
-        optimizerName = name
+        moments = ParameterStateTable(optimizer: name, slots: ["exp_avg", "exp_avg_sq"], countsSteps: true)
     }
 
     /// Updates every parameter that has a gradient; moments start at zero on a parameter's first step.
@@ -42,14 +42,9 @@ public class AdamFamily {
             let lr = learningRate * group.learningRateScale
             let wd = group.weightDecay ?? weightDecay
             for p in group.parameters {
-                guard let target = try UpdateTarget(p, optimizer: optimizerName) else { continue }
-                var state = moments[p.name] ?? (Tensor.zeros(p.tensor.shape), Tensor.zeros(p.tensor.shape), 0)
-                guard state.m.shape == p.tensor.shape else {
-                    throw SpecError("\(optimizerName): saved moments of \(p.name) have shape \(state.m.shape), the parameter \(p.tensor.shape)")
-                }
-                state.step += 1
-                moments[p.name] = state
-                update(target, m: state.m, v: state.v, step: state.step, lr: lr, weightDecay: wd)
+                guard let target = try UpdateTarget(p, optimizer: moments.optimizer) else { continue }
+                let state = try moments.advance(target)
+                update(target, m: state.tensors[0], v: state.tensors[1], step: state.step, lr: lr, weightDecay: wd)
             }
         }
     }
@@ -97,33 +92,10 @@ public class AdamFamily {
     }
 
     /// Moments (`exp_avg.<name>`, `exp_avg_sq.<name>`) and per-parameter step counts (`step.<name>`).
-    public func state() -> OptimizerState {
-        var s = OptimizerState()
-        for (name, st) in moments {
-            s.tensors["exp_avg.\(name)"] = st.m.copy()
-            s.tensors["exp_avg_sq.\(name)"] = st.v.copy()
-            s.scalars["step.\(name)"] = Double(st.step)
-        }
-        return s
-    }
+    public func state() -> OptimizerState { moments.state() }
 
     /// Restores state saved by `state()`; every step count needs both moments.
-    public func load(state: OptimizerState) throws {
-        var restored: [String: (m: Tensor, v: Tensor, step: Int)] = [:]
-        for (key, step) in state.scalars {
-            guard key.hasPrefix("step.") else { throw SpecError("\(optimizerName): unexpected state scalar '\(key)'") }
-            let name = String(key.dropFirst("step.".count))
-            guard let m = state.tensors["exp_avg.\(name)"], let v = state.tensors["exp_avg_sq.\(name)"] else {
-                throw SpecError("\(optimizerName): saved state lacks exp_avg / exp_avg_sq of \(name)")
-            }
-            guard m.shape == v.shape else { throw SpecError("\(optimizerName): saved moments of \(name) differ in shape") }
-            restored[name] = (m.copy(), v.copy(), Int(step))
-        }
-        guard state.tensors.count == 2 * restored.count else {
-            throw SpecError("\(optimizerName): saved state has tensors without a step count")
-        }
-        moments = restored
-    }
+    public func load(state: OptimizerState) throws { try moments.load(state) }
 }
 
 private extension Double {

@@ -23,7 +23,7 @@ public final class Lion: Optimizer {
     let beta1: Float
     let beta2: Float
     let weightDecay: Float
-    private var momenta: [String: Tensor] = [:]
+    private var momenta = ParameterStateTable(optimizer: Lion.name, slots: ["exp_avg"], countsSteps: false)
 
     /// Reads the settings.
     public init(config: ComponentConfig) throws {
@@ -40,12 +40,7 @@ public final class Lion: Optimizer {
             let wd = group.weightDecay ?? weightDecay
             for p in group.parameters {
                 guard let target = try UpdateTarget(p, optimizer: Self.name) else { continue }
-                let m = momenta[p.name] ?? Tensor.zeros(p.tensor.shape)
-                guard m.shape == p.tensor.shape else {
-                    throw SpecError("lion: saved momentum of \(p.name) has shape \(m.shape), the parameter \(p.tensor.shape)")
-                }
-                momenta[p.name] = m
-                update(target, momentum: m, lr: lr, shrink: 1 - lr * wd)
+                update(target, momentum: try momenta.advance(target).tensors[0], lr: lr, shrink: 1 - lr * wd)
             }
         }
     }
@@ -83,18 +78,8 @@ public final class Lion: Optimizer {
     }
 
     /// Momenta, keyed `exp_avg.<parameter name>`.
-    public func state() -> OptimizerState {
-        OptimizerState(tensors: momenta.reduce(into: [:]) { $0["exp_avg.\($1.key)"] = $1.value.copy() })
-    }
+    public func state() -> OptimizerState { momenta.state() }
 
     /// Restores momenta saved by `state()`.
-    public func load(state: OptimizerState) throws {
-        guard state.scalars.isEmpty else { throw SpecError("lion: unexpected state scalar '\(state.scalars.keys.sorted()[0])'") }
-        var restored: [String: Tensor] = [:]
-        for (key, tensor) in state.tensors {
-            guard key.hasPrefix("exp_avg.") else { throw SpecError("lion: unexpected state tensor '\(key)'") }
-            restored[String(key.dropFirst("exp_avg.".count))] = tensor.copy()
-        }
-        momenta = restored
-    }
+    public func load(state: OptimizerState) throws { try momenta.load(state) }
 }

@@ -23,7 +23,7 @@ public final class SGD: Optimizer {
     let dampening: Float
     let weightDecay: Float
     let nesterov: Bool
-    private var buffers: [String: Tensor] = [:]
+    private var buffers = ParameterStateTable(optimizer: SGD.name, slots: ["momentum_buffer"], countsSteps: false)
 
     /// Reads the settings; Nesterov without momentum (or with dampening) is an error, as in PyTorch.
     public init(config: ComponentConfig) throws {
@@ -44,21 +44,9 @@ public final class SGD: Optimizer {
             let wd = group.weightDecay ?? weightDecay
             for p in group.parameters {
                 guard let target = try UpdateTarget(p, optimizer: Self.name) else { continue }
-                var buffer: Tensor?
-                var first = false
-                if momentum != 0 {
-                    if let b = buffers[p.name] {
-                        guard b.shape == p.tensor.shape else {
-                            throw SpecError("sgd: momentum buffer of \(p.name) has shape \(b.shape), the parameter \(p.tensor.shape)")
-                        }
-                        buffer = b
-                    } else {
-                        buffer = Tensor.zeros(p.tensor.shape)
-                        buffers[p.name] = buffer
-                        first = true
-                    }
-                }
-                update(target, buffer: buffer, firstStep: first, lr: lr, weightDecay: wd)
+                // Plain SGD (momentum 0) keeps no buffer at all, as PyTorch.
+                let buffer = try momentum != 0 ? buffers.advance(target) : nil
+                update(target, buffer: buffer?.tensors[0], firstStep: buffer?.isNew ?? false, lr: lr, weightDecay: wd)
             }
         }
     }
@@ -100,17 +88,8 @@ public final class SGD: Optimizer {
     }
 
     /// Momentum buffers, keyed `momentum_buffer.<parameter name>`.
-    public func state() -> OptimizerState {
-        OptimizerState(tensors: buffers.reduce(into: [:]) { $0["momentum_buffer.\($1.key)"] = $1.value.copy() })
-    }
+    public func state() -> OptimizerState { buffers.state() }
 
     /// Restores buffers saved by `state()`.
-    public func load(state: OptimizerState) throws {
-        var restored: [String: Tensor] = [:]
-        for (key, tensor) in state.tensors {
-            guard key.hasPrefix("momentum_buffer.") else { throw SpecError("sgd: unexpected state tensor '\(key)'") }
-            restored[String(key.dropFirst("momentum_buffer.".count))] = tensor.copy()
-        }
-        buffers = restored
-    }
+    public func load(state: OptimizerState) throws { try buffers.load(state) }
 }

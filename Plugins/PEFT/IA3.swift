@@ -15,6 +15,15 @@ public final class IA3: PEFTMethod, LoadablePEFTMethod {
         .list("feedforward_modules", of: .string, default: [.string("down_proj")],
               doc: "targeted modules whose input (not output) is rescaled; must be among target_modules"),
     ]
+    /// PEFT's (IA)³ adapters.
+    public static let peftTypes = ["IA3"]
+
+    /// The modules of a PEFT IA3 config; layer subsets, extra trained modules and transposed
+    /// weights are errors naming the field.
+    public static func settings(from config: PEFTAdapterConfig) throws -> [(key: String, value: RawParameterValue)]? {
+        try config.rejectSet(["layers_to_transform", "modules_to_save", "fan_in_fan_out"])
+        return config.settings(["target_modules", "feedforward_modules"])
+    }
 
     private let targets: TargetModules
     private let feedforward: TargetModules
@@ -83,12 +92,12 @@ public final class IA3: PEFTMethod, LoadablePEFTMethod {
         var tensors: [String: Tensor] = [:]
         for (layer, adapter) in installed {
             let shape = adapter.feedforward ? [1, layer.inFeatures] : [layer.outFeatures, 1]
-            tensors[peftKey(layer.name, "ia3_l")] = adapter.scale.detached().reshape(shape).copy()
+            tensors[AdapterExport.peftKey(module: layer.name, tensor: "ia3_l")] = adapter.scale.detached().reshape(shape).copy()
         }
         let all = Set(installed.map { moduleType($0.layer.name) }).sorted()
         let ff = Set(installed.filter(\.adapter.feedforward).map { moduleType($0.layer.name) }).sorted()
         return AdapterExport(config: [
-            "peft_type": .string("IA3"),
+            "peft_type": .string(Self.peftTypes[0]),
             "task_type": .string("CAUSAL_LM"),
             "base_model_name_or_path": .null,
             "target_modules": .array(all.map(ColumnValue.string)),
@@ -103,11 +112,11 @@ public final class IA3: PEFTMethod, LoadablePEFTMethod {
     /// Copies saved `ia3_l` vectors into the installed adapters.
     public func load(_ adapter: AdapterExport) throws {
         guard !installed.isEmpty else { throw SpecError("ia3: load before apply") }
-        var saved = adapter.tensors
+        var saved = SavedAdapterTensors(adapter, owner: Self.name)
         for (layer, a) in installed {
             let shape = a.feedforward ? [1, layer.inFeatures] : [layer.outFeatures, 1]
-            try copySaved(peftKey(layer.name, "ia3_l"), from: &saved, into: a.scale, owner: Self.name, reshapedFrom: shape)
+            try saved.copy(AdapterExport.peftKey(module: layer.name, tensor: "ia3_l"), into: a.scale, savedShape: shape)
         }
-        try checkAllConsumed(saved, owner: Self.name)
+        try saved.finish()
     }
 }

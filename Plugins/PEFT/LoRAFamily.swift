@@ -56,6 +56,15 @@ public class LoRAFamily {
         useDoRA = dora
     }
 
+    /// What `lora` and `dora` read from a PEFT `LORA` config (`use_dora` tells them apart).
+    /// Per-module ranks, layer subsets, trained biases and transposed weights have no Temper
+    /// equivalent: errors naming the field.
+    static func settings(from config: PEFTAdapterConfig, dora: Bool) throws -> [(key: String, value: RawParameterValue)]? {
+        try config.rejectSet(["rank_pattern", "alpha_pattern", "layers_to_transform", "modules_to_save", "bias", "lora_bias", "fan_in_fan_out"])
+        guard (config.fields["use_dora"] == .bool(true)) == dora else { return nil }
+        return config.settings(["r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora"])
+    }
+
     /// `lora_alpha / r`, or `lora_alpha / √r` with rsLoRA.
     var scaling: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 
@@ -189,9 +198,9 @@ public class LoRAFamily {
                 a = Tensor.concat([a, initial.a], axis: 0)
                 b = Tensor.concat([b, GradMode.withNoGrad { -initial.b }], axis: 1)
             }
-            tensors[peftKey(layer.name, "lora_A.weight")] = a.copy()
-            tensors[peftKey(layer.name, "lora_B.weight")] = b.copy()
-            if let m = adapter.magnitude { tensors[peftKey(layer.name, "lora_magnitude_vector")] = m.copy() }
+            tensors[AdapterExport.peftKey(module: layer.name, tensor: "lora_A.weight")] = a.copy()
+            tensors[AdapterExport.peftKey(module: layer.name, tensor: "lora_B.weight")] = b.copy()
+            if let m = adapter.magnitude { tensors[AdapterExport.peftKey(module: layer.name, tensor: "lora_magnitude_vector")] = m.copy() }
         }
         if !pissaInitial.isEmpty {
             exportedRank = 2 * rank
@@ -223,15 +232,15 @@ public class LoRAFamily {
     public func load(_ adapter: AdapterExport) throws {
         guard !installed.isEmpty else { throw SpecError("\(methodName): load before apply") }
         guard pissaInitial.isEmpty else { throw SpecError("\(methodName): load into a PiSSA-initialised adapter; use init_lora_weights=kaiming") }
-        var saved = adapter.tensors
+        var saved = SavedAdapterTensors(adapter, owner: methodName)
         for (layer, a) in installed {
-            try copySaved(peftKey(layer.name, "lora_A.weight"), from: &saved, into: a.a, owner: methodName)
-            try copySaved(peftKey(layer.name, "lora_B.weight"), from: &saved, into: a.b, owner: methodName)
+            try saved.copy(AdapterExport.peftKey(module: layer.name, tensor: "lora_A.weight"), into: a.a)
+            try saved.copy(AdapterExport.peftKey(module: layer.name, tensor: "lora_B.weight"), into: a.b)
             if let m = a.magnitude {
-                try copySaved(peftKey(layer.name, "lora_magnitude_vector"), from: &saved, into: m, owner: methodName)
+                try saved.copy(AdapterExport.peftKey(module: layer.name, tensor: "lora_magnitude_vector"), into: m)
             }
         }
-        try checkAllConsumed(saved, owner: methodName)
+        try saved.finish()
     }
 }
 
@@ -251,6 +260,12 @@ public final class LoRA: LoRAFamily, LoadablePEFTMethod {
     public static let summary = "LoRA low-rank adapters (rsLoRA, kaiming/gaussian/PiSSA init, LoRA+), PEFT-compatible"
     /// Settings, with PEFT's names and defaults.
     public static let parameters = LoRAFamily.parameters(dora: false)
+    /// PEFT's LoRA adapters without `use_dora`.
+    public static let peftTypes = ["LORA"]
+    /// A LORA config's settings, unless it is DoRA's.
+    public static func settings(from config: PEFTAdapterConfig) throws -> [(key: String, value: RawParameterValue)]? {
+        try LoRAFamily.settings(from: config, dora: false)
+    }
     /// Reads the settings.
     public required init(config: ComponentConfig) throws { try super.init(config: config, dora: false) }
 }
@@ -263,6 +278,12 @@ public final class DoRA: LoRAFamily, LoadablePEFTMethod {
     public static let summary = "DoRA weight-decomposed low-rank adapters (magnitude × direction), PEFT-compatible"
     /// Settings, as LoRA's (PiSSA init excepted).
     public static let parameters = LoRAFamily.parameters(dora: true)
+    /// PEFT's LoRA adapters with `use_dora: true`.
+    public static let peftTypes = ["LORA"]
+    /// A LORA config's settings when it has `use_dora: true`.
+    public static func settings(from config: PEFTAdapterConfig) throws -> [(key: String, value: RawParameterValue)]? {
+        try LoRAFamily.settings(from: config, dora: true)
+    }
     /// Reads the settings.
     public required init(config: ComponentConfig) throws { try super.init(config: config, dora: true) }
 }

@@ -15,6 +15,13 @@ public final class PrefixTuning: PEFTMethod, LoadablePEFTMethod {
         .int("num_virtual_tokens", default: 20, range: .atLeast(1), doc: "number of virtual tokens (prefix positions) per layer"),
         .int("seed", default: 42, range: .atLeast(0), doc: "seed of the N(0, 1) initialisation (PEFT's embedding default)"),
     ]
+    /// PEFT's prefix-tuning adapters.
+    public static let peftTypes = ["PREFIX_TUNING"]
+
+    /// The token count of a PEFT PREFIX_TUNING config (the saved keys and values replace the initialisation).
+    public static func settings(from config: PEFTAdapterConfig) throws -> [(key: String, value: RawParameterValue)]? {
+        config.settings(["num_virtual_tokens"])
+    }
 
     private let count: Int
     private let seed: UInt64
@@ -88,7 +95,7 @@ public final class PrefixTuning: PEFTMethod, LoadablePEFTMethod {
         }
         let tokenDim = kvHeads * headDim
         return AdapterExport(config: [
-            "peft_type": .string("PREFIX_TUNING"),
+            "peft_type": .string(Self.peftTypes[0]),
             "task_type": .string("CAUSAL_LM"),
             "base_model_name_or_path": .null,
             "num_virtual_tokens": .number(Double(count)),
@@ -105,13 +112,10 @@ public final class PrefixTuning: PEFTMethod, LoadablePEFTMethod {
     /// Copies saved `prompt_embeddings` into the per-layer keys and values.
     public func load(_ adapter: AdapterExport) throws {
         guard !keyValues.isEmpty else { throw SpecError("prefix-tuning: load before apply") }
-        guard let saved = adapter.tensors["prompt_embeddings"] else {
-            throw SpecError("prefix-tuning: the adapter has no tensor 'prompt_embeddings'")
-        }
-        guard saved.shape == [count, rowWidth] else {
-            throw SpecError("prefix-tuning: 'prompt_embeddings' has shape \(saved.shape), expected \([count, rowWidth]) (num_virtual_tokens × layers·2·kv_heads·head_dim)")
-        }
-        try checkAllConsumed(adapter.tensors.filter { $0.key != "prompt_embeddings" }, owner: Self.name)
+        // One row per virtual token: every layer's keys then values, kv_heads × head_dim each.
+        var tensors = SavedAdapterTensors(adapter, owner: Self.name)
+        let saved = try tensors.take("prompt_embeddings", shape: [count, rowWidth])
+        try tensors.finish()
         let flat = saved.scalars
         for (l, kv) in keyValues.enumerated() {
             for (k, t) in [kv.key, kv.value].enumerated() {

@@ -17,6 +17,13 @@ public final class PromptTuning: PEFTMethod, LoadablePEFTMethod {
         .string("tokenizer_name_or_path", default: "", doc: "model folder or GGUF file whose tokenizer splits prompt_tuning_init_text"),
         .int("seed", default: 42, range: .atLeast(0), doc: "seed of the random initialisation"),
     ]
+    /// PEFT's prompt-tuning adapters.
+    public static let peftTypes = ["PROMPT_TUNING"]
+
+    /// The token count of a PEFT PROMPT_TUNING config (the initialisation is replaced by the saved embeddings).
+    public static func settings(from config: PEFTAdapterConfig) throws -> [(key: String, value: RawParameterValue)]? {
+        config.settings(["num_virtual_tokens"])
+    }
 
     private let count: Int
     private let initFromText: Bool
@@ -95,7 +102,7 @@ public final class PromptTuning: PEFTMethod, LoadablePEFTMethod {
     public func export() throws -> AdapterExport {
         guard let tokens else { throw SpecError("prompt-tuning: export before apply") }
         return AdapterExport(config: [
-            "peft_type": .string("PROMPT_TUNING"),
+            "peft_type": .string(Self.peftTypes[0]),
             "task_type": .string("CAUSAL_LM"),
             "base_model_name_or_path": .null,
             "num_virtual_tokens": .number(Double(count)),
@@ -113,8 +120,8 @@ public final class PromptTuning: PEFTMethod, LoadablePEFTMethod {
     /// Copies saved `prompt_embeddings` into the virtual tokens.
     public func load(_ adapter: AdapterExport) throws {
         guard let tokens else { throw SpecError("prompt-tuning: load before apply") }
-        var saved = adapter.tensors
-        try copySaved("prompt_embeddings", from: &saved, into: tokens, owner: Self.name)
-        try checkAllConsumed(saved, owner: Self.name)
+        var saved = SavedAdapterTensors(adapter, owner: Self.name)
+        try saved.copy("prompt_embeddings", into: tokens)
+        try saved.finish()
     }
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import TemperCore
 
-/// `temper new <kind> <Name>`: scaffolds a plugin from a template.
+/// `temper new <kind> <Name> [--name registered-name]`: scaffolds a plugin from a template and
+/// says which name it registers (derived from the type name unless `--name` chooses it).
 struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
@@ -12,25 +13,31 @@ struct NewCommand: ParsableCommand {
     @Argument(help: "Template kind: \(PluginScaffold.kinds.joined(separator: ", ")).")
     var kind: String
 
-    @Argument(help: "Plugin name, an identifier such as MyReward (also the Swift module and type name).")
-    var name: String
+    @Argument(help: ArgumentHelp("Plugin name, an identifier such as MyReward (also the Swift module and type name).", valueName: "Name"))
+    var typeName: String
+
+    @Option(name: .customLong("name"), help: "Registered name used in specs and `temper plugins` (lower-case words joined by '-'; default: derived from <Name>, RAdam → r-adam).")
+    var registeredName: String?
 
     @Option(help: "Repository root holding templates/ and Plugins/ (default: the nearest enclosing one, else this temper's source tree).")
     var root: String?
 
     func run() throws {
         let rootURL = try root.map { URL(fileURLWithPath: $0) } ?? Self.findRoot()
-        let files = try PluginScaffold.create(kind: kind, name: name,
+        let component = registeredName ?? PluginScaffold.componentName(for: typeName)
+        let files = try PluginScaffold.create(kind: kind, name: typeName, component: component,
                                               templatesFolder: rootURL.appendingPathComponent("templates"),
                                               pluginsFolder: rootURL.appendingPathComponent("Plugins"))
         let stamped = try PluginScaffold.refreshManifestStamp(packageFile: rootURL.appendingPathComponent("Package.swift"),
                                                               pluginsFolder: rootURL.appendingPathComponent("Plugins"))
-        print("Created Plugins/\(name)/ (\(PluginScaffold.componentName(for: name))):")
+        print("Created Plugins/\(typeName)/, registered as '\(component)'\(registeredName == nil ? " (choose another with --name)" : ""):")
         for f in files { print("  \(f.path)") }
         if !stamped {
             print("Note: Package.swift has no '\(PluginScaffold.stampPrefix)...' line; run `swift build --manifest-cache none` once so SwiftPM sees the new folder.")
         }
-        print("Next: swift build && swift test --filter \(name)Tests && temper plugins show \(PluginScaffold.componentName(for: name))")
+        // The same flags as scripts/test.sh, so this loop and the suite share one incremental build.
+        let flags = "-c release -Xswiftc -enable-testing"
+        print("Next: swift build \(flags) --build-tests && swift test \(flags) --skip-build --filter \(typeName)Tests && .build/release/temper plugins show \(component)")
     }
 
     /// The nearest folder at or above the working directory with templates/ and Package.swift.

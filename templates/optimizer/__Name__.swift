@@ -1,20 +1,33 @@
+import Foundation
 import TemperCore
 
-/// __component__: gradient descent θ ← θ − η·(∇ + λθ). Replace the update in `step` with your method;
-/// keep per-parameter state in a dictionary keyed by parameter name and return it from `state()`.
+/// __component__: RMSprop with a bias-corrected squared-gradient average (template: edit me).
+/// Per parameter it keeps one moment tensor and a step count in a `ParameterStateTable`, which
+/// also saves and restores them, so a resumed run is bitwise the same as an uninterrupted one:
+///
+/// g ← ∇ + λθ; v ← αv + (1−α)g²; θ ← θ − η·g / (√(v / (1−αᵗ)) + ε).
 public final class __Name__: Optimizer {
     public static let name = "__component__"
-    public static let summary = "gradient descent with L2 weight decay (template: edit me)"
+    public static let summary = "RMSprop with a bias-corrected square average (template: edit me)"
     public static let parameters: [ParameterSpec] = [
         .float("lr", default: 1e-3, range: .greaterThan(0), aliases: ["learning_rate"], doc: "learning rate η"),
+        .float("alpha", default: 0.99, range: .halfOpen(0, 1), doc: "decay α of the squared-gradient average"),
+        .float("eps", default: 1e-8, range: .greaterThan(0), doc: "ε added to the denominator for stability"),
         .float("weight_decay", default: 0, range: .atLeast(0), doc: "L2 penalty λ added to the gradient"),
     ]
 
+    /// Current learning rate η (the trainer's schedule sets it before each step).
     public var learningRate: Float
+    let alpha: Float
+    let eps: Float
     let weightDecay: Float
+    /// `square_avg.<parameter>` tensors and `step.<parameter>` counts.
+    private var moments = ParameterStateTable(optimizer: __Name__.name, slots: ["square_avg"], countsSteps: true)
 
     public init(config: ComponentConfig) throws {
         learningRate = try config.float("lr")
+        alpha = try config.float("alpha")
+        eps = try config.float("eps")
         weightDecay = try config.float("weight_decay")
     }
 
@@ -23,24 +36,28 @@ public final class __Name__: Optimizer {
             let lr = learningRate * group.learningRateScale
             let wd = group.weightDecay ?? weightDecay
             for p in group.parameters {
-                guard let grad = p.tensor.grad?.contiguous() else { continue }
-                guard p.tensor.isContiguous, grad.shape == p.tensor.shape else {
-                    throw SpecError("\(Self.name): \(p.name) must be contiguous and shaped like its gradient")
-                }
-                let theta = p.tensor.floatPointer, g = grad.floatPointer
-                withExtendedLifetime(grad) {
+                // nil: no gradient this step; throws for a parameter that cannot be updated in place.
+                guard let target = try UpdateTarget(p, optimizer: Self.name) else { continue }
+                let state = try moments.advance(target)
+                let theta = target.parameter.floatPointer, grad = target.gradient.floatPointer
+                let v = state.tensors[0].floatPointer
+                let a = alpha, eps = eps
+                let correction = Float(1 - pow(Double(a), Double(state.step)))
+                withExtendedLifetime((target, state.tensors)) {
                     // Split across cores for large tensors; each range writes only its own elements.
-                    Parallel.forRanges(p.tensor.count, grain: 1 << 15) { range in
-                        for i in range { theta[i] -= lr * (g[i] + wd * theta[i]) }
+                    Parallel.forRanges(target.count, grain: 1 << 15) { range in
+                        for i in range {
+                            let g = grad[i] + wd * theta[i]
+                            v[i] = a * v[i] + (1 - a) * g * g
+                            theta[i] -= lr * g / ((v[i] / correction).squareRoot() + eps)
+                        }
                     }
                 }
             }
         }
     }
 
-    public func state() -> OptimizerState { OptimizerState() }
+    public func state() -> OptimizerState { moments.state() }
 
-    public func load(state: OptimizerState) throws {
-        guard state.tensors.isEmpty, state.scalars.isEmpty else { throw SpecError("\(Self.name): keeps no state, but state was given") }
-    }
+    public func load(state: OptimizerState) throws { try moments.load(state) }
 }

@@ -1,17 +1,17 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// Lion and Adafactor, loaded from the built plugin: updates against their formulas computed by
 /// hand in Double, convergence on a quadratic, and exact state round trips.
 final class LionAdafactorTests: XCTestCase {
-    override class func setUp() {
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        TestPlugins.loadBuilt(requiring: ["lion", "adafactor"])
     }
 
     private func make(_ spec: String) throws -> any Optimizer {
-        XCTAssertNotNil(ComponentRegistry.shared.descriptor(named: "lion"), "libTemperPluginOptimizers.so was not loaded")
-        return try ComponentRegistry.shared.optimizer(spec)
+        try ComponentRegistry.shared.optimizer(spec)
     }
 
     private func group(_ name: String, _ t: Tensor) -> [ParameterGroup] {

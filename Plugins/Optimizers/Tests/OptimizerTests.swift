@@ -1,18 +1,18 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The optimizers, loaded from the built libTemperPluginOptimizers.so through the plugin loader
 /// (the same path `temper` takes), minimizing known problems and matching their update formulas.
 final class OptimizerTests: XCTestCase {
-    override class func setUp() {
-        // The test runner lives in the build folder, so the standard search path finds the plugin.
-        _ = PluginLoader.shared.load(.standard())
+    override func setUp() {
+        // The test runner lives in the build folder, beside libTemperPluginOptimizers.so.
+        TestPlugins.loadBuilt(requiring: ["sgd", "adam", "adamw"])
     }
 
     private func make(_ spec: String) throws -> any Optimizer {
-        XCTAssertNotNil(ComponentRegistry.shared.descriptor(named: "sgd"), "libTemperPluginOptimizers.so was not loaded")
-        return try ComponentRegistry.shared.optimizer(spec)
+        try ComponentRegistry.shared.optimizer(spec)
     }
 
     /// f(θ) = ½ Σ cᵢ (θᵢ − tᵢ)², gradient cᵢ(θᵢ − tᵢ); 19 elements so both SIMD and tail loops run.
@@ -68,13 +68,13 @@ final class OptimizerTests: XCTestCase {
         var theta: [Float] = [1, -2, 3]
         var buf = zip(g1, theta).map { $0 + 0.01 * $1 }
         theta = zip(theta, buf).map { $0 - 0.1 * $1 }
-        assertClose(p.scalars, theta)
+        assertClose(p.scalars, theta, tol: 1e-6)
         p.grad = Tensor(g2)
         try opt.step([ParameterGroup(parameters: [NamedParameter(name: "p", tensor: p)])])
         let g = zip(g2, theta).map { $0 + 0.01 * $1 }
         buf = zip(buf, g).map { 0.9 * $0 + 0.5 * $1 }
         theta = zip(theta, buf).map { $0 - 0.1 * $1 }
-        assertClose(p.scalars, theta)
+        assertClose(p.scalars, theta, tol: 1e-6)
     }
 
     func testNesterovUpdateMatchesFormula() throws {
@@ -120,7 +120,7 @@ final class OptimizerTests: XCTestCase {
                 let mHat = m[i] / (1 - pow(b1, step)), vHat = v[i] / (1 - pow(b2, step))
                 theta[i] -= lr * mHat / (vHat.squareRoot() + eps)
             }
-            assertClose(p.scalars, theta.map(Float.init), tolerance: 1e-5)
+            assertClose(p.scalars, theta.map(Float.init), tol: 1e-5)
         }
     }
 
@@ -194,10 +194,5 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try opt.load(state: OptimizerState(scalars: ["step.w": 1]))) { error in
             XCTAssertEqual("\(error)", "adamw: saved state lacks exp_avg / exp_avg_sq of w")
         }
-    }
-
-    private func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-6, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, file: file, line: line)
-        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: tolerance * max(1, abs(y)), file: file, line: line) }
     }
 }

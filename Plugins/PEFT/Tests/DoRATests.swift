@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 final class DoRATests: XCTestCase {
@@ -11,7 +12,7 @@ final class DoRATests: XCTestCase {
         let w = model.linearLayers[0].weight.scalars
         let dora = try S.method("dora:r=4,target_modules=all-linear")
         let count = try dora.apply(to: model)
-        XCTAssertLessThan(S.maxDifference(try S.logits(model), base), 2e-5)
+        XCTAssertLessThan(maxDifference(try S.logits(model), base), 2e-5)
         let params = dora.trainableGroups()[0].parameters
         XCTAssertEqual(params[2].name, "model.layers.0.self_attn.q_proj.lora_magnitude_vector")
         let m = params[2].tensor.scalars
@@ -71,15 +72,14 @@ final class DoRATests: XCTestCase {
         }
         let adapted = try S.logits(model)
         try dora.merge(into: model)
-        XCTAssertLessThan(S.maxDifference(try S.logits(model), adapted), 2e-5)
+        XCTAssertLessThan(maxDifference(try S.logits(model), adapted), 2e-5)
         try dora.unmerge(from: model)
         XCTAssertEqual(try S.logits(model), adapted)
 
         let export = try dora.export()
         XCTAssertEqual(export.config["use_dora"], .bool(true))
         XCTAssertEqual(export.tensors["base_model.model.model.layers.1.self_attn.v_proj.lora_magnitude_vector"]?.shape, [8])
-        let dir = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("peft")
         try PEFTAdapterFiles.write(export, to: dir)
         let fresh = try S.model(seed: 13)
         let loaded = try PEFTAdapterLoader.load(from: dir, into: fresh)

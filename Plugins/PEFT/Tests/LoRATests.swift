@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// A single linear layer as an adaptable model, for exact gradient checks.
@@ -139,10 +140,10 @@ final class LoRATests: XCTestCase {
             S.randomize(p.tensor, std: 0.2, seed: UInt64(i))
         }
         let adapted = try S.logits(model)
-        XCTAssertGreaterThan(S.maxDifference(adapted, base), 1e-2)
+        XCTAssertGreaterThan(maxDifference(adapted, base), 1e-2)
         try lora.merge(into: model)
         XCTAssertTrue(model.linearLayers.allSatisfy { $0.adapter == nil })
-        XCTAssertLessThan(S.maxDifference(try S.logits(model), adapted), 2e-5)
+        XCTAssertLessThan(maxDifference(try S.logits(model), adapted), 2e-5)
         XCTAssertThrowsError(try lora.merge(into: model)) { XCTAssertTrue("\($0)".contains("already merged")) }
         try lora.unmerge(from: model)
         XCTAssertTrue(zip(model.linearLayers.map(\.weight), originals).allSatisfy { $0 === $1 })
@@ -151,7 +152,7 @@ final class LoRATests: XCTestCase {
 
     /// The adapter PEFT itself wrote for the tiny fixture model reproduces PEFT's logits.
     func testPEFTWrittenAdapterReproducesPEFTLogits() throws {
-        XCTAssertTrue(S.loaded)
+        S.loadPlugins()
         let model = try LlamaModel.load(from: S.tinyDir)
         let method = try PEFTAdapterLoader.load(from: S.tinyDir.appendingPathComponent("peft-lora"), into: model)
         XCTAssertTrue(method is any LoadablePEFTMethod)
@@ -177,8 +178,7 @@ final class LoRATests: XCTestCase {
         _ = try lora.apply(to: model)
         for (i, p) in lora.trainableGroups()[0].parameters.enumerated() { S.randomize(p.tensor, std: 0.3, seed: UInt64(i + 50)) }
         let adapted = try S.logits(model)
-        let dir = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("peft")
         try PEFTAdapterFiles.write(try lora.export(), to: dir)
 
         let file = try SafetensorsFile(contentsOf: dir.appendingPathComponent("adapter_model.safetensors"))
@@ -197,8 +197,7 @@ final class LoRATests: XCTestCase {
     }
 
     func testLoadingErrorsNameTheProblem() throws {
-        let dir = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("peft")
         XCTAssertThrowsError(try PEFTAdapterLoader.load(from: dir, into: try S.model())) { XCTAssertTrue("\($0)".contains("no adapter_config.json"), "\($0)") }
         // The fixture adapter belongs to a wider model: shapes differ.
         XCTAssertThrowsError(try PEFTAdapterLoader.load(from: S.tinyDir.appendingPathComponent("peft-lora"), into: try S.model())) { e in
@@ -208,7 +207,11 @@ final class LoRATests: XCTestCase {
         config["rank_pattern"] = .object(["q_proj": .number(8)])
         XCTAssertThrowsError(try PEFTAdapterConfig.spec(for: config, source: "x.json")) { XCTAssertTrue("\($0)".contains("'rank_pattern'"), "\($0)") }
         config["peft_type"] = .string("LOHA")
-        XCTAssertThrowsError(try PEFTAdapterConfig.spec(for: config, source: "x.json")) { XCTAssertTrue("\($0)".contains("LOHA"), "\($0)") }
+        XCTAssertThrowsError(try PEFTAdapterConfig.spec(for: config, source: "x.json")) { e in
+            // The types come from the loaded plugins' declarations (this plugin's, and any other in the build folder).
+            XCTAssertTrue("\(e)".hasPrefix("x.json: peft_type 'LOHA' is not read by any loaded PEFT plugin (they read "), "\(e)")
+            for type in ["IA3", "LORA", "PREFIX_TUNING", "PROMPT_TUNING"] { XCTAssertTrue("\(e)".contains(type), "\(e)") }
+        }
     }
 
     /// A weight with a known SVD (σ at permuted positions): PiSSA must put exactly the two largest
@@ -231,11 +234,11 @@ final class LoRATests: XCTestCase {
         var expected = [Float](repeating: 0, count: 30)
         expected[0 * 5 + 1] = 5
         expected[2 * 5 + 2] = 3
-        XCTAssertLessThan(S.maxDifference(update, expected), 1e-5)
+        XCTAssertLessThan(maxDifference(update, expected), 1e-5)
         var residual = w
         residual[0 * 5 + 1] = 0
         residual[2 * 5 + 2] = 0
-        XCTAssertLessThan(S.maxDifference(model.layer.weight.scalars, residual), 1e-5)
+        XCTAssertLessThan(maxDifference(model.layer.weight.scalars, residual), 1e-5)
     }
 
     func testPiSSAStartsAtTheBaseModelAndExportsRelativeToTheOriginalWeights() throws {
@@ -244,7 +247,7 @@ final class LoRATests: XCTestCase {
         let originals = model.linearLayers.map { $0.weight.scalars }
         let lora = try S.method("lora:r=4,lora_alpha=8,init_lora_weights=pissa,target_modules=all-linear")
         _ = try lora.apply(to: model)
-        XCTAssertLessThan(S.maxDifference(try S.logits(model), base), 1e-5)
+        XCTAssertLessThan(maxDifference(try S.logits(model), base), 1e-5)
         // A's rows are scaled right singular vectors: orthogonal, longest first.
         let q = model.linearLayers[0]
         let params = lora.trainableGroups()[0].parameters
@@ -259,7 +262,7 @@ final class LoRATests: XCTestCase {
         for e in 0..<256 {
             for k in 0..<4 { merged[e] += 2 * b[(e / 16) * 4 + k] * a[k * 16 + e % 16] }
         }
-        XCTAssertLessThan(S.maxDifference(merged, originals[0]), 1e-5)
+        XCTAssertLessThan(maxDifference(merged, originals[0]), 1e-5)
 
         for (i, p) in params.enumerated() { S.randomize(p.tensor, std: 0.3, seed: UInt64(i)) }
         let trained = try S.logits(model)
@@ -270,6 +273,6 @@ final class LoRATests: XCTestCase {
         let plain = try S.method("lora:r=8,lora_alpha=16,target_modules=all-linear") as! any LoadablePEFTMethod
         _ = try plain.apply(to: fresh)
         try plain.load(export)
-        XCTAssertLessThan(S.maxDifference(try S.logits(fresh), trained), 2e-5)
+        XCTAssertLessThan(maxDifference(try S.logits(fresh), trained), 2e-5)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// `temper merge`'s engine: the PEFT-written fixture adapter merged into the fixture model gives
@@ -8,9 +9,8 @@ final class MergeTests: XCTestCase {
     typealias S = PEFTTestSupport
 
     func testMergedFolderReproducesTheAdaptedModel() throws {
-        XCTAssertTrue(S.loaded)
-        let root = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
+        S.loadPlugins()
+        let root = try makeTemporaryFolder("peft")
         let out = root.appendingPathComponent("merged")
         let summary = try AdapterMerging.merge(modelDirectory: S.tinyDir, adapterDirectory: S.tinyDir.appendingPathComponent("peft-lora"),
                                                outputDirectory: out)
@@ -38,8 +38,7 @@ final class MergeTests: XCTestCase {
     }
 
     func testMethodsThatCannotMergeSaySo() throws {
-        let root = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = try makeTemporaryFolder("peft")
         let model = try LlamaModel.load(from: S.tinyDir)
         let prompt = try S.method("prompt-tuning:num_virtual_tokens=2")
         _ = try prompt.apply(to: model)

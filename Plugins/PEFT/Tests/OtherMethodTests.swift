@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 final class OtherMethodTests: XCTestCase {
@@ -51,14 +52,14 @@ final class OtherMethodTests: XCTestCase {
         var rng = PhiloxRNG(seed: 1)
         let x = Tensor.randn([2, 16], rng: &rng), h = Tensor.randn([2, 24], rng: &rng)
         let l = params[0].tensor.scalars, base1 = withNoGrad { k.baseForward(x) }.scalars
-        XCTAssertLessThan(S.maxDifference(withNoGrad { k(x) }.scalars, (0..<16).map { base1[$0] * l[$0 % 8] }), 1e-6)
+        XCTAssertLessThan(maxDifference(withNoGrad { k(x) }.scalars, (0..<16).map { base1[$0] * l[$0 % 8] }), 1e-6)
         // Input scaling of down_proj: y = W·(l ⊙ h).
         let ld = Tensor(params[2].tensor.scalars)
-        XCTAssertLessThan(S.maxDifference(withNoGrad { down(h) }.scalars, withNoGrad { down.baseForward(h * ld) }.scalars), 1e-6)
+        XCTAssertLessThan(maxDifference(withNoGrad { down(h) }.scalars, withNoGrad { down.baseForward(h * ld) }.scalars), 1e-6)
 
         let adapted = try S.logits(model)
         try ia3.merge(into: model)
-        XCTAssertLessThan(S.maxDifference(try S.logits(model), adapted), 2e-5)
+        XCTAssertLessThan(maxDifference(try S.logits(model), adapted), 2e-5)
         try ia3.unmerge(from: model)
         XCTAssertEqual(try S.logits(model), adapted)
 
@@ -66,8 +67,7 @@ final class OtherMethodTests: XCTestCase {
         XCTAssertEqual(export.tensors["base_model.model.model.layers.0.self_attn.k_proj.ia3_l"]?.shape, [8, 1])
         XCTAssertEqual(export.tensors["base_model.model.model.layers.0.mlp.down_proj.ia3_l"]?.shape, [1, 24])
         XCTAssertEqual(export.config["feedforward_modules"], .array([.string("down_proj")]))
-        let dir = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("peft")
         try PEFTAdapterFiles.write(export, to: dir)
         let fresh = try S.model(seed: 5)
         _ = try PEFTAdapterLoader.load(from: dir, into: fresh)
@@ -104,8 +104,7 @@ final class OtherMethodTests: XCTestCase {
         let export = try pt.export()
         XCTAssertEqual(export.tensors["prompt_embeddings"]?.shape, [3, 16])
         XCTAssertEqual(export.config["peft_type"], .string("PROMPT_TUNING"))
-        let dir = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("peft")
         try PEFTAdapterFiles.write(export, to: dir)
         let fresh = try S.model(seed: 9)
         _ = try PEFTAdapterLoader.load(from: dir, into: fresh)
@@ -133,7 +132,7 @@ final class OtherMethodTests: XCTestCase {
         XCTAssertEqual(model.prefixKeyValues?.count, 2)
         XCTAssertEqual(model.prefixKeyValues?[0].key.shape, [2, 3, 4])
         let prefixed = try S.logits(model)
-        XCTAssertGreaterThan(S.maxDifference(prefixed, base), 1e-3)
+        XCTAssertGreaterThan(maxDifference(prefixed, base), 1e-3)
 
         let export = try prefix.export()
         let flat = try XCTUnwrap(export.tensors["prompt_embeddings"])
@@ -144,8 +143,7 @@ final class OtherMethodTests: XCTestCase {
         XCTAssertEqual(export.config["num_attention_heads"], .number(2))
         XCTAssertEqual(export.config["token_dim"], .number(8))
 
-        let dir = S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("peft")
         try PEFTAdapterFiles.write(export, to: dir)
         let fresh = try S.model(seed: 4)
         _ = try PEFTAdapterLoader.load(from: dir, into: fresh)

@@ -1,34 +1,27 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
-/// Shared fixtures for the PEFT tests: the plugin loaded through the host's loader (as `temper`
-/// does), tiny random Llama models and a few numeric helpers.
+/// What the PEFT tests share beyond TemperTestSupport: the PEFT plugin (and the other built
+/// plugins) loaded through the host's loader, as `temper` does; tiny random Llama models with one
+/// fixed batch of token ids; and moving trainable leaves away from their initial values.
 enum PEFTTestSupport {
-    /// The repository's `fixtures/` folder (how each fixture was made: fixtures/README.md).
-    static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures")
-    static let tinyDir = fixtures.appendingPathComponent("tiny-llama-hf")
+    /// The tiny Hugging Face model folder of `fixtures/` (how it was made: fixtures/README.md).
+    static let tinyDir = TemperRepository.fixtures.appendingPathComponent("tiny-llama-hf")
 
-    static let loaded: Bool = {
-        _ = PluginLoader.shared.load(.standard())
-        return ComponentRegistry.shared.descriptor(named: "lora") != nil
-    }()
+    /// Loads the built plugins, failing the current test if the PEFT plugin is missing.
+    static func loadPlugins(file: StaticString = #filePath, line: UInt = #line) {
+        TestPlugins.loadBuilt(requiring: ["lora"], file: file, line: line)
+    }
 
     static func method(_ spec: String) throws -> any PEFTMethod {
-        XCTAssertTrue(loaded, "libTemperPluginPEFT.so was not loaded")
+        loadPlugins()
         return try ComponentRegistry.shared.peft(spec)
     }
 
-    static func config(bias: Bool = false) -> ModelConfig {
-        ModelConfig(vocabSize: 61, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 2,
-                    numAttentionHeads: 4, numKeyValueHeads: 2, rmsNormEps: 1e-5, ropeTheta: 10_000,
-                    maxPositionEmbeddings: 64, tieWordEmbeddings: true, attentionBias: bias)
-    }
-
     static func model(seed: UInt64 = 3, bias: Bool = false) throws -> LlamaModel {
-        try LlamaModel(config: config(bias: bias), seed: seed, initStd: 0.2)
+        try TinyLlama.model(attentionBias: bias, seed: seed)
     }
 
     static let ids = Tensor(shape: [2, 5], int32: [3, 14, 15, 9, 26, 5, 35, 8, 9, 7])
@@ -41,17 +34,6 @@ enum PEFTTestSupport {
     static func randomize(_ t: Tensor, std: Float, seed: UInt64) {
         var rng = PhiloxRNG(seed: seed)
         t.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = rng.nextNormal() * std } }
-    }
-
-    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count)
-        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-    }
-
-    static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("temper-peft-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 
     /// Checks `grad` (from backward) of `parameter` against central differences of `loss`

@@ -1,13 +1,12 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// LoRA SFT on the real SmolLM2-135M-Instruct, through the same session `temper train` builds:
 /// a few steps on a handful of chats lower the loss on held-out chats of the same style.
 final class SmolLM2LoRASFTTests: XCTestCase {
-    static let modelURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    static let modelURL = TemperRepository.root.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 
     /// Chats whose answers all open with the same unusual sign-off, which the base model would not
     /// produce: the held-out questions differ, so a lower eval loss means the style was learnt.
@@ -23,11 +22,9 @@ final class SmolLM2LoRASFTTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.modelURL.path) else {
             return XCTFail("\(Self.modelURL.path) is missing: run scripts/fetch-smollm2.sh")
         }
-        XCTAssertTrue(PEFTTestSupport.loaded, "libTemperPluginPEFT.so was not loaded")
+        PEFTTestSupport.loadPlugins()
         XCTAssertNotNil(ComponentRegistry.shared.descriptor(named: "sft"), "libTemperPluginObjectives.so was not loaded")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smollm2-lora-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("smollm2-lora")
         let train = dir.appendingPathComponent("train.jsonl"), eval = dir.appendingPathComponent("eval.jsonl")
         try Self.chats([("What colour is the sky?", "Blue."), ("How many legs does a cat have?", "Four."),
                         ("What is 2 + 3?", "Five."), ("Name a fruit.", "An apple."),
@@ -62,10 +59,8 @@ final class SmolLM2LoRASFTTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.modelURL.path) else {
             return XCTFail("\(Self.modelURL.path) is missing: run scripts/fetch-smollm2.sh")
         }
-        XCTAssertTrue(PEFTTestSupport.loaded, "libTemperPluginPEFT.so was not loaded")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smollm2-gc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        PEFTTestSupport.loadPlugins()
+        let dir = try makeTemporaryFolder("smollm2-gc")
         let train = dir.appendingPathComponent("train.jsonl")
         try Self.chats([("Hi?", "Hello.")]).write(to: train, atomically: true, encoding: .utf8)
         var recipe = TrainingRecipe()

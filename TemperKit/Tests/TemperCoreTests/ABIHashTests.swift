@@ -19,11 +19,15 @@ final class ABIHashTests: XCTestCase {
         "Protocols/AdaptableModel.swift",
         "Protocols/Component.swift",
         "Protocols/LanguageModelHandle.swift",
+        "Protocols/LoadablePEFTMethod.swift",
         "Protocols/Objective.swift",
         "Protocols/Optimizer.swift",
         "Protocols/PEFTMethod.swift",
+        "Protocols/ParameterStateTable.swift",
         "Protocols/RewardFunction.swift",
+        "Protocols/SavedAdapterTensors.swift",
         "Protocols/SearchStrategy.swift",
+        "Protocols/UpdateTarget.swift",
     ]
 
     static let coreSources = URL(fileURLWithPath: #filePath)

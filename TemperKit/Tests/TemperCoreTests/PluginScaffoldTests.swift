@@ -17,8 +17,8 @@ final class PluginScaffoldTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
 
-    private func create(_ kind: String, _ name: String) throws -> [URL] {
-        try PluginScaffold.create(kind: kind, name: name, templatesFolder: root.appendingPathComponent("templates"),
+    private func create(_ kind: String, _ name: String, component: String? = nil) throws -> [URL] {
+        try PluginScaffold.create(kind: kind, name: name, component: component, templatesFolder: root.appendingPathComponent("templates"),
                                   pluginsFolder: root.appendingPathComponent("Plugins"))
     }
 
@@ -32,6 +32,19 @@ final class PluginScaffoldTests: XCTestCase {
                                                               pluginsFolder: root.appendingPathComponent("Plugins")))
         XCTAssertEqual(try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8),
                        "// Plugin folders: MyReward\nlet x = 1\n")
+    }
+
+    func testChosenRegisteredNameFillsComponentAndSymbols() throws {
+        try "__component__ __symbol__ __SYMBOL__".write(to: root.appendingPathComponent("templates/reward/names.txt"), atomically: true, encoding: .utf8)
+        let files = try create("reward", "RAdam", component: "radam-lite")
+        XCTAssertEqual(try String(contentsOf: try XCTUnwrap(files.first { $0.lastPathComponent == "names.txt" }), encoding: .utf8),
+                       "radam-lite radam_lite RADAM_LITE")
+        for bad in ["RAdam", "r_adam", "-radam", "radam-", "r--adam", "2radam", "", "radäm"] {
+            XCTAssertThrowsError(try create("reward", "Other", component: bad), bad) { e in
+                XCTAssertEqual("\(e)", "registered name '\(bad)' must be lower-case letters and digits in words joined by '-', starting with a letter (e.g. my-reward)")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("Plugins/Other").path))
     }
 
     func testRefusesOverwriteBadNamesAndKinds() throws {
@@ -54,7 +67,8 @@ final class PluginScaffoldTests: XCTestCase {
     func testNameConversions() {
         XCTAssertEqual(PluginScaffold.componentName(for: "MyReward"), "my-reward")
         XCTAssertEqual(PluginScaffold.componentName(for: "HTTPScore"), "http-score")
-        XCTAssertEqual(PluginScaffold.symbolName(for: "BestOfN"), "best_of_n")
+        XCTAssertEqual(PluginScaffold.componentName(for: "BestOfN"), "best-of-n")
+        XCTAssertEqual(PluginScaffold.componentName(for: "RAdam"), "r-adam")
         XCTAssertEqual(PluginScaffold.componentName(for: "Lion"), "lion")
     }
 }

@@ -1,13 +1,5 @@
 import Foundation
 
-/// A PEFT method that can take saved adapter weights: after `apply` has installed adapters of the
-/// right shapes, `load` copies the tensors of an `AdapterExport` (PEFT keys) into them.
-public protocol LoadablePEFTMethod: PEFTMethod {
-    /// Copies `adapter.tensors` into the installed adapters; throws naming a key that is missing,
-    /// mis-shaped or matches no installed adapter.
-    func load(_ adapter: AdapterExport) throws
-}
-
 /// Loading a PEFT adapter folder onto a model: the config picks and configures the Temper method,
 /// which is applied to the model and then given the saved tensors.
 public enum PEFTAdapterLoader {
@@ -16,7 +8,8 @@ public enum PEFTAdapterLoader {
     public static func load(from directory: URL, into model: any AdaptableModel,
                             registry: ComponentRegistry = .shared) throws -> any PEFTMethod {
         let adapter = try PEFTAdapterFiles.read(from: directory)
-        let spec = try PEFTAdapterConfig.spec(for: adapter.config, source: directory.appendingPathComponent(PEFTAdapterFiles.configFileName).path)
+        let spec = try PEFTAdapterConfig.spec(for: adapter.config, source: directory.appendingPathComponent(PEFTAdapterFiles.configFileName).path,
+                                              registry: registry)
         let method = try registry.make(spec, kind: .peft, as: (any PEFTMethod).self)
         guard let loadable = method as? any LoadablePEFTMethod else {
             throw SpecError("PEFT method '\(spec.name)' cannot load saved adapter weights")
@@ -27,63 +20,36 @@ public enum PEFTAdapterLoader {
     }
 }
 
-/// The mapping between PEFT's `adapter_config.json` and Temper PEFT specs.
-public enum PEFTAdapterConfig {
-    /// The Temper spec that rebuilds the adapter a PEFT config describes (`lora`, `dora`, `ia3`,
-    /// `prompt-tuning`, `prefix-tuning`); random initialisation, since the saved weights replace it.
-    /// Settings PEFT has and Temper cannot honour (rank patterns, layer subsets, trained biases)
-    /// are errors naming the field rather than silently different adapters.
-    public static func spec(for config: [String: ColumnValue], source: String) throws -> ComponentSpec {
-        guard case .string(let type)? = config["peft_type"] else {
-            throw SpecError("\(source): missing the string field 'peft_type'")
+extension PEFTAdapterConfig {
+    /// The Temper spec that rebuilds the adapter a PEFT config describes, found through the
+    /// `LoadablePEFTMethod`s in `registry`: the one whose `peftTypes` has the config's `peft_type`
+    /// and whose `settings(from:)` claims it. An unknown type is an error naming the file, the type
+    /// and the types the loaded plugins read.
+    public static func spec(for fields: [String: ColumnValue], source: String,
+                            registry: ComponentRegistry = .shared) throws -> ComponentSpec {
+        let config = PEFTAdapterConfig(fields: fields, source: source)
+        let type = try config.peftType()
+        let readers = registry.all(kind: .peft).compactMap { d in
+            (d.componentType as? any LoadablePEFTMethod.Type).map { (name: d.name, method: $0) }
         }
-        func raw(_ key: String) -> RawParameterValue? {
-            switch config[key] {
-            case .string(let s)?: return .text(s)
-            case .number(let d)?: return .text(ColumnValue.number(d).json)
-            case .bool(let b)?: return .text(b ? "true" : "false")
-            case .array(let items)?: return .list(items.map { .text($0.text) })
-            default: return nil
-            }
+        let candidates = readers.filter { $0.method.peftTypes.contains(type) }
+        guard !candidates.isEmpty else {
+            let known = Set(readers.flatMap { $0.method.peftTypes }).sorted()
+            throw SpecError("\(source): peft_type '\(type)' is not read by any loaded PEFT plugin (they read "
+                            + (known.isEmpty ? "none: is the PEFT plugin loaded?" : known.joined(separator: ", ")) + ")")
         }
-        func rejectNonEmpty(_ key: String) throws {
-            switch config[key] {
-            case nil, .null?: return
-            case .object(let o)? where o.isEmpty: return
-            case .array(let a)? where a.isEmpty: return
-            case .string(let s)? where s == "none": return
-            case .bool(false)?: return
-            default: throw SpecError("\(source): '\(key)' = \(config[key]!.json) is not supported by Temper")
-            }
-        }
-        var settings: [(key: String, value: RawParameterValue)] = []
-        func copy(_ key: String, as name: String? = nil) {
-            if let v = raw(key) { settings.append((name ?? key, v)) }
-        }
-        let name: String
-        switch type {
-        case "LORA":
-            for key in ["rank_pattern", "alpha_pattern", "layers_to_transform", "modules_to_save", "bias", "lora_bias", "fan_in_fan_out"] {
-                try rejectNonEmpty(key)
-            }
-            name = config["use_dora"] == .bool(true) ? "dora" : "lora"
-            copy("r"); copy("lora_alpha"); copy("lora_dropout"); copy("target_modules"); copy("use_rslora")
-        case "IA3":
-            for key in ["layers_to_transform", "modules_to_save", "fan_in_fan_out"] { try rejectNonEmpty(key) }
-            name = "ia3"
-            copy("target_modules"); copy("feedforward_modules")
-        case "PROMPT_TUNING":
-            name = "prompt-tuning"
-            copy("num_virtual_tokens")
-        case "PREFIX_TUNING":
-            name = "prefix-tuning"
-            copy("num_virtual_tokens")
-        default:
-            throw SpecError("\(source): peft_type '\(type)' is not supported (Temper loads LORA (incl. DoRA), IA3, PROMPT_TUNING and PREFIX_TUNING)")
-        }
-        if let n = config["num_transformer_submodules"], n != .number(1), n != .null {
+        if let n = fields["num_transformer_submodules"], n != .number(1), n != .null {
             throw SpecError("\(source): num_transformer_submodules = \(n.json); Temper supports decoder-only models (1)")
         }
-        return ComponentSpec(name: name, settings: settings)
+        var claims: [ComponentSpec] = []
+        for c in candidates {
+            if let settings = try c.method.settings(from: config) { claims.append(ComponentSpec(name: c.name, settings: settings)) }
+        }
+        guard claims.count == 1 else {
+            throw SpecError("\(source): peft_type '\(type)' is claimed by "
+                            + (claims.isEmpty ? "none of \(candidates.map(\.name).joined(separator: ", ")) for these settings"
+                                              : "several methods (\(claims.map(\.name).joined(separator: ", ")))"))
+        }
+        return claims[0]
     }
 }

@@ -14,21 +14,25 @@ public struct ComponentDescriptor {
     public let library: String
     /// Builds an instance from validated settings.
     public let make: (ComponentConfig) throws -> Any
+    /// The Swift type it builds (nil for C components), so the host can ask a kind's static
+    /// questions without an instance: which `LoadablePEFTMethod` reads a saved adapter's `peft_type`.
+    public let componentType: (any Component.Type)?
 
     /// A descriptor from parts (C plugins build theirs from a manifest).
     public init(name: String, kind: ComponentKind, summary: String, parameters: [ParameterSpec], library: String,
-                make: @escaping (ComponentConfig) throws -> Any) {
+                componentType: (any Component.Type)? = nil, make: @escaping (ComponentConfig) throws -> Any) {
         self.name = name
         self.kind = kind
         self.summary = summary
         self.parameters = parameters
         self.library = library
+        self.componentType = componentType
         self.make = make
     }
 
     /// A descriptor for a Swift component type.
     public init<C: Component>(_ type: C.Type, library: String) {
-        self.init(name: C.name, kind: C.kind, summary: C.summary, parameters: C.parameters, library: library) {
+        self.init(name: C.name, kind: C.kind, summary: C.summary, parameters: C.parameters, library: library, componentType: type) {
             try C(config: $0)
         }
     }

@@ -33,13 +33,15 @@ public final class PluginLoader {
 
     /// Loads one library or manifest.
     public func load(file: String, sourcePluginFolders: [String] = []) -> PluginLoadReport {
+        // Components name their library by the path as found; "loaded already" compares real files.
         let path = ((file as NSString).standardizingPath as NSString).resolvingSymlinksInPath
+        let identity = PluginSearchPath.canonicalPath(file)
         lock.lock(); defer { lock.unlock() }
         var report = PluginLoadReport()
-        if loadedFiles.contains(path) { return report }
+        if loadedFiles.contains(identity) { return report }
         do {
             try loadUnlocked(path: path, shownAs: file, sourcePluginFolders: sourcePluginFolders)
-            loadedFiles.insert(path)
+            loadedFiles.insert(identity)
             report.loaded.append(file)
         } catch let error as SpecError {
             report.diagnostics.append(PluginDiagnostic(file: file, reason: error.message))
@@ -53,12 +55,15 @@ public final class PluginLoader {
         if path.hasSuffix(".json") {
             let manifest = try CPluginManifest.load(path: path)
             try loadC(manifest)
-            loadedFiles.insert(((manifest.libraryPath as NSString).standardizingPath as NSString).resolvingSymlinksInPath)
+            loadedFiles.insert(PluginSearchPath.canonicalPath(manifest.libraryPath))
             return
         }
         if let manifestPath = CPluginManifest.find(forLibrary: path, sourcePluginFolders: sourcePluginFolders) {
             try loadC(CPluginManifest.load(path: manifestPath, library: path))
             return
+        }
+        if (path as NSString).lastPathComponent == PluginSearchPath.hostLibraryName {
+            throw SpecError("not a plugin: \(PluginSearchPath.hostLibraryName) is the host library itself (pass the plugin's own library)")
         }
         try checkELF(path)
         let handle = try open(path)

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// - the folder of the running executable (the build folder): only `libTemperPlugin*.so`, since
 ///   it also holds TemperKit and other libraries;
-/// - every folder in `$TEMPER_PLUGIN_PATH` (colon-separated): every `*.so` and C manifest;
+/// - every folder in `$TEMPER_PLUGIN_PATH` (colon-separated): every `*.so` and C manifest, except
+///   `libTemperKit.so` (a package's build folder holds the host library itself: not a plugin);
 /// - each `--plugin PATH`: a library, a manifest, or a folder searched like the above.
 public struct PluginSearchPath {
     /// Folders whose `libTemperPlugin*.so` are loaded.
@@ -16,6 +17,9 @@ public struct PluginSearchPath {
     /// `Plugins/` source folders consulted for the manifest of a C plugin built into the build
     /// folder (`libTemperPlugin<X>.so` → `<folder>/<X>/temper-plugin.json`).
     public var sourcePluginFolders: [String]
+
+    /// The host library's file name, skipped in plugin folders.
+    public static let hostLibraryName = "libTemperKit.so"
 
     /// A search path from explicit parts.
     public init(buildFolders: [String] = [], pluginFolders: [String] = [], files: [String] = [], sourcePluginFolders: [String] = []) {
@@ -79,7 +83,9 @@ public struct PluginSearchPath {
                 return try? CPluginManifest.load(path: m).libraryPath
             })
             out += manifests
-            out += entries.filter { $0.hasSuffix(".so") && !described.contains($0) }
+            out += entries.filter {
+                $0.hasSuffix(".so") && !described.contains($0) && ($0 as NSString).lastPathComponent != Self.hostLibraryName
+            }
         }
         for file in files {
             if fm.fileExists(atPath: file) { out.append(file) } else {
@@ -87,6 +93,16 @@ public struct PluginSearchPath {
             }
         }
         var seen = Set<String>()
-        return (out.filter { seen.insert(($0 as NSString).resolvingSymlinksInPath).inserted }, diagnostics)
+        return (out.filter { seen.insert(Self.canonicalPath($0)).inserted }, diagnostics)
+    }
+
+    /// `file` with every symlink resolved, in the middle of the path too (`realpath`), so one
+    /// library reached through two paths — SwiftPM's `.build/release` is a link to
+    /// `.build/<triple>/release`, the folder `temper` runs from — is loaded once, not refused as a
+    /// duplicate. Foundation's `resolvingSymlinksInPath` leaves such a link in place on Linux.
+    static func canonicalPath(_ file: String) -> String {
+        guard let resolved = realpath(file, nil) else { return (file as NSString).standardizingPath }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

@@ -3,20 +3,27 @@ import Foundation
 /// `temper new <kind> <Name>`: copies `templates/<kind>/` into `Plugins/<Name>/`, filling in names.
 ///
 /// Placeholders, in file contents and file names: `__Name__` (the type / module name, `MyReward`),
-/// `__component__` (the registered name, `my-reward`) and `__symbol__` (a C identifier, `my_reward`).
+/// `__component__` (the registered name, `my-reward`, derived from the type name unless given),
+/// `__symbol__` (a C identifier, `my_reward`) and `__SYMBOL__` (the same in capitals, `MY_REWARD`:
+/// the PEFT template's `peft_type`).
 public enum PluginScaffold {
     /// Template kinds shipped in `templates/`.
     public static let kinds = ["optimizer", "peft", "reward", "search", "objective", "c-reward"]
 
     /// Creates `pluginsFolder/<name>` from `templatesFolder/<kind>` and returns the files written.
-    /// Refuses names that are not identifiers, unknown kinds and existing destinations; the copy is
-    /// written to a temporary folder and renamed, so a failure leaves nothing half-made.
+    /// `component` is the registered name (default: `componentName(for: name)`). Refuses names that
+    /// are not identifiers, registered names that are not lower-case words joined by '-', unknown
+    /// kinds and existing destinations; the copy is written to a temporary folder and renamed, so a
+    /// failure leaves nothing half-made.
     @discardableResult
-    public static func create(kind: String, name: String, templatesFolder: URL, pluginsFolder: URL) throws -> [URL] {
+    public static func create(kind: String, name: String, component: String? = nil,
+                              templatesFolder: URL, pluginsFolder: URL) throws -> [URL] {
         guard kinds.contains(kind) else {
             throw SpecError("unknown template kind '\(kind)'.\(Suggestions.hint(kind, kinds)) Kinds: \(kinds.joined(separator: ", "))")
         }
         try validate(name: name)
+        let component = component ?? componentName(for: name)
+        try validate(componentName: component)
         let source = templatesFolder.appendingPathComponent(kind)
         let fm = FileManager.default
         guard fm.fileExists(atPath: source.path) else { throw SpecError("template folder \(source.path) does not exist") }
@@ -24,7 +31,8 @@ public enum PluginScaffold {
         guard !fm.fileExists(atPath: destination.path) else {
             throw SpecError("\(destination.path) already exists; refusing to overwrite it")
         }
-        let substitutions = ["__Name__": name, "__component__": componentName(for: name), "__symbol__": symbolName(for: name)]
+        let symbol = component.replacingOccurrences(of: "-", with: "_")
+        let substitutions = ["__Name__": name, "__component__": component, "__symbol__": symbol, "__SYMBOL__": symbol.uppercased()]
         func fill(_ s: String) -> String { substitutions.reduce(s) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
 
         try fm.createDirectory(at: pluginsFolder, withIntermediateDirectories: true)
@@ -79,11 +87,19 @@ public enum PluginScaffold {
         guard !reserved.contains(name) else { throw SpecError("'\(name)' is reserved; choose another plugin name") }
     }
 
+    /// Throws unless `component` can be a registered name: lower-case ASCII letters and digits in
+    /// words joined by single '-', starting with a letter (`my-reward`, `radam2`).
+    public static func validate(componentName component: String) throws {
+        let words = component.split(separator: "-", omittingEmptySubsequences: false)
+        let valid = words.allSatisfy { w in !w.isEmpty && w.unicodeScalars.allSatisfy { $0.isASCII && ("a"..."z" ~= $0 || "0"..."9" ~= $0) } }
+            && component.unicodeScalars.first.map { "a"..."z" ~= $0 } == true
+        guard valid else {
+            throw SpecError("registered name '\(component)' must be lower-case letters and digits in words joined by '-', starting with a letter (e.g. my-reward)")
+        }
+    }
+
     /// `MyReward` → `my-reward`, `HTTPScore` → `http-score`.
     public static func componentName(for name: String) -> String { words(name).joined(separator: "-") }
-
-    /// `MyReward` → `my_reward`.
-    public static func symbolName(for name: String) -> String { words(name).joined(separator: "_") }
 
     /// Lower-case words of a camel-case identifier; a run of capitals is one word (`HTTP` + `Score`).
     static func words(_ name: String) -> [String] {
