@@ -35,9 +35,9 @@ struct NewCommand: ParsableCommand {
         if !stamped {
             print("Note: Package.swift has no '\(PluginScaffold.stampPrefix)...' line; run `swift build --manifest-cache none` once so SwiftPM sees the new folder.")
         }
-        // The same flags as scripts/test.sh, so this loop and the suite share one incremental build.
-        let flags = "-c release -Xswiftc -enable-testing"
-        print("Next: swift build \(flags) --build-tests && swift test \(flags) --skip-build --filter \(typeName)Tests && .build/release/temper plugins show \(component)")
+        // The configuration of the README's build and scripts/test.sh: one incremental build for all.
+        print("Next: swift build -c release --build-tests && swift test -c release --skip-build --filter \(typeName)Tests"
+              + " && .build/release/temper plugins show \(component)")
     }
 
     /// The nearest folder at or above the working directory with templates/ and Package.swift.

@@ -38,7 +38,10 @@ final class OutOfTreePluginTests: XCTestCase {
            !fm.fileExists(atPath: package.appendingPathComponent("Package.resolved").path) {
             try fm.copyItem(at: pin, to: package.appendingPathComponent("Package.resolved"))
         }
+        // The plugin's source names the ABI it is built against: SwiftPM does not recompile a module
+        // when only TemperABI's inlined hash changed, and a stale hash would (rightly) be refused.
         try write("""
+            // Built against TemperABI v\(TemperABI.version), interface \(TemperABI.interfaceHash).
             import TemperCore
 
             /// Scores the number of words in a completion; exists to prove out-of-tree loading.
@@ -72,9 +75,6 @@ final class OutOfTreePluginTests: XCTestCase {
             }
             """, to: package.appendingPathComponent("Tests/OutOfTreeTests/WordCountTests.swift"))
 
-        // Always recompile the plugin's own module (one file): SwiftPM does not recompile it when
-        // only TemperABI's inlined hash changed, and a stale hash would (rightly) be refused.
-        try? fm.removeItem(at: package.appendingPathComponent(".build/debug/OutOfTree.build"))
         let swift = try XCTUnwrap(["/usr/bin/swift", "/opt/swift/usr/bin/swift"].first { fm.isExecutableFile(atPath: $0) })
         let location = ["--package-path", package.path, "--scratch-path", package.appendingPathComponent(".build").path]
         let build = try TestSupport.run(swift, ["build", "--build-tests"] + location)
