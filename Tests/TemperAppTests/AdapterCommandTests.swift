@@ -140,7 +140,8 @@ final class AdapterCommandTests: XCTestCase {
         let config = unknown.appendingPathComponent("adapter_config.json")
         let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"peft_type\": \"LORA\"", with: "\"peft_type\": \"LOHA\"")
         try text.write(to: config, atomically: true, encoding: .utf8)
-        XCTAssertTrue(try generate(unknown).hasPrefix("Error: cannot apply the adapter: \(config.path): peft_type 'LOHA' is not supported"))
+        XCTAssertEqual(try generate(unknown), "Error: cannot apply the adapter: \(config.path): peft_type 'LOHA' is not read by any loaded "
+                       + "PEFT plugin (they read IA3, LORA, PREFIX_TUNING, PROMPT_TUNING)\n")
 
         // A model of another width: every saved LoRA matrix has the wrong shape for it.
         let wide = root.appendingPathComponent("wide-model")
