@@ -76,13 +76,16 @@ for doc in "${docs[@]}"; do
         start=$(date +%s)
         log="$scratch_base/last.log"
         # The documents' commands assume a shell at the repository root with `temper` on PATH.
+        # A documented `swift test --filter` that matches nothing exits 0: count that as a failure.
         if (cd "$scratch" && PATH="$scratch/.build/release:$root/.build/release:$PATH" \
-                bash -euo pipefail -c "$run" <<<"What is 2 + 2?" >"$log" 2>&1); then
+                bash -euo pipefail -c "$run" <<<"What is 2 + 2?" >"$log" 2>&1) \
+            && ! grep -q "Executed 0 tests" "$log"; then
             passed=$((passed + 1))
             echo "      ok ($(( $(date +%s) - start )) s)"
         else
             status=$?
             failed=$((failed + 1))
+            grep -q "Executed 0 tests" "$log" && status="0 but ran no test"
             echo "      FAILED (exit $status) in $doc, section '$heading': $cmd"
             tail -n 25 "$log" | sed 's/^/      | /'
         fi
