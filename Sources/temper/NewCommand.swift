@@ -22,9 +22,18 @@ struct NewCommand: ParsableCommand {
     @Option(help: "Repository root holding templates/ and Plugins/ (default: the nearest enclosing one, else this temper's source tree).")
     var root: String?
 
+    @OptionGroup var plugins: PluginOptions
+
     func run() throws {
         let rootURL = try root.map { URL(fileURLWithPath: $0) } ?? Self.findRoot()
         let component = registeredName ?? PluginScaffold.componentName(for: typeName)
+        // A second component of that name would be refused at load time (and a PEFT template named
+        // after a shipped method would claim its peft_type): say so now, before writing anything.
+        plugins.loadPlugins()
+        if let taken = ComponentRegistry.shared.descriptor(named: component) {
+            throw ValidationError("'\(component)' is already registered (a \(taken.kind.rawValue) in \((taken.library as NSString).lastPathComponent)); "
+                                  + "choose another name with --name")
+        }
         let files = try PluginScaffold.create(kind: kind, name: typeName, component: component,
                                               templatesFolder: rootURL.appendingPathComponent("templates"),
                                               pluginsFolder: rootURL.appendingPathComponent("Plugins"))

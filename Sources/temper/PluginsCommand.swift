@@ -28,10 +28,9 @@ struct PluginOptions: ParsableArguments {
               let configuration = ["release", "debug"].first(where: { folder.hasSuffix("/\($0)") }) else { return nil }
         let fm = FileManager.default
         let built = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasPrefix("libTemperPlugin") && $0.hasSuffix(".so") }
-        guard !built, let sources = try? fm.contentsOfDirectory(atPath: SourceTree.root.appendingPathComponent("Plugins").path),
-              !sources.isEmpty else { return nil }
+        guard !built, !SourceTree.pluginsFolders.isEmpty else { return nil }
         return "no plugin libraries beside \(folder)/temper: `swift run` builds only the temper executable, not the "
-            + "\(sources.count) plugin libraries of Plugins/ it loads at run time. Build them all with "
+            + "plugin libraries of Plugins/ it loads at run time. Build them all with "
             + "`swift build -c \(configuration)` (in \(SourceTree.root.path)), then run \(folder)/temper."
     }
 }

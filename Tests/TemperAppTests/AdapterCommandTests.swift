@@ -113,7 +113,7 @@ final class AdapterCommandTests: XCTestCase {
             let out = root.appendingPathComponent("\(method)-merged")
             let refused = try S.temper(["merge", "--model", S.tinyModel.path, "--adapter", adapter.path, "--output", out.path])
             XCTAssertNotEqual(refused.status, 0)
-            XCTAssertEqual(refused.err, "Error: \(method): \(refusal)\n")
+            XCTAssertEqual(refused.err, "Error: \(adapter.path): \(method): \(refusal)\n")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
         }
     }

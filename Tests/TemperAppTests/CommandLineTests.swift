@@ -88,6 +88,10 @@ final class CommandLineTests: XCTestCase {
         let bad = try run(["new", "reward", "length-bonus"], in: root)
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("'length-bonus' is not an identifier"), bad.err)
+        let taken = try run(["new", "peft", "MyLoRA", "--name", "lora"], in: root)
+        XCTAssertNotEqual(taken.status, 0)
+        XCTAssertTrue(taken.err.contains("Error: 'lora' is already registered (a peft in libTemperPluginPEFT.so); choose another name with --name"), taken.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("Plugins/MyLoRA").path))
     }
 
     func testEveryTemplateKindExists() {

@@ -8,19 +8,23 @@ extension TestSupport {
     /// (plugins come from the build folder only).
     @discardableResult
     static func temper(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        var env = ProcessInfo.processInfo.environment
-        env["TEMPER_PLUGIN_PATH"] = nil
-        return try run(TestPlugins.buildFolder + "/temper", arguments, in: TemperRepository.root, environment: env)
+        try run(TestPlugins.buildFolder + "/temper", arguments, in: TemperRepository.root, environment: temperEnvironment())
     }
 
     /// Runs `temper` with `input` on its standard input (for `temper chat`), through the shell.
     static func temper(_ arguments: [String], input: String) throws -> (status: Int32, out: String, err: String) {
         let quoted = ([TestPlugins.buildFolder + "/temper"] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let script = "printf '%s' \"$TEMPER_TEST_INPUT\" | " + quoted.joined(separator: " ")
-        var env = ProcessInfo.processInfo.environment
-        env["TEMPER_PLUGIN_PATH"] = nil
+        var env = temperEnvironment()
         env["TEMPER_TEST_INPUT"] = input
         return try run("/bin/sh", ["-c", script], in: TemperRepository.root, environment: env)
+    }
+
+    /// This process's environment without `TEMPER_PLUGIN_PATH`: plugins come from the build folder only.
+    private static func temperEnvironment() -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["TEMPER_PLUGIN_PATH"] = nil
+        return env
     }
 
     /// The tiny Llama written by transformers (fixtures/tiny-llama-hf) and PEFT's LoRA adapter for it.

@@ -6,9 +6,7 @@ import XCTest
 /// `temper train` as a user runs it: a recipe from examples/, flags overriding it, resume, and errors.
 final class TrainCommandTests: XCTestCase {
     private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        var env = ProcessInfo.processInfo.environment
-        env["TEMPER_PLUGIN_PATH"] = nil
-        return try TestSupport.run(TestPlugins.buildFolder + "/temper", arguments, in: TemperRepository.root, environment: env)
+        try TestSupport.temper(arguments)
     }
 
     func testRecipeWithFlagOverridesTrainsResumesAndWritesOutputs() throws {

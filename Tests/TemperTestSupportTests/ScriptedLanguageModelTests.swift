@@ -22,8 +22,12 @@ final class ScriptedLanguageModelTests: XCTestCase {
         XCTAssertEqual(stopped, GeneratedSequence(tokenIDs: [97, 120], text: "ax", tokenLogprobs: [-2, -0.5], finishReason: .stop))
         let cut = try model.generate(prompts: [prompt], options: GenerationOptions(maxNewTokens: 3, stop: ["\n\n"]))[0][0]
         XCTAssertEqual(cut, GeneratedSequence(tokenIDs: [97, 120, 10], text: "ax\n", tokenLogprobs: [-2, -0.5, -2], finishReason: .length))
-        // 4 tokens up to the end of the stop string, then 3.
-        XCTAssertEqual(model.usage, ComputeUsage(tokensGenerated: 7, forwardPasses: 7))
+        // A script exactly as long as the limit: its end-of-sequence token would be one too many.
+        let exact = try model.generate(prompts: [prompt], options: GenerationOptions(maxNewTokens: 6))[0][0]
+        XCTAssertEqual(exact.text, "ax\n\nbx")
+        XCTAssertEqual(exact.finishReason, .length)
+        // 4 tokens up to the end of the stop string, then 3, then 6.
+        XCTAssertEqual(model.usage, ComputeUsage(tokensGenerated: 13, forwardPasses: 13))
     }
 
     func testLogprobsAndTokenizer() throws {

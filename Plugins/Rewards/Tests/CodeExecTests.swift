@@ -151,7 +151,7 @@ final class CodeExecTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: path), "sandbox wrote \(path) on the host")
         }
         // The /usr bind is read-only, and nothing of the host outside /usr is even visible.
-        let result = try run(["open('/usr/\(marker)', 'w')\n", "import os\nassert not os.path.exists('/work/main') and not os.path.exists('/root')\n"],
+        let result = try run(["open('/usr/\(marker)', 'w')\n", "import os\nassert not os.path.exists('\(TemperRepository.root.path)') and not os.path.exists('/root')\n"],
                              tests: [.array([.string("assert True")]), .array([.string("assert True")])])
         XCTAssertEqual(result.scores, [0, 1])
         XCTAssertTrue(result.reasons[0].contains("Read-only file system") || result.reasons[0].contains("Permission denied"), result.reasons[0])

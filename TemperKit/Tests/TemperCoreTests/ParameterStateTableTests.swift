@@ -46,6 +46,8 @@ final class ParameterStateTableTests: XCTestCase {
             (OptimizerState(tensors: ["momentum.w": Tensor([1])]), "probe: unexpected state tensor 'momentum.w'"),
             (OptimizerState(scalars: ["lr": 1]), "probe: unexpected state scalar 'lr'"),
             (OptimizerState(scalars: ["step.w": 1]), "probe: saved state lacks exp_avg / exp_avg_sq of w"),
+            (OptimizerState(scalars: ["step.w": 1e300]), "probe: state scalar 'step.w' = 1e+300 is not a step count"),
+            (OptimizerState(scalars: ["step.w": 2.5]), "probe: state scalar 'step.w' = 2.5 is not a step count"),
             (OptimizerState(tensors: ["exp_avg.w": Tensor([1]), "exp_avg_sq.w": Tensor([1, 2])], scalars: ["step.w": 1]),
              "probe: saved state of w has exp_avg / exp_avg_sq of different shapes or not float32"),
             (OptimizerState(tensors: ["exp_avg.w": Tensor([1]), "exp_avg_sq.w": Tensor([1])]),

@@ -74,6 +74,8 @@ public final class ScriptedLanguageModel: LanguageModelHandle {
                 break
             }
         }
+        // The end-of-sequence token after a script of exactly maxNewTokens is never reached.
+        if finish == .eos, text.count == options.maxNewTokens { finish = .length }
         return GeneratedSequence(tokenIDs: text.map { Int32(bitPattern: $0.value) }, text: String(text),
                                  tokenLogprobs: text.map(logprob), finishReason: finish)
     }

@@ -13,18 +13,22 @@ public struct InstalledAdapter: Sendable, CustomStringConvertible {
     public var directory: URL
     /// Linear layers whose adapters were folded into the weights.
     public var mergedLayers: Int
+    /// Linear layers that carry the adapter unmerged (a method that cannot merge), applied per token.
+    public var unmergedLayers: Int
     /// Positions the adapter puts before every input (prompt or prefix tuning), 0 for the others.
     public var virtualTokens: Int
 
     /// One line for a summary: `lora adapter runs/x (merged into 210 layers)`.
     public var description: String {
-        let how = mergedLayers > 0 ? "merged into \(mergedLayers) layers" : "\(virtualTokens) virtual tokens"
+        let how = mergedLayers > 0 ? "merged into \(mergedLayers) layers"
+            : unmergedLayers > 0 ? "unmerged on \(unmergedLayers) layers" : "\(virtualTokens) virtual tokens"
         return "\(method) adapter \(directory.path) (\(how))"
     }
 
-    /// Loads the adapter in `directory` onto `model` and merges it where the method can;
-    /// `requireMerge` makes a method that cannot merge an error (a merged model folder could not
-    /// carry it). The PEFT plugin must be loaded into `registry`. Errors name the adapter folder.
+    /// Loads the adapter in `directory` onto `model` and merges it where the method can (a method
+    /// whose merge throws stays installed, unmerged); `requireMerge` makes a method that cannot merge
+    /// an error (a merged model folder could not carry it). The PEFT plugin must be loaded into
+    /// `registry`. Errors name the adapter folder.
     public static func install(from directory: URL, into model: LlamaModel, requireMerge: Bool = false,
                                registry: ComponentRegistry = .shared) throws -> InstalledAdapter {
         let method: any PEFTMethod
@@ -35,8 +39,18 @@ public struct InstalledAdapter: Sendable, CustomStringConvertible {
             throw message.contains(directory.path) ? error : SpecError("\(directory.path): \(message)")
         }
         let adapted = model.linearLayers.filter { $0.adapter != nil }.count
-        if adapted > 0 || requireMerge { try method.merge(into: model) }
-        return InstalledAdapter(method: type(of: method).name, directory: directory, mergedLayers: adapted,
-                                virtualTokens: model.prefixLength)
+        var merged = 0
+        if adapted > 0 || requireMerge {
+            do {
+                try method.merge(into: model)
+                merged = adapted
+            } catch where requireMerge {
+                throw SpecError("\(directory.path): \(error)")
+            } catch {
+                merged = 0
+            }
+        }
+        return InstalledAdapter(method: type(of: method).name, directory: directory, mergedLayers: merged,
+                                unmergedLayers: adapted - merged, virtualTokens: model.prefixLength)
     }
 }

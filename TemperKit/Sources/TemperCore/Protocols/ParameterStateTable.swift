@@ -74,10 +74,11 @@ public struct ParameterStateTable {
         }
         var steps: [String: Int] = [:]
         for (key, value) in state.scalars {
-            guard countsSteps, key.hasPrefix("step."), value >= 0, value == value.rounded() else {
-                throw SpecError("\(optimizer): unexpected state scalar '\(key)'")
+            guard countsSteps, key.hasPrefix("step.") else { throw SpecError("\(optimizer): unexpected state scalar '\(key)'") }
+            guard value >= 0, let step = Int(exactly: value) else {
+                throw SpecError("\(optimizer): state scalar '\(key)' = \(value) is not a step count")
             }
-            steps[String(key.dropFirst("step.".count))] = Int(value)
+            steps[String(key.dropFirst("step.".count))] = step
         }
         var restored: [String: (tensors: [Tensor], step: Int)] = [:]
         for name in Set(tensors.keys).union(steps.keys).sorted() {
