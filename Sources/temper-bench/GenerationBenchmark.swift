@@ -5,8 +5,8 @@ import TemperTensor
 
 /// `temper-bench generate`: SmolLM2-135M in float32 — prefill tokens/s (batch 8 × 128), greedy decode
 /// tokens/s at batch 1 and sampled decode at batch 8 (128 new tokens each) — and, when a reference
-/// Python is given, the same three measured by PyTorch + transformers right after in the same
-/// invocation (`scripts/reference/generate.py`), with the ratio.
+/// Python is given, the same three measured by PyTorch + transformers in the same invocation
+/// (`scripts/reference/generate.py`), alternating with Temper's, with the ratio.
 struct GenerationBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -20,12 +20,22 @@ struct GenerationBenchmark: ParsableCommand {
     var promptTokens = 128
     @Option(help: "Threads, for Temper and the reference (default: all cores).")
     var threads: Int?
+    @Option(help: "Rounds of Temper then the reference, so both see the same background load; the best of each counts.")
+    var rounds = 2
     @OptionGroup(title: "Reference (PyTorch + transformers)")
     var reference: ReferenceOptions
 
     /// Tokens/s of the three measurements, Temper's or the reference's (the JSON generate.py prints).
     struct Rates: Decodable {
         var prefill, decode1, decode8: Double
+
+        /// The better of two measurements, figure by figure.
+        func best(_ other: Rates?) -> Rates {
+            guard let other else { return self }
+            return Rates(prefill: max(prefill, other.prefill), decode1: max(decode1, other.decode1), decode8: max(decode8, other.decode8))
+        }
+
+        var summary: String { String(format: "prefill %.1f, decode batch 1 %.1f, decode batch 8 %.1f tokens/s", prefill, decode1, decode8) }
     }
 
     func validate() throws {
@@ -34,6 +44,7 @@ struct GenerationBenchmark: ParsableCommand {
             throw ValidationError("--prompt-tokens must be at least 16 and --new-tokens at least 2, got \(promptTokens) and \(newTokens)")
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
     }
 
     func run() throws {
@@ -55,21 +66,28 @@ struct GenerationBenchmark: ParsableCommand {
 
         let pm = try PretrainedModel.load(from: url)
         print("model \(url.lastPathComponent): \(pm.model.parameterCount) parameters, float32, \(Parallel.threadCount) thread(s)")
-        let ours = try measure(pm)
+        var ours: Rates? = nil, theirs: Rates? = nil
+        for round in 1...rounds {
+            let temper = try measure(pm)
+            print("round \(round), Temper: \(temper.summary)")
+            ours = temper.best(ours)
+            guard let p = python else { continue }
+            switch p.result(Rates.self, of: "generate.py", ["--model", url.path, "--prompt-tokens", "\(promptTokens)",
+                                                             "--new-tokens", "\(newTokens)", "--threads", "\(Parallel.threadCount)"]) {
+            case .success(let rates):
+                print("round \(round), PyTorch: \(rates.summary)")
+                theirs = rates.best(theirs)
+            case .failure(let problem):
+                print("reference failed: \(problem.message)")
+                python = nil
+            }
+        }
+        guard let ours else { return }
         let rssMB = Double(peakRSSKilobytes()) / 1024
         let weightsMB = Double(pm.model.parameterCount * 4) / 1_048_576
         print(String(format: "Temper peak RSS %.0f MB (float32 weights %.0f MB)", rssMB, weightsMB))
 
-        var theirs: Rates? = nil
-        if let python {
-            switch python.result(Rates.self, of: "generate.py", ["--model", url.path, "--prompt-tokens", "\(promptTokens)",
-                                                                  "--new-tokens", "\(newTokens)", "--threads", "\(Parallel.threadCount)"]) {
-            case .success(let rates): theirs = rates
-            case .failure(let problem): print("reference failed: \(problem.message)")
-            }
-        }
-
-        print("")
+        print("\nbest of \(rounds) round(s):")
         let header = theirs == nil ? ["measurement", "Temper tok/s"] : ["measurement", "Temper tok/s", "PyTorch tok/s", "ratio"]
         var table = Table(header)
         func row(_ name: String, _ value: (Rates) -> Double) {
