@@ -22,7 +22,7 @@ struct GenerationBenchmark: ParsableCommand {
     var threads: Int?
     @Option(help: "Rounds of Temper then the reference, so both see the same background load; the best of each counts.")
     var rounds = 2
-    @OptionGroup(title: "Reference (PyTorch + transformers)")
+    @OptionGroup(title: "Reference (PyTorch: needs torch, transformers, gguf)")
     var reference: ReferenceOptions
 
     /// Tokens/s of the three measurements, Temper's or the reference's (the JSON generate.py prints).

@@ -5,7 +5,7 @@ import Foundation
 /// programs, shared by every benchmark that compares against one.
 struct ReferenceOptions: ParsableArguments {
     @Option(name: .customLong("reference-python"),
-            help: ArgumentHelp("Python with the reference's packages (torch, transformers, peft, gguf), run in the same invocation (default: $\(ReferencePython.environmentVariable)).",
+            help: ArgumentHelp("The Python that runs the reference (scripts/reference/) in the same invocation (default: $\(ReferencePython.environmentVariable)).",
                                valueName: "path"))
     var referencePython: String?
 

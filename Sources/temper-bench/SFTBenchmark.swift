@@ -31,7 +31,7 @@ struct SFTBenchmark: ParsableCommand {
     @Option(name: .customLong("checkpoint-layers"),
             help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for Temper's LoRA; full fine-tuning and the reference keep all activations.")
     var checkpointLayers = 0
-    @OptionGroup(title: "Reference (PyTorch + PEFT)")
+    @OptionGroup(title: "Reference (PyTorch + PEFT: needs torch, transformers, peft, gguf)")
     var reference: ReferenceOptions
     /// Set in the per-method child process, which prints one `RESULT` line for the parent.
     @Flag(help: .hidden)
