@@ -121,13 +121,15 @@ struct ReferencePython {
 
     /// This process's environment with every BLAS / OpenMP pool sized to `threads`, without the
     /// OpenBLAS overrides some machines set for other tools (they pin a slower kernel or blocking,
-    /// which would flatter the ratio), and offline, so transformers never waits on a network.
+    /// which would flatter the ratio), offline, so transformers never waits on a network, and
+    /// without bytecode caches, so running the programs leaves no `__pycache__` in the source tree.
     private var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_CORETYPE"] = nil
         env["OPENBLAS_L2_SIZE"] = nil
         for name in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] { env[name] = String(threads) }
         env["HF_HUB_OFFLINE"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
     }
 }
