@@ -25,6 +25,9 @@ struct GEMMBenchmark: ParsableCommand {
     @Flag(name: .long, help: "Skip the numpy comparison.")
     var noNumpy = false
 
+    @OptionGroup(title: "Reference (numpy; default: python3 on PATH)")
+    var reference: ReferenceOptions
+
     func validate() throws {
         guard sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--sizes must be positive, got \(sizes)") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
@@ -38,7 +41,8 @@ struct GEMMBenchmark: ParsableCommand {
         var numpy: NumpyReference? = nil
         var note: String? = noNumpy ? "numpy comparison skipped (--no-numpy)" : nil
         if !noNumpy {
-            switch NumpyReference.locate(threads: threadCount) {
+            let python = reference.python(threads: threadCount) ?? ReferencePython(executable: "python3", threads: threadCount)
+            switch NumpyReference.locate(python) {
             case .success(let reference): numpy = reference
             case .failure(let problem): note = "numpy unavailable, ratio skipped: \(problem.message)"
             }
@@ -46,9 +50,7 @@ struct GEMMBenchmark: ParsableCommand {
 
         print("GEMM float32, C = A·B (M = N = K), \(threadCount) thread(s), best run after warm-up, "
               + "~\(seconds) s per entry in \(rounds) alternating round(s)")
-        if let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8).split(separator: " ").first {
-            print("load average at start: \(load) on \(ProcessInfo.processInfo.activeProcessorCount) CPU(s)")
-        }
+        print(loadAverageLine())
         if let numpy { print("reference: \(numpy.description)") }
         if let note { print("note: \(note)") }
         let header = [pad("size", 6), pad("Temper GFLOP/s", 16)]

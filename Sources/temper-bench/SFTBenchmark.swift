@@ -4,15 +4,17 @@ import TemperCore
 
 /// `temper-bench sft`: one SFT optimizer step (forward, backward, AdamW update) on SmolLM2-135M in
 /// float32, batch 8 × 128 tokens, with LoRA (r=8, alpha=16, all seven projection types) and with full
-/// fine-tuning: tokens/s and peak RSS, against the PyTorch + PEFT figures of the fine-tuning issue.
+/// fine-tuning: tokens/s (best and median step) and peak RSS — and, when a reference Python is given,
+/// the same step in PyTorch + PEFT (`scripts/reference/sft.py`) right after each method, with the ratios.
 ///
 /// The objective, PEFT methods and optimizer come from the plugins, loaded as `temper` loads them.
-/// Each method runs in a child process of its own, because peak RSS (VmHWM) is a per-process high-water
-/// mark: measured in one process, full fine-tuning's figure would hide LoRA's.
+/// Each method runs in a child process of its own, Temper's and the reference's alike, because peak
+/// RSS (VmHWM) is a per-process high-water mark: measured in one process, full fine-tuning's figure
+/// would hide LoRA's.
 struct SFTBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sft",
-        abstract: "SFT step tokens/s and peak RSS, LoRA and full fine-tuning (targets: LoRA ≥ 1.5× PyTorch+PEFT at ≤ 0.6× its memory; full ≥ 1.3×).")
+        abstract: "SFT step tokens/s and peak RSS, LoRA and full fine-tuning, beside PyTorch + PEFT's (targets: LoRA ≥ 1.5× at ≤ 0.6× its memory; full ≥ 1.3×).")
 
     @Option(help: "A .gguf file or Hugging Face directory.")
     var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -22,20 +24,32 @@ struct SFTBenchmark: ParsableCommand {
     var batch = 8
     @Option(name: .customLong("seq-len"), help: "Tokens per sequence.")
     var seqLen = 128
-    @Option(help: "Threads.")
+    @Option(help: "Threads, for Temper and the reference.")
     var threads = 2
-    @Option(help: "Timed steps after one warm-up step; the fastest counts.")
+    @Option(help: "Timed steps after one warm-up step; the best and the median are reported.")
     var steps = 3
     @Option(name: .customLong("checkpoint-layers"),
-            help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for LoRA; full fine-tuning keeps all activations.")
+            help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for Temper's LoRA; full fine-tuning and the reference keep all activations.")
     var checkpointLayers = 0
+    @OptionGroup(title: "Reference (PyTorch + PEFT: needs torch, transformers, peft, gguf)")
+    var reference: ReferenceOptions
+    /// Set in the per-method child process, which prints one `RESULT` line for the parent.
+    @Flag(help: .hidden)
+    var child = false
 
-    /// PyTorch + PEFT on this machine kind (float32, 2 threads, batch 8 × 128), from the issue.
-    static let reference: [String: (tokensPerSecond: Double, peakRSSMB: Double)] = [
-        "lora": (126, 4.4 * 1024), "full": (100, 4.9 * 1024),
-    ]
+    /// One method's measurement: tokens/s of the fastest and of the median timed step, and the peak
+    /// RSS of its process (the JSON that sft.py prints, and what Temper's child reports).
+    struct Figures: Decodable {
+        var best, median, peakRSSMB: Double
+
+        enum CodingKeys: String, CodingKey {
+            case best, median
+            case peakRSSMB = "peak_rss_mb"
+        }
+    }
+
     /// The issue's targets: minimum speed-up over PyTorch and, for LoRA, maximum memory ratio.
-    static let targets: [String: (speedup: Double, memory: Double?)] = ["lora": (1.5, 0.6), "full": (1.3, nil)]
+    static let targets = "targets: lora ≥ 1.5× PyTorch + PEFT's tokens/s at ≤ 0.6× its peak RSS; full ≥ 1.3× its tokens/s"
 
     static let peftSpecs = ["lora": "lora:r=8,alpha=16,target_modules=all-linear", "full": "full"]
 
@@ -48,58 +62,98 @@ struct SFTBenchmark: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
-        guard method == "both" else {
+        if child {
+            guard method != "both" else { throw ValidationError("a child measures one method, got --method both") }
             let r = try measure(method)
-            // The parent reads this line.
-            print("RESULT \(method) \(r.tokensPerSecond) \(r.peakRSSMB)")
+            print("RESULT \(method) \(r.best) \(r.median) \(r.peakRSSMB)")
             return
         }
-        var results: [String: (tokensPerSecond: Double, peakRSSMB: Double)] = [:]
-        for m in ["lora", "full"] { results[m] = try runChild(m) }
-        print("\nPyTorch + PEFT reference (float32, \(threads) threads, 8 × 128): measured on this machine kind, not in this run " +
-              "(torch is not importable here; with torch + transformers + peft installed, run the same step with " +
-              "LoraConfig(r=8, lora_alpha=16, target_modules=\"all-linear\") and AdamW to re-measure).")
-        for m in ["lora", "full"] {
-            guard let ours = results[m], let ref = Self.reference[m], let target = Self.targets[m] else { continue }
-            let speedup = ours.tokensPerSecond / ref.tokensPerSecond, memory = ours.peakRSSMB / ref.peakRSSMB
-            var line = String(format: "%@: Temper %.1f tok/s, %.0f MB | PyTorch %.0f tok/s, %.0f MB | %.2f× speed (target ≥ %.1f×)",
-                              m, ours.tokensPerSecond, ours.peakRSSMB, ref.tokensPerSecond, ref.peakRSSMB, speedup, target.speedup)
-            line += String(format: ", %.2f× memory", memory) + (target.memory.map { String(format: " (target ≤ %.1f×)", $0) } ?? "")
-            print(line)
+        print(loadAverageLine())
+        var python = reference.python(threads: threads)
+        if let p = python {
+            switch p.versions(of: ["torch", "transformers", "peft", "gguf"]) {
+            case .success(let versions):
+                print("reference: PyTorch + PEFT (float32, AdamW, the same step on the same batch shape): \(versions)")
+                if checkpointLayers > 0 { print("note: the reference keeps every activation (no gradient checkpointing), as the LoRA target is set against") }
+            case .failure(let problem):
+                print("reference not run: \(problem.message)")
+                python = nil
+            }
         }
+
+        // Temper then the reference for each method, so both see nearly the same background load.
+        var results: [(method: String, ours: Figures, theirs: Figures?)] = []
+        for m in method == "both" ? ["lora", "full"] : [method] {
+            let ours = try runChild(m)
+            var theirs: Figures? = nil
+            if let python {
+                switch python.result(Figures.self, of: "sft.py", ["--model", model, "--method", m, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
+                                                                  "--threads", "\(threads)", "--steps", "\(steps)"]) {
+                case .success(let figures):
+                    theirs = figures
+                    print(String(format: "%@, PyTorch + PEFT: best %.1f tokens/s, median %.1f; peak RSS %.0f MB", m, figures.best, figures.median, figures.peakRSSMB))
+                case .failure(let problem): print("\(m), PyTorch + PEFT failed: \(problem.message)")
+                }
+            }
+            results.append((m, ours, theirs))
+        }
+
+        print("")
+        let compared = results.contains { $0.theirs != nil }
+        var table = Table(["method", "Temper best tok/s", "median", "peak RSS MB"]
+                          + (compared ? ["PyTorch best tok/s", "median", "peak RSS MB", "speed (best)", "speed (median)", "memory"] : []))
+        for (m, ours, theirs) in results {
+            var row = [m, String(format: "%.1f", ours.best), String(format: "%.1f", ours.median), String(format: "%.0f", ours.peakRSSMB)]
+            if compared {
+                row += theirs.map {
+                    [String(format: "%.1f", $0.best), String(format: "%.1f", $0.median), String(format: "%.0f", $0.peakRSSMB),
+                     String(format: "%.2f×", ours.best / $0.best), String(format: "%.2f×", ours.median / $0.median),
+                     String(format: "%.2f×", ours.peakRSSMB / $0.peakRSSMB)]
+                } ?? Array(repeating: "-", count: 6)
+            }
+            table.add(row)
+        }
+        table.print()
+        print(Self.targets)
+        if !compared { print("note: no comparison in this run; \(ReferencePython.howToCompare)") }
     }
 
-    /// Runs `temper-bench sft --method m` and reads its RESULT line, passing its other output through.
-    private func runChild(_ m: String) throws -> (tokensPerSecond: Double, peakRSSMB: Double) {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["sft", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
-                           "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
+    /// Runs `temper-bench sft --child --method m` and reads its RESULT line, passing its other output through.
+    private func runChild(_ m: String) throws -> Figures {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["sft", "--child", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
+                             "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
         let pipe = Pipe()
-        child.standardOutput = pipe
-        try child.run()
+        process.standardOutput = pipe
+        try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        var result: (Double, Double)? = nil
+        process.waitUntilExit()
+        var result: Figures? = nil
         for line in output.split(separator: "\n") {
             let f = line.split(separator: " ")
-            if f.count == 4, f[0] == "RESULT", let t = Double(f[2]), let r = Double(f[3]) { result = (t, r) } else { print(line) }
+            if f.count == 5, f[0] == "RESULT", let best = Double(f[2]), let mid = Double(f[3]), let rss = Double(f[4]) {
+                result = Figures(best: best, median: mid, peakRSSMB: rss)
+            } else {
+                print(line)
+            }
         }
-        guard child.terminationStatus == 0, let result else {
-            throw ValidationError("the \(m) measurement failed (exit status \(child.terminationStatus))")
+        guard process.terminationStatus == 0, let result else {
+            throw ValidationError("Temper's \(m) measurement failed (exit status \(process.terminationStatus))")
         }
         return result
     }
 
     /// Loads the model, applies the method, and times optimizer steps on random tokens.
-    private func measure(_ m: String) throws -> (tokensPerSecond: Double, peakRSSMB: Double) {
+    private func measure(_ m: String) throws -> Figures {
         Parallel.threadCount = threads
         let report = PluginLoader.shared.load(.standard())
         for name in ["sft", "lora", "full", "adamw"] where ComponentRegistry.shared.descriptor(named: name) == nil {
             throw ValidationError("component \(name) is not registered (are the libTemperPlugin*.so files next to temper-bench?) \(report)")
         }
+        guard let spec = Self.peftSpecs[m] else { throw ValidationError("--method must be lora or full here, got \(m)") }
         let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model))
-        let peft = try ComponentRegistry.shared.peft(Self.peftSpecs[m]!)
+        let peft = try ComponentRegistry.shared.peft(spec)
         let counts = try peft.apply(to: pm.model)
         if m == "lora" { pm.model.checkpointedLayers = checkpointLayers }
         let groups = peft.trainableGroups()
@@ -112,23 +166,22 @@ struct SFTBenchmark: ParsableCommand {
         let data = TrainingBatch(inputIDs: ids, attentionMask: ones, lossMask: ones)
         let trainable = groups.flatMap(\.parameters)
         func step() throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let out = try objective.loss(.batch(data), context: ObjectiveContext(policy: pm.model))
-            out.loss.backward()
-            try optimizer.step(groups)
-            for p in trainable { p.tensor.grad = nil }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            try seconds {
+                let out = try objective.loss(.batch(data), context: ObjectiveContext(policy: pm.model))
+                out.loss.backward()
+                try optimizer.step(groups)
+                for p in trainable { p.tensor.grad = nil }
+            }
         }
-        print("\(m) (\(Self.peftSpecs[m]!)): \(counts), float32, \(threads) thread(s), batch \(batch) × \(seqLen), "
+        print("\(m), Temper (\(spec)): \(counts), float32, \(threads) thread(s), batch \(batch) × \(seqLen), "
               + "\(pm.model.checkpointedLayers) checkpointed layer(s)")
         let warm = try step()
         let times = try (0..<steps).map { _ in try step() }
-        let best = times.min()!
-        let rate = Double(batch * seqLen) / best
-        let rss = Double(peakRSSKilobytes()) / 1024
+        let tokens = Double(batch * seqLen)
+        let figures = Figures(best: tokens / (times.min() ?? .infinity), median: tokens / median(times), peakRSSMB: Double(peakRSSKilobytes()) / 1024)
         let tensors = Double(TensorAllocator.statistics.peak) / 1_048_576
-        print(String(format: "  warm-up %.2f s; steps %@ s; best %.2f s/step = %.1f tokens/s; peak RSS %.0f MB (tensors at most %.0f MB live)",
-                     warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", "), best, rate, rss, tensors))
-        return (rate, rss)
+        print(String(format: "  warm-up %.2f s; steps %@ s; best %.1f tokens/s, median %.1f; peak RSS %.0f MB (tensors at most %.0f MB live)",
+                     warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", "), figures.best, figures.median, figures.peakRSSMB, tensors))
+        return figures
     }
 }

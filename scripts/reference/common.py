@@ -1,0 +1,69 @@
+"""What the reference programs share: thread set-up, model loading, timing and peak memory.
+
+The reference programs measure the same work as `temper-bench` in PyTorch, so that a ratio printed by
+`temper-bench` compares two runs on the same machine at the same moment, never a remembered figure.
+"""
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+
+def set_threads(threads):
+    """Pins torch's intra-op pool to `threads`, the count Temper's kernels use in the same run."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def load_model(path):
+    """Loads a causal LM in float32 from a `.gguf` file or a Hugging Face directory.
+
+    transformers dequantizes a quantized GGUF to float32 on load, as Temper does, so both sides
+    compute with the same weights.
+    """
+    import torch
+    import transformers
+
+    if not os.path.exists(path):
+        sys.exit(f"no model at {path}")
+    if path.endswith(".gguf"):
+        folder, name = os.path.split(os.path.abspath(path))
+        return transformers.AutoModelForCausalLM.from_pretrained(
+            folder, gguf_file=name, dtype=torch.float32, attn_implementation="sdpa")
+    return transformers.AutoModelForCausalLM.from_pretrained(
+        path, dtype=torch.float32, attn_implementation="sdpa")
+
+
+def seconds(body):
+    """Wall-clock seconds that one call of `body` takes."""
+    start = time.perf_counter()
+    body()
+    return time.perf_counter() - start
+
+
+def best_of(runs, body):
+    """Fastest of `runs` calls of `body`, in seconds: the figure least disturbed by other load."""
+    return min(seconds(body) for _ in range(runs))
+
+
+def median(values):
+    """Median of a non-empty list."""
+    return statistics.median(values)
+
+
+def peak_rss_mb():
+    """This process's peak resident set size (VmHWM) in MiB, the figure Temper reports for itself."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(result):
+    """Prints the result as one JSON line on stdout, the line `temper-bench` reads."""
+    print(json.dumps(result), flush=True)
+
+
+def note(message):
+    """Progress for a person running the program alone; stderr, so stdout stays one JSON line."""
+    print(message, file=sys.stderr, flush=True)
