@@ -7,11 +7,13 @@
 #   files; .cache/models linked in), so scaffolded plugins, runs/ and data files land there, not
 #   here. Commands run in order, each in its own shell at the copy's root: later lines see the files
 #   earlier ones wrote.
-# - `temper` is the binary the document's own steps built (scratch/.build/release) if any, else this
-#   tree's .build/release/temper.
+# - `temper` and `.build/release/...` are what the document's own steps built in the copy, or, for
+#   a document that builds nothing itself, this tree's .build/release (linked into the copy).
 # - README's set-up block is not run here: .ci/run runs its first command in a clean clone before
 #   anything is built (`scripts/check-docs.sh --setup` prints it) and its second is the suite itself.
-# - Long commands get a step cap, printed with the command: `temper train` stops after 2 steps.
+# - Blocks marked ```text are shown, not run: the README's PyTorch set-up (a 6 GB download).
+# - Long commands get a cap, printed with the command: `temper train` stops after 2 steps, and each
+#   `temper-bench` runs a small size once.
 #
 # Usage: scripts/check-docs.sh [--setup] [FILE.md ...]   (default: README.md CONTRIBUTING.md)
 set -euo pipefail
@@ -50,6 +52,12 @@ capped() {
     local cmd="$1"
     case "$cmd" in
         *"temper train "*) [[ "$cmd" == *--max_steps* ]] || cmd="$cmd --max_steps 2" ;;
+        *"temper-bench gemm"*) cmd="$cmd --sizes 96 --seconds 0.1 --rounds 1" ;;
+        *"temper-bench block"*) cmd="$cmd --batch 1 --seq-len 16 --warmup 1 --steps 1" ;;
+        *"temper-bench generate"*) cmd="$cmd --prompt-tokens 16 --new-tokens 8 --rounds 1" ;;
+        *"temper-bench sft"*) cmd="$cmd --batch 1 --seq-len 16 --steps 1" ;;
+        *"temper-bench math-equiv"*) cmd="$cmd --completions 2048 --rounds 1" ;;
+        *"temper-bench code-exec"*) cmd="$cmd --runs 8 --rounds 1" ;;
     esac
     printf '%s' "$cmd"
 }
@@ -68,6 +76,11 @@ for doc in "${docs[@]}"; do
         | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
         | xargs -0 cp --parents -t "$scratch"
     if [ -d .cache/models ]; then mkdir -p "$scratch/.cache" && ln -s "$root/.cache/models" "$scratch/.cache/models"; fi
+    # A document that builds nothing itself (README: its set-up lines run elsewhere) uses this
+    # tree's build, where its `.build/release/...` commands point.
+    if ! commands "$doc" | grep -v "^Set-up" | cut -f2 | grep -q "swift build"; then
+        mkdir -p "$scratch/.build" && ln -s "$root/.build/release" "$scratch/.build/release"
+    fi
     echo "== $doc (in $scratch) =="
     while IFS=$'\t' read -r heading cmd; do
         if [ "$doc" = README.md ] && [[ "$heading" == Set-up* ]]; then
@@ -75,7 +88,7 @@ for doc in "${docs[@]}"; do
             continue
         fi
         run=$(capped "$cmd")
-        [ "$run" = "$cmd" ] && echo "run   $cmd" || echo "run   $run   (step cap for CI)"
+        [ "$run" = "$cmd" ] && echo "run   $cmd" || echo "run   $run   (cap for CI)"
         start=$(date +%s)
         log="$scratch_base/last.log"
         # The documents' commands assume a shell at the repository root with `temper` on PATH.
