@@ -7,8 +7,11 @@ import TemperCore
 ///
 /// g ← ∇ + λθ; v ← αv + (1−α)g²; θ ← θ − η·g / (√(v / (1−αᵗ)) + ε).
 public final class __Name__: Optimizer {
+    /// Registered name: the spec `--optimizer __component__:lr=1e-3` selects it.
     public static let name = "__component__"
+    /// One line for `temper plugins`.
     public static let summary = "RMSprop with a bias-corrected square average (template: edit me)"
+    /// Settings, checked by the host (type, range, unknown keys) before `init(config:)` runs.
     public static let parameters: [ParameterSpec] = [
         .float("lr", default: 1e-3, range: .greaterThan(0), aliases: ["learning_rate"], doc: "learning rate η"),
         .float("alpha", default: 0.99, range: .halfOpen(0, 1), doc: "decay α of the squared-gradient average"),
@@ -24,6 +27,7 @@ public final class __Name__: Optimizer {
     /// `square_avg.<parameter>` tensors and `step.<parameter>` counts.
     private var moments = ParameterStateTable(optimizer: __Name__.name, slots: ["square_avg"], countsSteps: true)
 
+    /// Reads the validated settings.
     public init(config: ComponentConfig) throws {
         learningRate = try config.float("lr")
         alpha = try config.float("alpha")
@@ -31,6 +35,7 @@ public final class __Name__: Optimizer {
         weightDecay = try config.float("weight_decay")
     }
 
+    /// One update of every parameter that has a gradient, from its moment and step count.
     public func step(_ groups: [ParameterGroup]) throws {
         for group in groups {
             let lr = learningRate * group.learningRateScale
@@ -57,7 +62,9 @@ public final class __Name__: Optimizer {
         }
     }
 
+    /// The moments and step counts, saved in every checkpoint.
     public func state() -> OptimizerState { moments.state() }
 
+    /// Restores what `state()` saved; foreign or incomplete state is an error naming the key.
     public func load(state: OptimizerState) throws { try moments.load(state) }
 }

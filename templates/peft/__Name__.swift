@@ -7,8 +7,11 @@ import TemperCore
 /// own `peft_type`, reload (`temper merge`, evaluation) and merge into the weights.
 /// Template: replace the adapter's `forward`, `merge` and the saved tensors with your method.
 public final class __Name__: LoadablePEFTMethod {
+    /// Registered name: the spec `--peft __component__:r=8` selects it.
     public static let name = "__component__"
+    /// One line for `temper plugins`.
     public static let summary = "frozen random A, trained B low-rank update (LoRA-FA; template: edit me)"
+    /// Settings, checked by the host before `init(config:)` runs.
     public static let parameters: [ParameterSpec] = [
         .int("r", default: 8, range: .atLeast(1), doc: "rank of the update B·A"),
         .float("alpha", default: 16, range: .greaterThan(0), doc: "the update is scaled by alpha / r"),
@@ -49,6 +52,7 @@ public final class __Name__: LoadablePEFTMethod {
     /// Base weights replaced by `merge`, put back by `unmerge`.
     private var premerge: [Tensor] = []
 
+    /// Reads the validated settings.
     public init(config: ComponentConfig) throws {
         rank = try config.int("r")
         alpha = try config.float("alpha")
@@ -56,6 +60,7 @@ public final class __Name__: LoadablePEFTMethod {
         seed = UInt64(try config.int("seed"))
     }
 
+    /// Freezes the model and installs a frozen random A and a zero, trainable B on every target layer.
     public func apply(to model: any AdaptableModel) throws -> ParameterCount {
         guard installed.isEmpty else { throw SpecError("\(Self.name): already applied to a model") }
         let layers = model.linearLayers.filter { layer in
@@ -77,6 +82,7 @@ public final class __Name__: LoadablePEFTMethod {
         return ParameterCount(trainable: trainable, total: frozen + trainable)
     }
 
+    /// The B factors: all the optimizer updates.
     public func trainableGroups() -> [ParameterGroup] {
         [ParameterGroup(name: "B", parameters: installed.flatMap(\.adapter.parameters))]
     }
@@ -92,6 +98,7 @@ public final class __Name__: LoadablePEFTMethod {
         }
     }
 
+    /// Puts back the weights `merge` replaced and the adapters it removed.
     public func unmerge(from model: any AdaptableModel) throws {
         guard !premerge.isEmpty else { throw SpecError("\(Self.name): not merged") }
         for ((layer, adapter), weight) in zip(installed, premerge) {
@@ -124,6 +131,7 @@ public final class __Name__: LoadablePEFTMethod {
         config.settings(["r", "alpha", "target_modules"])
     }
 
+    /// Copies saved A and B factors into the installed adapters (after `apply` with the saved settings).
     public func load(_ adapter: AdapterExport) throws {
         guard !installed.isEmpty else { throw SpecError("\(Self.name): load before apply") }
         var saved = SavedAdapterTensors(adapter, owner: Self.name)
