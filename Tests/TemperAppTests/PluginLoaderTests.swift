@@ -100,6 +100,9 @@ final class PluginLoaderTests: XCTestCase {
         try #"{"components":[{"kind":"reward","name":"x","symbol":"score","signatur":"double()"}]}"#
             .write(toFile: path("badmanifest.json"), atomically: true, encoding: .utf8)
 
+        // A folder whose name looks like a library (issue 15: it trapped every command that loads plugins).
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder.so"), withIntermediateDirectories: false)
+
         let report = PluginLoader.shared.load(PluginSearchPath(pluginFolders: [dir.path]))
         let reasons = Dictionary(report.diagnostics.map { (($0.file as NSString).lastPathComponent, $0.reason) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(reasons["notelf.so"], "not an ELF shared library")
@@ -109,11 +112,12 @@ final class PluginLoaderTests: XCTestCase {
         XCTAssertEqual(reasons["oldabi.so"], "was built for ABI v999 (hash 0123456789abcdef), this temper is v\(TemperABI.hostVersion) " +
                        "(hash \(TemperABI.hostInterfaceHash)): rebuild it against this TemperKit")
         XCTAssertEqual(reasons["failing.so"], "registration failed: the frobnicator is missing")
+        XCTAssertEqual(reasons["folder.so"], "is a directory, not a shared library")
         let rewards = ComponentRegistry.shared.descriptor(named: "exact-match")!.library
         XCTAssertEqual(reasons["dupname.json"], "duplicate component name 'exact-match': registered by \(rewards) and again by \(path("dupname.so"))")
         XCTAssertEqual(reasons["badmanifest.json"], "manifest \(path("badmanifest.json")): components[0]: unknown field 'signatur'. " +
                        "Did you mean 'signature'? (fields: kind, name, summary, symbol, signature, columns, parameters)")
-        XCTAssertEqual(report.diagnostics.count, 7, "\(report.diagnostics)")
+        XCTAssertEqual(report.diagnostics.count, 8, "\(report.diagnostics)")
         XCTAssertEqual(report.diagnostics.map(\.description).first { $0.contains("notelf") }, "plugin \(path("notelf.so")): not an ELF shared library")
 
         // The good one loaded next to all of them and is callable.

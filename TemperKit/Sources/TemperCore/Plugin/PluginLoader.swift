@@ -99,9 +99,15 @@ public final class PluginLoader {
     }
 
     private func checkELF(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SpecError("is a directory, not a shared library")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw SpecError("cannot be read") }
         defer { try? handle.close() }
-        let magic = handle.readData(ofLength: 4)
+        // The throwing read: `readData(ofLength:)` traps on an I/O error (a directory, a dead mount).
+        let magic: Data?
+        do { magic = try handle.read(upToCount: 4) } catch { throw SpecError("cannot be read: \(error.localizedDescription)") }
         guard magic == Data([0x7f, 0x45, 0x4c, 0x46]) else {
             throw SpecError("not an ELF shared library")
         }
