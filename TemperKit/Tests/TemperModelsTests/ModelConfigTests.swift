@@ -64,6 +64,26 @@ final class ModelConfigTests: XCTestCase {
         assertConfigError("not json", ["config.json", "not valid JSON"])
     }
 
+    /// Sizes read from a file are checked against the machine before anything is allocated (a GGUF
+    /// with block_count 0xFFFFFFFF, or num_hidden_layers 2^40, aborted the process in the allocator).
+    func testSizesBeyondMemoryAreErrorsBeforeAllocating() throws {
+        let huge = #""vocab_size": 100, "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "model_type": "llama""#
+        assertConfigError("{\(huge), \"num_hidden_layers\": 1099511627776}",
+                          ["config.json", "num_hidden_layers 1099511627776) describe a model of", "GB of float32 weights, more than this machine's"])
+        assertConfigError("{\(huge), \"num_hidden_layers\": 4611686018427387904}", ["a model of more weights than can be counted"])
+        var gguf = try parse("{\"model_type\": \"llama\", \(base)}")
+        gguf.numHiddenLayers = Int(UInt32.max)
+        XCTAssertThrowsError(try LlamaModel(config: gguf, seed: 1)) { XCTAssertTrue("\($0)".contains("num_hidden_layers 4294967295"), "\($0)") }
+    }
+
+    func testParameterCountIsTheModels() throws {
+        for tied in [true, false] {
+            var c = try parse("{\"model_type\": \"llama\", \(base), \"num_key_value_heads\": 2}")
+            c.tieWordEmbeddings = tied
+            XCTAssertEqual(c.parameterCount, try LlamaModel(config: c, seed: 1).parameterCount)
+        }
+    }
+
     func testHuggingFaceJSONRoundTrip() throws {
         for json in ["{\"model_type\": \"qwen2\", \(base), \"eos_token_id\": [3, 5]}",
                      "{\"model_type\": \"llama\", \(base), \"attention_bias\": true, \"bos_token_id\": 1, \"eos_token_id\": 2}"] {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The Llama-family architectures Temper runs. They share one decoder; they differ in defaults and
 /// in which projections carry a bias.
 public enum ModelArchitecture: String, Sendable, CaseIterable {
@@ -83,5 +85,37 @@ public struct ModelConfig: Sendable, Equatable {
         for id in eosTokenIds + (bosTokenId.map { [$0] } ?? []) where id < 0 || id >= vocabSize {
             throw fail("special token id \(id) is outside the vocabulary of \(vocabSize)")
         }
+        // Sizes come from files: refuse a model that could not fit before any weight is allocated
+        // (a corrupt block_count would otherwise abort the process in the allocator).
+        let memory = ProcessInfo.processInfo.physicalMemory
+        guard let count = parameterCount, count <= Int(clamping: memory / 4) else {
+            let needs = parameterCount.map { String(format: "%.1f GB of float32 weights", Double($0) * 4 / 1e9) } ?? "more weights than can be counted"
+            throw fail("the sizes (vocab_size \(vocabSize), hidden_size \(hiddenSize), intermediate_size \(intermediateSize), "
+                       + "num_hidden_layers \(numHiddenLayers)) describe a model of \(needs), more than this machine's "
+                       + String(format: "%.1f GB of memory", Double(memory) / 1e9))
+        }
+    }
+
+    /// Weights of a model with these sizes (nil when the count overflows `Int`): embeddings, each
+    /// layer's projections and norms, the final norm and an untied head. Biases are not counted.
+    public var parameterCount: Int? {
+        func product(_ factors: Int...) -> Int? {
+            factors.reduce(Int?(1)) { acc, f in
+                guard let a = acc else { return nil }
+                let (r, overflow) = a.multipliedReportingOverflow(by: f)
+                return overflow ? nil : r
+            }
+        }
+        func sum(_ terms: Int?...) -> Int? {
+            terms.reduce(Int?(0)) { acc, t in
+                guard let a = acc, let t else { return nil }
+                let (r, overflow) = a.addingReportingOverflow(t)
+                return overflow ? nil : r
+            }
+        }
+        let h = hiddenSize, q = numAttentionHeads * headDim, kv = numKeyValueHeads * headDim
+        let layer = sum(product(h, q), product(h, kv), product(h, kv), product(q, h), product(3, h, intermediateSize), product(2, h))
+        let embeddings = product(vocabSize, h)
+        return sum(embeddings, layer.flatMap { product($0, numHiddenLayers) }, h, tieWordEmbeddings ? 0 : embeddings)
     }
 }
