@@ -38,7 +38,7 @@ public final class PrefixTuning: PEFTMethod, LoadablePEFTMethod {
     /// Installs a key and a value tensor `[kv_heads, n, head_dim]` per layer and freezes the model.
     public func apply(to model: any AdaptableModel) throws -> ParameterCount {
         guard keyValues.isEmpty else { throw SpecError("prefix-tuning: already applied to a model") }
-        let llama = try llamaModel(model, owner: Self.name)
+        let llama = try llamaModel(model, owner: Self.name, virtualTokens: count)
         kvHeads = llama.config.numKeyValueHeads
         headDim = llama.config.headDim
         let shape = [kvHeads, count, headDim]

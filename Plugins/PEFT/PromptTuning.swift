@@ -50,7 +50,7 @@ public final class PromptTuning: PEFTMethod, LoadablePEFTMethod {
     /// Installs the virtual tokens on the model and freezes everything else.
     public func apply(to model: any AdaptableModel) throws -> ParameterCount {
         guard tokens == nil else { throw SpecError("prompt-tuning: already applied to a model") }
-        let llama = try llamaModel(model, owner: Self.name)
+        let llama = try llamaModel(model, owner: Self.name, virtualTokens: count)
         let hidden = llama.config.hiddenSize
         var values: [Float]
         if initFromText {

@@ -123,6 +123,22 @@ final class OtherMethodTests: XCTestCase {
         }
     }
 
+    /// A count from a spec or a saved config is checked before it is allocated (issue 15: 10^8 virtual
+    /// tokens aborted the process); the tiny model has 64 positions.
+    func testVirtualTokensBeyondTheModelsPositionsAreErrors() throws {
+        for method in ["prompt-tuning", "prefix-tuning"] {
+            for n in [64, 100_000_000] {
+                let model = try S.model(seed: 4)
+                XCTAssertThrowsError(try S.method("\(method):num_virtual_tokens=\(n)").apply(to: model)) {
+                    XCTAssertEqual("\($0)", "\(method): num_virtual_tokens = \(n) leaves no position for the input: "
+                                   + "the model has max_position_embeddings = 64")
+                }
+                XCTAssertNil(model.virtualTokens)
+                XCTAssertNil(model.prefixKeyValues)
+            }
+        }
+    }
+
     func testPrefixTuningLayoutAndRoundTrip() throws {
         let model = try S.model(seed: 4)
         let base = try S.logits(model)
