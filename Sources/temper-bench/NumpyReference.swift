@@ -11,7 +11,12 @@ struct NumpyReference: CustomStringConvertible {
 
     /// Checks that `python` imports numpy, or says why not.
     static func locate(_ python: ReferencePython) -> Result<NumpyReference, ReferencePython.Problem> {
-        python.run("gemm.py", ["--describe"]).map { NumpyReference(description: $0, python: python) }
+        python.run("gemm.py", ["--describe"]).flatMap { text in
+            guard text.hasPrefix("numpy ") else {
+                return .failure(ReferencePython.Problem(message: "expected numpy's version from gemm.py --describe, got '\(text.prefix(200))'"))
+            }
+            return .success(NumpyReference(description: text, python: python))
+        }
     }
 
     /// numpy's best GFLOP/s for `n × n` operands over about `seconds` of timed runs.
