@@ -35,6 +35,7 @@ struct GenerationBenchmark: ParsableCommand {
             return Rates(prefill: max(prefill, other.prefill), decode1: max(decode1, other.decode1), decode8: max(decode8, other.decode8))
         }
 
+        /// The three rates on one line, for the per-round log.
         var summary: String { String(format: "prefill %.1f, decode batch 1 %.1f, decode batch 8 %.1f tokens/s", prefill, decode1, decode8) }
     }
 
