@@ -44,11 +44,11 @@ enum PEFTTestSupport {
         for i in indices {
             let p = parameter.floatPointer
             let old = p[i]
+            defer { p[i] = old }   // a throwing loss must not leave the parameter perturbed
             p[i] = old + eps
             let up = try loss()
             p[i] = old - eps
             let down = try loss()
-            p[i] = old
             let numeric = (up - down) / (2 * eps)
             XCTAssertEqual(grad[i], numeric, accuracy: tolerance * max(1, abs(numeric)), "element \(i)", file: file, line: line)
         }
