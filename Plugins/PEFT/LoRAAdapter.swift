@@ -18,8 +18,9 @@ final class LoRAAdapter: LinearAdapter {
     let magnitude: Tensor?
     /// Factor on `B·A`.
     let scaling: Float
-    /// Dropout probability on the adapter's input, applied only while gradients are recorded
-    /// (training); evaluation and generation run under `withNoGrad` and see no dropout.
+    /// Dropout probability on the adapter's input, applied only in training mode while gradients are
+    /// recorded (`TrainingMode.isDropoutActive`); evaluation, generation and the log-prob passes of
+    /// RL (`withEvalMode`) see no dropout.
     let dropout: Float
     private var rng: PhiloxRNG
 
@@ -41,7 +42,7 @@ final class LoRAAdapter: LinearAdapter {
     }
 
     func forward(_ x: Tensor, layer: Linear) -> Tensor {
-        let dropping = dropout > 0 && GradMode.isEnabled
+        let dropping = dropout > 0 && TrainingMode.isDropoutActive
         let xd = dropping ? x.dropout(p: dropout, rng: &rng) : x
         // Scaling the r-wide intermediate is cheaper than scaling the out-wide result.
         let update = (xd.linear(a) * scaling).linear(b)

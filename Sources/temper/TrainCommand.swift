@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
             let written = try session.writeFinalModel()
             var lines = ["trained \(summary.globalStep) steps in \(String(format: "%.1f", summary.seconds)) s"]
             if let l = summary.lastLoss { lines.append("last loss \(String(format: "%.4f", l))") }
-            if let e = summary.evalLoss { lines.append("eval loss \(String(format: "%.4f", e)) (perplexity \(String(format: "%.3f", exp(e))))") }
+            if let e = summary.evaluation { lines.append("eval \(e.summary)") }
             if summary.skippedSteps > 0 { lines.append("\(summary.skippedSteps) non-finite steps skipped") }
             print(lines.joined(separator: ", "))
             print("wrote " + written.map(\.path).joined(separator: ", ") + "; metrics in \(session.trainer.config.outputDir.path)/metrics.jsonl")

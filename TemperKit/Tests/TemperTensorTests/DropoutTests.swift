@@ -22,3 +22,18 @@ final class DropoutTests: XCTestCase {
         XCTAssertEqual(x.grad!.scalars, y.scalars.enumerated().map { $0.element == 0 ? 0 : 2 })
     }
 }
+
+final class TrainingModeTests: XCTestCase {
+    func testDropoutIsActiveOnlyInTrainingModeWithGradients() {
+        XCTAssertTrue(TrainingMode.isDropoutActive)
+        withEvalMode {
+            XCTAssertFalse(TrainingMode.isTraining)
+            XCTAssertTrue(GradMode.isEnabled, "eval mode keeps gradients")
+            XCTAssertFalse(TrainingMode.isDropoutActive)
+            withEvalMode { XCTAssertFalse(TrainingMode.isDropoutActive) }
+            XCTAssertFalse(TrainingMode.isTraining, "nested eval mode ends only with the outer scope")
+        }
+        withNoGrad { XCTAssertFalse(TrainingMode.isDropoutActive) }
+        XCTAssertTrue(TrainingMode.isDropoutActive)
+    }
+}

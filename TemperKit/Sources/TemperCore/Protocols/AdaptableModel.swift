@@ -15,9 +15,38 @@ extension LlamaModel: AdaptableModel {}
 
 extension LlamaModel: TrainableLanguageModel {
     public func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor {
-        let mask = attentionMask.map { m in
-            m.dtype == .int32 ? m : Tensor(shape: m.shape, int32: m.scalars.map { $0 != 0 ? 1 : 0 })
-        }
-        return try forward(inputIDs, attentionMask: mask)
+        try forward(inputIDs, attentionMask: attentionMask.map(Self.int32Mask))
     }
+
+    public func hiddenStates(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor {
+        try hiddenStates(inputIDs, attentionMask: attentionMask.map(Self.int32Mask))
+    }
+
+    public func logits(hiddenStates: Tensor) -> Tensor { lmHead(hiddenStates) }
+
+    /// Objectives pass float masks (the batch's); the model takes int32.
+    static func int32Mask(_ m: Tensor) -> Tensor {
+        m.dtype == .int32 ? m : Tensor(shape: m.shape, int32: m.scalars.map { $0 != 0 ? 1 : 0 })
+    }
+}
+
+/// The base model under PEFT as a reference policy: every call runs with the adapters switched off
+/// (`LlamaModel.withAdaptersDisabled`), without gradients and in eval mode — the same weights as
+/// the policy's, no second copy.
+public final class AdapterDisabledReference: TrainableLanguageModel {
+    /// The policy whose base is the reference.
+    public let model: LlamaModel
+
+    /// The reference of `model`.
+    public init(_ model: LlamaModel) { self.model = model }
+
+    public func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor {
+        try model.withAdaptersDisabled { try withNoGrad { try withEvalMode { try model.logits(inputIDs: inputIDs, attentionMask: attentionMask) } } }
+    }
+
+    public func hiddenStates(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor {
+        try model.withAdaptersDisabled { try withNoGrad { try withEvalMode { try model.hiddenStates(inputIDs: inputIDs, attentionMask: attentionMask) } } }
+    }
+
+    public func logits(hiddenStates: Tensor) -> Tensor { model.withAdaptersDisabled { withNoGrad { model.logits(hiddenStates: hiddenStates) } } }
 }

@@ -8,12 +8,32 @@ public struct TrainingSummary {
     public var lastLoss: Double?
     /// Evaluation loss at the last evaluation, if any.
     public var evalLoss: Double?
+    /// The last evaluation in full (perplexity or the objective's own metrics, `rewards/accuracies`, ...).
+    public var evaluation: EvaluationResult?
     /// The newest checkpoint written.
     public var lastCheckpoint: URL?
     /// Steps skipped for a non-finite loss or gradient.
     public var skippedSteps: Int
     /// Wall-clock seconds spent in this call.
     public var seconds: Double
+}
+
+/// What an evaluation pass measured.
+public struct EvaluationResult {
+    /// The objective's loss, averaged as in training.
+    public var loss: Double
+    /// exp(loss), for token-weighted (language-modelling) objectives; nil for per-sequence ones.
+    public var perplexity: Double?
+    /// The objective's metrics, averaged the same way.
+    public var metrics: [String: Double]
+
+    /// One line for the progress output.
+    public var summary: String {
+        var parts = ["loss \(String(format: "%.4f", loss))"]
+        if let perplexity { parts.append("perplexity \(String(format: "%.3f", perplexity))") }
+        parts += metrics.keys.sorted().map { "\($0) \(String(format: "%.4g", metrics[$0]!))" }
+        return parts.joined(separator: ", ")
+    }
 }
 
 /// The supervised training loop: micro-batches → objective → backward (token-weighted gradient
@@ -156,12 +176,15 @@ public final class Trainer {
             }
             let evalDue = evalData != nil && ((config.evalSteps.map { state.globalStep % $0 == 0 } ?? false) || state.globalStep == state.maxSteps)
             if evalDue {
-                let (loss, ppl) = try evaluate()
-                let entry = ["step": Double(state.globalStep), "epoch": state.epoch, "eval_loss": loss, "eval_perplexity": ppl]
+                let result = try evaluate()
+                var entry = ["step": Double(state.globalStep), "epoch": state.epoch, "eval_loss": result.loss]
+                if let ppl = result.perplexity { entry["eval_perplexity"] = ppl }
+                for (k, v) in result.metrics { entry["eval_" + k] = v }
                 try metrics.append(entry)
                 state.logHistory.append(entry)
-                summary.evalLoss = loss
-                reporter?.message("eval at step \(state.globalStep): loss \(String(format: "%.4f", loss)), perplexity \(String(format: "%.3f", ppl))")
+                summary.evalLoss = result.loss
+                summary.evaluation = result
+                reporter?.message("eval at step \(state.globalStep): \(result.summary)")
                 lastReport = Date()
             }
             if state.globalStep % config.saveSteps == 0 || state.globalStep == state.maxSteps {
@@ -173,22 +196,37 @@ public final class Trainer {
         return summary
     }
 
-    /// Mean loss and perplexity (exp of the token-weighted mean loss) over the eval data, without gradients.
-    public func evaluate() throws -> (loss: Double, perplexity: Double) {
+    /// The objective's loss and metrics averaged over the eval data (weighted as in training: by
+    /// target tokens or by rows, as the objective says), without gradients and in eval mode;
+    /// perplexity (exp of the token-weighted mean loss) only for token-weighted objectives.
+    public func evaluate() throws -> EvaluationResult {
         guard let evalData else { throw TrainingError("no eval data to evaluate on") }
-        var total = 0.0, tokens = 0.0
+        var total = 0.0, weightSum = 0.0
+        var metricSums: [String: Double] = [:]
         let bs = config.perDeviceTrainBatchSize
         try withNoGrad {
-            for start in stride(from: 0, to: evalData.examples.count, by: bs) {
-                let batch = BatchCollator.collate(Array(evalData.examples[start..<min(start + bs, evalData.examples.count)]), padID: padID)
-                let w = Double(batch.lossMask.scalars.reduce(0, +))
-                let out = try objective.loss(.batch(batch), context: ObjectiveContext(policy: policy, reference: reference, step: state.globalStep))
-                total += Double(out.loss.item) * w
-                tokens += w
+            try withEvalMode {
+                for start in stride(from: 0, to: evalData.examples.count, by: bs) {
+                    let batch = BatchCollator.collate(Array(evalData.examples[start..<min(start + bs, evalData.examples.count)]), padID: padID)
+                    let w = weight(of: batch)
+                    let out = try objective.loss(.batch(batch), context: ObjectiveContext(policy: policy, reference: reference, step: state.globalStep))
+                    total += Double(out.loss.item) * w
+                    for (k, v) in out.metrics { metricSums[k, default: 0] += v * w }
+                    weightSum += w
+                }
             }
         }
-        let loss = tokens == 0 ? 0 : total / tokens
-        return (loss, exp(loss))
+        let loss = weightSum == 0 ? 0 : total / weightSum
+        return EvaluationResult(loss: loss, perplexity: objective.lossWeighting == .tokens ? exp(loss) : nil,
+                                metrics: metricSums.mapValues { weightSum == 0 ? 0 : $0 / weightSum })
+    }
+
+    /// What a micro-batch counts for in a weighted mean (`Objective.lossWeighting`).
+    private func weight(of batch: TrainingBatch) -> Double {
+        switch objective.lossWeighting {
+        case .tokens: return Double(batch.lossMask.scalars.reduce(0, +))
+        case .sequences: return Double(batch.inputIDs.shape[0])
+        }
     }
 
     // MARK: - One step
@@ -204,9 +242,10 @@ public final class Trainer {
 
     private func runStep(step: Int) throws -> StepOutcome {
         let batches = (0..<config.gradientAccumulationSteps).map { microBatch(at: state.microBatchesConsumed + $0) }
-        let weights = batches.map { Double($0.lossMask.scalars.reduce(0, +)) }
+        let weights = batches.map(weight(of:))
         let totalWeight = weights.reduce(0, +)
-        var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: Int(totalWeight), inputTokens: 0, metrics: [:], nonFinite: nil)
+        let targetTokens = batches.reduce(0) { $0 + Int($1.lossMask.scalars.reduce(0, +)) }
+        var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: targetTokens, inputTokens: 0, metrics: [:], nonFinite: nil)
         for p in trainable { p.tensor.grad = nil }
         defer { for p in trainable { p.tensor.grad = nil } }
         let context = ObjectiveContext(policy: policy, reference: reference, step: step)
@@ -216,8 +255,9 @@ public final class Trainer {
             guard out.loss.count == 1 else {
                 throw TrainingError("objective '\(type(of: objective).name)' returned a loss of shape \(out.loss.shape); expected a scalar")
             }
-            // Each micro-batch's mean loss weighted by its share of the step's target tokens: the
-            // step's gradient is that of the mean over all its tokens, whatever the split.
+            // Each micro-batch's mean loss weighted by its share of the step's target tokens (or rows,
+            // for per-sequence losses): the step's gradient is that of the mean over all of them,
+            // whatever the split.
             let share = w / totalWeight
             let value = Double(out.loss.item)
             outcome.loss += value * share

@@ -57,9 +57,16 @@ public final class TrainingSession {
             reporter?.message("\(ds.file): skipped \(ds.skippedRows) malformed rows and \(ds.emptyRows) rows without target tokens")
         }
         let pad = tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0
-        trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: peft.trainableGroups(),
-                              trainData: train, evalData: eval, padID: pad, config: try TrainerConfig(recipe: recipe))
+        let config = try TrainerConfig(recipe: recipe)
+        let own = try objective.makeParameters(for: ObjectiveModelInfo(hiddenSize: pretrained.model.config.hiddenSize,
+                                                                      vocabSize: pretrained.model.config.vocabSize, seed: UInt64(config.seed)))
+        let groups = peft.trainableGroups() + (own.isEmpty ? [] : [ParameterGroup(name: "objective", parameters: own)])
+        trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups,
+                              trainData: train, evalData: eval, padID: pad, config: config)
         trainer.reporter = reporter
+        if objective.needsReference && recipe.string("teacher_model") == nil {
+            trainer.reference = try Self.reference(of: pretrained.model)
+        }
         if let teacherPath = recipe.string("teacher_model") {
             let teacher = try PretrainedModel.load(from: URL(fileURLWithPath: teacherPath))
             guard teacher.tokenizer.vocabularySize == tokenizer.vocabularySize else {
@@ -68,6 +75,13 @@ public final class TrainingSession {
             }
             trainer.reference = teacher.model
         }
+    }
+
+    /// The frozen policy before training, without a second copy where possible: under a PEFT method
+    /// (adapters, virtual tokens or prefixes installed) the base model with them switched off;
+    /// under full fine-tuning, where every base weight moves, a frozen copy of the weights.
+    public static func reference(of model: LlamaModel) throws -> any TrainableLanguageModel {
+        model.hasAdapters ? AdapterDisabledReference(model) : try model.frozenCopy()
     }
 
     /// The optimizer spec with the recipe's `learning_rate` and `weight_decay` put in place of the

@@ -77,6 +77,14 @@ public final class LlamaModel {
     ///   Positions of prompt/prefix-tuning tokens are not part of `S`: the model adds them.
     public func forward(_ ids: Tensor, cache: KVCache? = nil, attentionMask: Tensor? = nil,
                         positions: LogitPositions = .all) throws -> Tensor {
+        lmHead(try hiddenStates(ids, cache: cache, attentionMask: attentionMask, positions: positions))
+    }
+
+    /// The final-norm hidden states `[B, T, hidden]` (or `[B, 1, hidden]` for `.last`) that the LM
+    /// head maps to logits: what a value head (PPO), a reward model's score head or a PRM reads.
+    /// Same arguments and checks as `forward`.
+    public func hiddenStates(_ ids: Tensor, cache: KVCache? = nil, attentionMask: Tensor? = nil,
+                             positions: LogitPositions = .all) throws -> Tensor {
         guard ids.dtype == .int32, ids.rank == 2 else {
             throw ModelInputError("token ids must be an int32 [batch, time] tensor, got \(ids.dtype) \(ids.shape)")
         }
@@ -129,7 +137,7 @@ public final class LlamaModel {
         let produced = x.shape[1]
         if addsPrefix && virtualTokens != nil { x = x.narrow(1, start: n, length: produced - n) }
         if positions == .last && x.shape[1] > 1 { x = x.narrow(1, start: x.shape[1] - 1, length: 1) }
-        return lmHead(norm(x))
+        return norm(x)
     }
 
     /// Every parameter with its Hugging Face name, in checkpoint order. A tied head is listed once,
