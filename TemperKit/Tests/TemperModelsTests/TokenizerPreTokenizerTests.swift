@@ -109,6 +109,17 @@ final class TokenizerPreTokenizerTests: XCTestCase {
         XCTAssertEqual(loadError { var model = $0["model"] as! [String: Any]; model["type"] = "Unigram"; $0["model"] = model },
                        "unsupported tokenizer model 'Unigram': only byte-level BPE is implemented")
         XCTAssertEqual(loadError { $0["model"] = nil }, "tokenizer field 'model': expected an object in tokenizer.json")
+        // A stray id would size the token table: refused before anything is allocated (issue 15).
+        let listed = (root["model"] as! [String: Any])["vocab"] as! [String: Any]
+        let entries = listed.count + (root["added_tokens"] as! [Any]).count
+        let withStray = entries + 1
+        XCTAssertEqual(loadError { var model = $0["model"] as! [String: Any]; var vocab = model["vocab"] as! [String: Any]
+                                   vocab["stray token"] = 1_000_000_000; model["vocab"] = vocab; $0["model"] = model },
+                       "tokenizer field 'model.vocab[stray token]': expected an id below \(2 * withStray + 1024) (the file lists \(withStray) tokens), not 1000000000")
+        XCTAssertEqual(loadError { var added = $0["added_tokens"] as! [[String: Any]]; added[0]["id"] = 1_000_000_000; $0["added_tokens"] = added },
+                       "tokenizer field 'added_tokens[0]': expected an id below \(2 * entries + 1024) (the file lists \(entries) tokens), not 1000000000")
+        XCTAssertEqual(loadError { var added = $0["added_tokens"] as! [[String: Any]]; added[0]["id"] = 1 << 40; $0["added_tokens"] = added },
+                       "tokenizer field 'added_tokens[0]': expected an 'id' in 0...2147483647 and a 'content' string")
         root["post_processor"] = ["type": "RobertaProcessing"]
         XCTAssertEqual(loadError { _ in }, "tokenizer field 'post_processor.type': expected ByteLevel, TemplateProcessing or Sequence, not RobertaProcessing")
         XCTAssertThrowsError(try Tokenizer(directory: URL(fileURLWithPath: "/nonexistent-dir"))) { error in

@@ -44,8 +44,9 @@ public final class Tokenizer: Sendable {
                 "\(definition.preTokenizer) has no ByteLevel step, but only byte-level BPE is implemented")
         }
         var strings = definition.tokens
+        let idLimit = TokenizerDefinition.idLimit(entries: strings.count + definition.addedTokens.count)
         for added in definition.addedTokens {
-            guard added.id >= 0 else {
+            guard added.id >= 0, Int(added.id) < idLimit else {
                 throw TokenizerError.tokenIDOutOfRange(field: "added_tokens", id: Int(added.id), vocabularySize: strings.count)
             }
             if Int(added.id) >= strings.count {

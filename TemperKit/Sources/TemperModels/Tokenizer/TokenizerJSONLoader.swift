@@ -52,6 +52,15 @@ extension TokenizerDefinition {
             maxID = max(maxID, id)
         }
         let added = try Self.parseAddedTokens(root["added_tokens"])
+        // Ids number the tokens the file lists; the table is sized by the largest, so a stray id
+        // (10^9) must be refused here rather than allocated. Gaps as large as the vocabulary are allowed.
+        let limit = Self.idLimit(entries: pairs.count + added.count)
+        if let (token, id) = pairs.first(where: { $0.1 >= limit }) {
+            throw TokenizerError.invalidField(field: "model.vocab[\(token)]", expected: Self.idExpectation(id, limit: limit, entries: pairs.count + added.count))
+        }
+        if let (index, token) = added.enumerated().first(where: { Int($0.element.id) >= limit }) {
+            throw TokenizerError.invalidField(field: "added_tokens[\(index)]", expected: Self.idExpectation(Int(token.id), limit: limit, entries: pairs.count + added.count))
+        }
         maxID = max(maxID, added.map { Int($0.id) }.max() ?? -1)
         var tokens = [String](repeating: "", count: maxID + 1)
         for (token, id) in pairs { tokens[id] = token }
@@ -110,14 +119,21 @@ extension TokenizerDefinition {
         return dictionary
     }
 
+    /// The first id a file listing `entries` tokens may not use.
+    static func idLimit(entries: Int) -> Int { 2 * entries + 1024 }
+
+    private static func idExpectation(_ id: Int, limit: Int, entries: Int) -> String {
+        "an id below \(limit) (the file lists \(entries) tokens), not \(id)"
+    }
+
     private static func parseAddedTokens(_ value: Any?) throws -> [AddedToken] {
         guard let value, !(value is NSNull) else { return [] }
         guard let list = value as? [[String: Any]] else {
             throw TokenizerError.invalidField(field: "added_tokens", expected: "a list of objects")
         }
         return try list.enumerated().map { index, entry in
-            guard let id = (entry["id"] as? NSNumber)?.intValue, id >= 0, let content = entry["content"] as? String else {
-                throw TokenizerError.invalidField(field: "added_tokens[\(index)]", expected: "an 'id' ≥ 0 and a 'content' string")
+            guard let id = (entry["id"] as? NSNumber)?.intValue, id >= 0, id <= Int(Int32.max), let content = entry["content"] as? String else {
+                throw TokenizerError.invalidField(field: "added_tokens[\(index)]", expected: "an 'id' in 0...\(Int32.max) and a 'content' string")
             }
             return AddedToken(content: content, id: Int32(id), special: entry["special"] as? Bool ?? false,
                               lstrip: entry["lstrip"] as? Bool ?? false, rstrip: entry["rstrip"] as? Bool ?? false,
