@@ -171,6 +171,28 @@ final class SafetensorsTests: XCTestCase {
         }
     }
 
+    /// The tensors must tile the data region exactly and be named once (issue 15, item 8).
+    func testDataRegionMustBeTiledExactlyAndNamesUnique() throws {
+        let good = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+        // A header length one byte short of the padded header: the JSON still parses, every weight
+        // would start one byte early.
+        var url = try rawFile(header: good + " ", data: [UInt8](repeating: 0, count: 8), lengthOverride: UInt64(good.utf8.count))
+        assertFormatError(["bad.safetensors", "the tensors' data ends at byte 8 but the file holds 9 data bytes after its \(good.utf8.count)-byte header"]) {
+            _ = try SafetensorsFile(contentsOf: url)
+        }
+        url = try rawFile(header: good, data: [UInt8](repeating: 0, count: 12))
+        assertFormatError(["ends at byte 8 but the file holds 12 data bytes"]) { _ = try SafetensorsFile(contentsOf: url) }
+        url = try rawFile(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: [UInt8](repeating: 0, count: 8))
+        assertFormatError(["bytes 0..<4 of the data belong to no tensor (before 'w')"]) { _ = try SafetensorsFile(contentsOf: url) }
+        url = try rawFile(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}, "w" :{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                          data: [UInt8](repeating: 0, count: 8))
+        assertFormatError(["bad.safetensors", "the header names 'w' twice"]) { _ = try SafetensorsFile(contentsOf: url) }
+        // Equal names nested deeper, and names inside strings, are not duplicates.
+        url = try rawFile(header: #"{"__metadata__":{"w":"{\"w\":1}","v":"w"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+                          data: [UInt8](repeating: 0, count: 8))
+        XCTAssertEqual(try SafetensorsFile(contentsOf: url).tensorNames, ["w"])
+    }
+
     func testTinyLlamaFixtureMatchesItsConfig() throws {
         let dir = TestFiles.fixtures.appendingPathComponent("tiny-llama-hf")
         let config = try ModelConfig(huggingFaceConfigAt: dir)

@@ -35,6 +35,39 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         }
     }
 
+    /// The first member name that occurs twice in the top-level object of `data` (already known to
+    /// be valid JSON), or nil. Decoders keep one of the two values silently; a format whose member
+    /// names identify data (safetensors tensors) must refuse the file instead.
+    public static func firstDuplicateTopLevelKey(in data: Data) -> String? {
+        let bytes = [UInt8](data)
+        var seen = Set<String>()
+        var depth = 0, i = 0
+        var expectingKey = false
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "{"):
+                depth += 1
+                if depth == 1 { expectingKey = true }
+            case UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ","): if depth == 1 { expectingKey = true }
+            case UInt8(ascii: "\""):
+                let start = i
+                i += 1
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                if depth == 1 && expectingKey && i < bytes.count {
+                    let literal = Data(bytes[start...i])
+                    let key = (try? JSONDecoder().decode(String.self, from: literal)) ?? String(decoding: literal, as: UTF8.self)
+                    if !seen.insert(key).inserted { return key }
+                    expectingKey = false
+                }
+            default: break
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// The integer, for an integer value.
     public var intValue: Int? { if case .int(let i) = self { return i }; return nil }
     /// The number, for an integer or fractional value.

@@ -44,6 +44,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard let header = json.objectValue else {
             throw ModelFormatError(file: path, "header is not a JSON object")
         }
+        if let twice = JSONValue.firstDuplicateTopLevelKey(in: Data(headerBytes)) {
+            throw ModelFormatError(file: path, "the header names '\(twice)' twice")
+        }
 
         var meta = [String: String]()
         var infos = [SafetensorsTensorInfo]()
@@ -61,6 +64,19 @@ public final class SafetensorsFile: @unchecked Sendable {
         infos.sort { ($0.dataRange.lowerBound, $0.dataRange.upperBound) < ($1.dataRange.lowerBound, $1.dataRange.upperBound) }
         for (a, b) in zip(infos, infos.dropFirst()) where a.dataRange.upperBound > b.dataRange.lowerBound {
             throw ModelFormatError(file: path, "tensors '\(a.name)' and '\(b.name)' overlap (bytes \(a.dataRange) and \(b.dataRange))")
+        }
+        // As the format requires, the tensors tile the data region exactly: a gap, or a header
+        // length off by a byte, would otherwise shift every weight silently.
+        var end = 0
+        for t in infos {
+            guard t.dataRange.lowerBound == end else {
+                throw ModelFormatError(file: path, "bytes \(end)..<\(t.dataRange.lowerBound) of the data belong to no tensor (before '\(t.name)')")
+            }
+            end = t.dataRange.upperBound
+        }
+        guard end == dataSize else {
+            throw ModelFormatError(file: path, "the tensors' data ends at byte \(end) but the file holds \(dataSize) data bytes after its \(headerLength)-byte header " +
+                                   "(a wrong header length or trailing bytes)")
         }
         metadata = meta
         tensorInfos = infos
