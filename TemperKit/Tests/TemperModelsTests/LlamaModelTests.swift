@@ -126,6 +126,16 @@ final class LlamaModelTests: XCTestCase {
         XCTAssertThrowsError(try LlamaModel(config: model.config, weights: weights, source: "x.safetensors")) {
             XCTAssertTrue("\($0)".contains("unexpected tensor 'model.layers.7.extra'"), "\($0)")
         }
+        weights.removeValue(forKey: "model.layers.7.extra")
+        // A non-finite frozen weight is refused at load, named (issue 15, item 7).
+        for (index, bad) in [(0, Float.nan), (383, -Float.infinity), (17 * 16 + 5, Float.infinity)] {
+            var values = [Float](repeating: 0.5, count: 24 * 16)
+            values[index] = bad
+            weights["model.layers.1.mlp.up_proj.weight"] = Tensor(shape: [24, 16], scalars: values)
+            XCTAssertThrowsError(try LlamaModel(config: model.config, weights: weights, source: "x.safetensors")) {
+                XCTAssertEqual("\($0)", "x.safetensors: tensor 'model.layers.1.mlp.up_proj.weight' holds a non-finite value (\(bad) at element \(index) of [24, 16])")
+            }
+        }
         XCTAssertThrowsError(try model.forward(Tensor(shape: [1, 2], int32: [3, 97]))) {
             XCTAssertTrue("\($0)".contains("token id 97 at position 1 is outside the vocabulary"), "\($0)")
         }

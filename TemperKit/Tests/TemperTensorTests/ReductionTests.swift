@@ -17,6 +17,23 @@ final class ReductionTests: XCTestCase {
         XCTAssertEqual(x.amax().item, 6)
     }
 
+    func testFirstNonFiniteIndexFindsTheFirstInEveryPosition() {
+        for n in [1, 15, 16, 17, 4095, 4096, 4097, 9000] {
+            XCTAssertNil(Tensor(shape: [n], scalars: (0..<n).map { Float($0) * 1e30 }).firstNonFiniteIndex(), "n \(n)")
+            for at in Set([0, n / 2, n - 1]) {
+                for bad in [Float.nan, .infinity, -.infinity] {
+                    var v = [Float](repeating: -3, count: n)
+                    v[at] = bad
+                    if at + 1 < n { v[n - 1] = .nan }
+                    XCTAssertEqual(Tensor(shape: [n], scalars: v).firstNonFiniteIndex(), at, "n \(n), \(bad) at \(at)")
+                }
+            }
+        }
+        // A strided view is scanned in its own element order.
+        let t = Tensor(shape: [2, 3], scalars: [0, 1, 2, .nan, 4, 5]).transpose(0, 1)
+        XCTAssertEqual(t.firstNonFiniteIndex(), 1)
+    }
+
     func testGradients() {
         for (i, shape) in [[1], [7], [3, 65], [2, 3, 7], [129]].enumerated() {
             let x = FiniteDifference.param(shape, seed: UInt64(60 + i))

@@ -45,6 +45,11 @@ struct WeightSource {
             throw ModelFormatError(file: source, "tensor '\(name)' is \(t.dtype), expected float32")
         }
         let owned = t.isContiguous ? t : t.copy()
+        // A NaN or infinity in a frozen weight would pass unnoticed under PEFT (finite-looking
+        // training, garbage generations), so the file is refused here, once, naming the element.
+        if let bad = owned.firstNonFiniteIndex() {
+            throw ModelFormatError(file: source, "tensor '\(name)' holds a non-finite value (\(owned.floatPointer[bad]) at element \(bad) of \(shape))")
+        }
         owned.name = name
         return owned
     }

@@ -79,3 +79,30 @@ extension Tensor {
     /// Maximum of every element, as a 0-D tensor.
     public func amax() -> Tensor { reshape([count]).amax(axis: 0) }
 }
+
+extension Tensor {
+    /// The flat index of the first NaN or ±infinity in a float tensor (row-major), or nil when every
+    /// element is finite. A SIMD scan (x·0 is NaN exactly for non-finite x), cheap enough to run on
+    /// every weight at load.
+    public func firstNonFiniteIndex() -> Int? {
+        precondition(dtype == .float32, "firstNonFiniteIndex on a \(dtype) tensor")
+        return withUnsafeBufferPointer { buffer -> Int? in
+            guard let p = buffer.baseAddress else { return nil }
+            let n = buffer.count, chunk = 4096
+            var start = 0
+            while start < n {
+                let end = Swift.min(start + chunk, n)
+                var acc = SIMD16<Float>(repeating: 0)
+                var j = start
+                while j + 16 <= end { acc += UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<Float>.self) * 0; j += 16 }
+                var tail: Float = 0
+                while j < end { tail += p[j] * 0; j += 1 }
+                if acc.sum().isNaN || tail.isNaN {
+                    return (start..<end).first { !p[$0].isFinite }
+                }
+                start = end
+            }
+            return nil
+        }
+    }
+}
