@@ -10,9 +10,11 @@ struct RewardCommand: ParsableCommand {
         discussion: """
             Each row holds `completion` (a string, or messages whose last assistant content is scored), optionally \
             `prompt` and `completion_ids`, and the columns the rewards read (e.g. `answer`). Standard output gets one \
-            JSON object per row: {"index": i, "reward": total, "rewards": {name: score}}, null where a reward does not \
-            apply; the total is the weighted sum of the scores present (--reward format:weight=0.2). Standard error \
-            gets each reward's mean, std and how many rows it scored.
+            JSON object per row: {"index": line, "reward": total, "rewards": {name: score}}, where `index` is the row's \
+            line in the file and a score is null where a reward does not apply; the total is the weighted sum of the \
+            scores present (--reward format:weight=0.2). A malformed row gets {"index": line, "error": why} and is \
+            reported on standard error; the good rows are still scored (--strict: exit non-zero when any row was \
+            malformed). Standard error ends with each reward's mean, std and how many rows it scored.
             """
     )
 
@@ -24,6 +26,9 @@ struct RewardCommand: ParsableCommand {
 
     @Option(name: .customLong("batch-size"), help: "Rows scored per call of each reward.")
     var batchSize = 1024
+
+    @Flag(help: "Exit with an error (after scoring the good rows) when any row is malformed.")
+    var strict = false
 
     @OptionGroup var options: PluginOptions
 
@@ -46,6 +51,19 @@ struct RewardCommand: ParsableCommand {
 
         var stats = [RewardStatistics](repeating: RewardStatistics(), count: terms.count)
         var totalStats = RewardStatistics()
+        // Malformed rows are reported first (a reward failing later must not hide them) and answered
+        // in line order among the good ones.
+        FileHandle.standardError.write(Data(file.invalidRows.map { "skipped \($0.description)\n" }.joined().utf8))
+        var pendingInvalid = file.invalidRows[...]
+        func invalidRows(before line: Int) -> String {
+            var out = ""
+            while let bad = pendingInvalid.first, (bad.line ?? 0) < line {
+                pendingInvalid.removeFirst()
+                let why = bad.field.map { "field '\($0)': \(bad.reason)" } ?? bad.reason
+                out += #"{"index":\#(bad.line ?? 0),"error":\#(ColumnValue.string(why).json)}"# + "\n"
+            }
+            return out
+        }
         for start in stride(from: 0, to: file.count, by: batchSize) {
             let range = start..<min(file.count, start + batchSize)
             let batch = file.batch(range)
@@ -54,6 +72,7 @@ struct RewardCommand: ParsableCommand {
             }
             var out = ""
             for (offset, row) in range.enumerated() {
+                out += invalidRows(before: file.lines[row])
                 var total: Float?
                 var cells: [String] = []
                 for (k, term) in terms.enumerated() {
@@ -63,13 +82,19 @@ struct RewardCommand: ParsableCommand {
                     cells.append(ColumnValue.string(labels[k]).json + ":" + Self.json(s))
                 }
                 totalStats.add(total)
-                out += #"{"index":\#(row),"reward":\#(Self.json(total)),"rewards":{\#(cells.joined(separator: ","))}}"# + "\n"
+                out += #"{"index":\#(file.lines[row]),"reward":\#(Self.json(total)),"rewards":{\#(cells.joined(separator: ","))}}"# + "\n"
             }
             FileHandle.standardOutput.write(Data(out.utf8))
         }
+        FileHandle.standardOutput.write(Data(invalidRows(before: .max).utf8))
         let rows = terms.indices.map { k in Self.summaryRow(labels[k], weight: terms[k].weight, stats[k]) }
             + [Self.summaryRow("total", weight: nil, totalStats)]
         FileHandle.standardError.write(Data((TextTable.render(header: ["REWARD", "WEIGHT", "MEAN", "STD", "SCORED"], rows: rows) + "\n").utf8))
+        if !file.invalidRows.isEmpty {
+            let counted = "\(file.invalidRows.count) of \(file.count + file.invalidRows.count) rows of \(data) are malformed"
+            if strict { throw CommandError(description: counted + " (--strict)") }
+            FileHandle.standardError.write(Data("\(counted) and were skipped\n".utf8))
+        }
     }
 
     /// Scores one batch, checking the reward's answer; errors name the reward and the lines.

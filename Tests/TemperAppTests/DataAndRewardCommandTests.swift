@@ -82,7 +82,7 @@ final class DataAndRewardCommandTests: XCTestCase {
             let scored = try jsonLines(graded.out)
             XCTAssertEqual(scored.count, 40)
             for (k, row) in scored.enumerated() {
-                XCTAssertEqual(row["index"] as? Int, k)
+                XCTAssertEqual(row["index"] as? Int, k + 1, "index is the row's line")
                 let expected: Double = k % 2 == 0 ? 1 : (task == "countdown" ? 0.1 : 0)
                 XCTAssertEqual(row["reward"] as? Double, expected, "\(task) row \(k): \(rows[k]["completion"]!)")
             }
@@ -108,10 +108,10 @@ final class DataAndRewardCommandTests: XCTestCase {
         let r = try run(["reward", "--reward", "c-exact-match:weight=0.5", "--reward", "exact-match", "--reward", "exact-match:ignore_case=false,weight=2", "--data", data])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(r.out.split(separator: "\n"), [
-            #"{"index":0,"reward":1.5,"rewards":{"c-exact-match":1,"exact-match":1,"exact-match:ignore_case=false":0}}"#,
-            #"{"index":1,"reward":0,"rewards":{"c-exact-match":0,"exact-match":0,"exact-match:ignore_case=false":0}}"#,
-            #"{"index":2,"reward":null,"rewards":{"c-exact-match":null,"exact-match":null,"exact-match:ignore_case=false":null}}"#,
-            #"{"index":3,"reward":3.5,"rewards":{"c-exact-match":1,"exact-match":1,"exact-match:ignore_case=false":1}}"#,
+            #"{"index":1,"reward":1.5,"rewards":{"c-exact-match":1,"exact-match":1,"exact-match:ignore_case=false":0}}"#,
+            #"{"index":2,"reward":0,"rewards":{"c-exact-match":0,"exact-match":0,"exact-match:ignore_case=false":0}}"#,
+            #"{"index":3,"reward":null,"rewards":{"c-exact-match":null,"exact-match":null,"exact-match:ignore_case=false":null}}"#,
+            #"{"index":4,"reward":3.5,"rewards":{"c-exact-match":1,"exact-match":1,"exact-match:ignore_case=false":1}}"#,
         ])
         let summary = r.err.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         XCTAssertEqual(summary[0], ["REWARD", "WEIGHT", "MEAN", "STD", "SCORED"])
@@ -127,10 +127,19 @@ final class DataAndRewardCommandTests: XCTestCase {
 
         {"answer": "b"}
         """.write(to: url, atomically: true, encoding: .utf8)
+        // The good row is answered; the bad one is reported with its line, on both streams.
         let missing = try run(["reward", "--reward", "exact-match", "--data", url.path])
-        XCTAssertNotEqual(missing.status, 0)
-        XCTAssertEqual(missing.out, "")
-        XCTAssertEqual(missing.err, "Error: \(url.path):3: field 'completion': missing: every row needs the completion to score\n")
+        XCTAssertEqual(missing.status, 0, missing.err)
+        XCTAssertEqual(missing.out.split(separator: "\n"), [
+            #"{"index":1,"reward":1,"rewards":{"exact-match":1}}"#,
+            #"{"index":3,"error":"field 'completion': missing: every row needs the completion to score"}"#,
+        ])
+        XCTAssertTrue(missing.err.hasPrefix("skipped \(url.path):3: field 'completion': missing: every row needs the completion to score\n"), missing.err)
+        XCTAssertTrue(missing.err.hasSuffix("1 of 2 rows of \(url.path) are malformed and were skipped\n"), missing.err)
+        let strict = try run(["reward", "--reward", "exact-match", "--strict", "--data", url.path])
+        XCTAssertNotEqual(strict.status, 0)
+        XCTAssertEqual(strict.out, missing.out, "--strict still answers the good rows")
+        XCTAssertTrue(strict.err.hasSuffix("Error: 1 of 2 rows of \(url.path) are malformed (--strict)\n"), strict.err)
         try #"{"completion": [{"role": "user", "content": "hi"}]}"#.write(to: url, atomically: true, encoding: .utf8)
         XCTAssertTrue(try run(["reward", "--reward", "exact-match", "--data", url.path]).err
             .contains("\(url.path):1: field 'completion': the conversation has no assistant message to score"))

@@ -15,12 +15,15 @@ public struct CompletionFile {
     public private(set) var tokenIDs: [[Int32]] = []
     /// Every other column; rows without it hold `null`.
     public private(set) var columns: [String: [ColumnValue]] = [:]
+    /// Rows that could not be read, each naming its line and field, in file order. They are left
+    /// out of the rows above, so one bad line does not cost the good ones their answers.
+    public private(set) var invalidRows: [TrainingDataError] = []
 
     /// Number of rows.
     public var count: Int { completions.count }
 
-    /// Reads `path`; blank lines are skipped. A malformed row throws a `TrainingDataError` naming the
-    /// file, line and field.
+    /// Reads `path`; blank lines are skipped, malformed rows are collected in `invalidRows`. Throws a
+    /// `TrainingDataError` only when the file cannot be read or holds no row at all.
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingDataError(file: path, line: nil, field: nil, "cannot be read (missing file or no permission)")
@@ -29,15 +32,15 @@ public struct CompletionFile {
         for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let json: JSONValue
-            do { json = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
-                throw TrainingDataError(file: path, line: lineNumber, field: nil, "not valid JSON")
+            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+                invalidRows.append(TrainingDataError(file: path, line: lineNumber, field: nil, "not valid JSON"))
+                continue
             }
             do { try append(json, line: lineNumber) } catch let e as RowError {
-                throw TrainingDataError(file: path, line: lineNumber, field: e.field, e.reason)
+                invalidRows.append(TrainingDataError(file: path, line: lineNumber, field: e.field, e.reason))
             }
         }
-        guard count > 0 else { throw TrainingDataError(file: path, line: nil, field: nil, "holds no rows") }
+        guard count + invalidRows.count > 0 else { throw TrainingDataError(file: path, line: nil, field: nil, "holds no rows") }
     }
 
     /// The rows in `range` as one reward batch.
