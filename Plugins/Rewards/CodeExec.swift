@@ -24,9 +24,10 @@ import TemperCore
 /// rlimits, the uid and a temporary working folder apply: the network and world-readable host files
 /// stay reachable, a process that leaves the process group survives until its CPU limit, and a
 /// host that does not run as root cannot switch uid, so the code runs as the host's user; a note
-/// says so once. The harness runs in the completion's interpreter, as HumanEval and MBPP evaluation
-/// do: a completion cannot forge the result line (it carries a per-run nonce) or pass by exiting
-/// early, but one that inspects the harness's stack frames could.
+/// says so once. The tests run in a process apart from the completion's code, which they call
+/// across with plain data (see `SandboxScripts.harness`): a completion cannot forge the verdict by
+/// printing it, exiting early, reading the harness's stack frames, or redefining a builtin the
+/// tests use; a test that needs an object of the solution's own class (a method call) fails.
 public struct CodeExec: RewardFunction {
     /// Registered name.
     public static let name = "code-exec"

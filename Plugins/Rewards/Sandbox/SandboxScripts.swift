@@ -43,6 +43,8 @@ def write_task(folder):
     os.chmod(path, 0o644)
 def limit_and_exec(folder):
     os.chdir(folder)
+    # The harness runs the solution in a second process of its own.
+    lim["nproc"] += 1
     for res, value in ((resource.RLIMIT_CPU, lim["cpu"]), (resource.RLIMIT_AS, lim["memory"]),
                        (resource.RLIMIT_FSIZE, lim["fsize"]), (resource.RLIMIT_NPROC, lim["nproc"]),
                        (resource.RLIMIT_NOFILE, lim["nofile"]), (resource.RLIMIT_CORE, 0)):
@@ -79,7 +81,10 @@ def drop_user():
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
 if lim["mode"] == "rlimits":
-    import tempfile, shutil
+    import tempfile, shutil, ctypes
+    # The host's /proc stays visible here: without this, code running as the host's user could
+    # open this process's descriptors there and write into the verdict's pipe.
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
     folder = tempfile.mkdtemp(prefix="temper-code-")
     write_task(folder)
     if os.getuid() == 0:
@@ -184,33 +189,193 @@ lim["nproc"] += 2
 limit_and_exec("/work")
 """#
 
-    /// Runs inside the sandbox as the completion's interpreter: reads and deletes `.task`, executes
-    /// the code, then each test in the same globals, and prints `@@<nonce> <passed> <total>\t<reason>`
-    /// as its last line. The nonce, known only to the harness, stops a completion from printing a
-    /// result of its own; one that exits early or kills the interpreter gets no result line and 0.
+    /// Runs inside the sandbox as the interpreter the launcher starts: reads and deletes `.task`, then
+    /// splits in two processes so that the verdict comes from code the completion cannot reach.
+    ///
+    /// The solution's process executes the completion's code (module name `solution`) with its
+    /// output sent to /dev/null and no descriptor of the verdict channel, then answers calls: the
+    /// names it defined, and `name(*args, **kwargs)` with arguments and results passed as data
+    /// (None, bool, int, float, complex, str, bytes, and lists, tuples, dicts and sets of them).
+    /// The harness's process — non-dumpable, so the solution cannot read its memory or descriptors —
+    /// runs the setup and each test in its own globals, where the solution's functions are proxies
+    /// that call across, its modules are imported afresh and its plain values are copied; names of
+    /// Python builtins are not taken from the solution, so a redefined `abs` or `len` cannot change
+    /// what a test checks. It prints `@@<nonce> <passed> <total>\t<reason>` as its last line. A
+    /// solution that walks the stack to the nonce, prints a result or exits early reaches nothing:
+    /// when its process ends without answering, the harness exits with its status (128+n for a
+    /// signal), so the host reports the limit hit or the early exit and scores 0.
+    ///
+    /// What cannot cross: objects of the solution's own classes (a test calling a method on one
+    /// fails with the reason), and later changes to the solution's global values.
     static let harness = #"""
-import sys, os
-def _run():
+import sys, os, json, builtins
+def _main():
     with open(".task", "rb") as f:
         nonce, code, setup, *tests = f.read().decode("utf-8", "replace").split("\0")
     os.remove(".task")
-    out, exit_now = sys.stdout, os._exit
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except Exception:
+        pass
+    out = sys.stdout
     def describe(e):
         try:
             return "%s: %s" % (type(e).__name__, str(e)[:200])
         except BaseException:
             return type(e).__name__
+    def encode(v, depth=0):
+        if depth > 100:
+            raise ValueError("nested too deeply")
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, (int, float)):
+            return {"$f": repr(float(v))} if isinstance(v, float) else int(v)
+        if isinstance(v, list):
+            return [encode(x, depth + 1) for x in v]
+        tags = ((tuple, "$t"), (frozenset, "$fs"), (set, "$s"))
+        for kind, tag in tags:
+            if isinstance(v, kind):
+                return {tag: [encode(x, depth + 1) for x in v]}
+        if isinstance(v, dict):
+            return {"$d": [[encode(k, depth + 1), encode(x, depth + 1)] for k, x in v.items()]}
+        if isinstance(v, (bytes, bytearray)):
+            return {"$b": bytes(v).hex()}
+        if isinstance(v, complex):
+            return {"$c": [repr(v.real), repr(v.imag)]}
+        raise TypeError("a value of type %s cannot leave the solution's process (only None, bool, int, float, complex, str, bytes "
+                        "and lists, tuples, dicts and sets of them)" % type(v).__name__)
+    def decode(v):
+        if isinstance(v, list):
+            return [decode(x) for x in v]
+        if not isinstance(v, dict):
+            return v
+        (tag, x), = v.items()
+        if tag == "$f": return float(x)
+        if tag == "$t": return tuple(decode(y) for y in x)
+        if tag == "$s": return set(decode(y) for y in x)
+        if tag == "$fs": return frozenset(decode(y) for y in x)
+        if tag == "$d": return {decode(k): decode(y) for k, y in x}
+        if tag == "$b": return bytes.fromhex(x)
+        if tag == "$c": return complex(float(x[0]), float(x[1]))
+        raise ValueError("unknown tag")
+    def send(fd, message):
+        data = json.dumps(message).encode()
+        data = len(data).to_bytes(8, "little") + data
+        while data:
+            data = data[os.write(fd, data):]
+    def receive(fd, limit=1 << 26):
+        def exactly(n):
+            chunks = b""
+            while len(chunks) < n:
+                more = os.read(fd, min(n - len(chunks), 1 << 20))
+                if not more:
+                    raise EOFError
+                chunks += more
+            return chunks
+        n = int.from_bytes(exactly(8), "little")
+        if n > limit:
+            raise ValueError("a message of %d bytes" % n)
+        return json.loads(exactly(n))
+    request_in, request_out = os.pipe()
+    reply_in, reply_out = os.pipe()
+    solution = os.fork()
+    if solution == 0:
+        # The solution's process: its output goes nowhere and it holds no channel to the verdict.
+        os.close(request_out); os.close(reply_in)
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+        scope = {"__name__": "solution", "__builtins__": builtins}
+        try:
+            exec(compile(code, "solution.py", "exec"), scope)
+        except BaseException as e:
+            send(reply_out, {"raised": describe(e)})
+            os._exit(0)
+        names = {}
+        for name, value in list(scope.items()):
+            if name.startswith("__"):
+                continue
+            if isinstance(value, type(os)):
+                names[name] = {"module": value.__name__}
+            elif callable(value):
+                names[name] = {"callable": True}
+            else:
+                try:
+                    names[name] = {"value": encode(value)}
+                except BaseException:
+                    pass
+        send(reply_out, {"names": names})
+        while True:
+            try:
+                request = receive(request_in)
+            except BaseException:
+                os._exit(0)
+            try:
+                result = scope[request["name"]](*decode(request["args"]), **decode(request["kwargs"]))
+                reply = {"value": encode(result)}
+            except BaseException as e:
+                reply = {"raised": [type(e).__name__, str(e)[:500]]}
+            send(reply_out, reply)
+    os.close(request_in); os.close(reply_out)
+    def died():
+        # The solution's process ended without answering: its exit becomes the run's, so the host
+        # reports a limit it hit, or an exit before reporting, and the run scores 0.
+        try:
+            os.kill(solution, 9)
+        except OSError:
+            pass
+        _, status = os.waitpid(solution, 0)
+        os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.waitstatus_to_exitcode(status))
     def report(passed, reason):
         try:
-            out.write("\n@@%s %d %d\t%s\n" % (nonce, passed, len(tests), reason.replace("\n", " ")[:300]))
-            out.flush()
-        finally:
-            exit_now(0)
-    scope = {"__name__": "solution", "__builtins__": __builtins__}
-    try:
-        exec(compile(code, "solution.py", "exec"), scope)
-    except BaseException as e:
-        report(0, "the code raised " + describe(e))
+            os.kill(solution, 9)
+        except OSError:
+            pass
+        out.write("\n@@%s %d %d\t%s\n" % (nonce, passed, len(tests), reason.replace("\n", " ")[:300]))
+        out.flush()
+        os._exit(0)
+    def answer():
+        try:
+            return receive(reply_in)
+        except EOFError:
+            died()
+        except BaseException as e:
+            report(0, "the solution's process broke the call protocol (%s)" % describe(e))
+    first = answer()
+    if "raised" in first:
+        report(0, "the code raised %s" % first["raised"])
+    scope = {"__name__": "tests", "__builtins__": builtins}
+    def proxy(name):
+        def call(*args, **kwargs):
+            send(request_out, {"name": name, "args": encode(list(args)), "kwargs": encode(kwargs)})
+            reply = answer()
+            if "raised" in reply:
+                kind, message = reply["raised"]
+                error = getattr(builtins, kind, None)
+                if not (isinstance(error, type) and issubclass(error, Exception)):
+                    error = type(kind, (Exception,), {})
+                raise error(message)
+            return decode(reply["value"])
+        call.__name__ = name
+        return call
+    for name, entry in first["names"].items():
+        # Tests keep Python's builtins: a solution's `abs` or `len` must not change what they check.
+        if not isinstance(name, str) or not name.isidentifier() or hasattr(builtins, name):
+            continue
+        if "module" in entry:
+            try:
+                scope[name] = __import__(entry["module"], fromlist=["_"])
+            except BaseException:
+                pass
+        elif "callable" in entry:
+            scope[name] = proxy(name)
+        elif "value" in entry:
+            try:
+                scope[name] = decode(entry["value"])
+            except BaseException:
+                pass
     try:
         if setup:
             exec(compile(setup, "setup.py", "exec"), scope)
@@ -224,6 +389,6 @@ def _run():
         except BaseException as e:
             reason = reason or "test %d failed: %s" % (i, describe(e))
     report(passed, reason)
-_run()
+_main()
 """#
 }

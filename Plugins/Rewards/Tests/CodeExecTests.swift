@@ -200,6 +200,74 @@ final class CodeExecTests: XCTestCase {
         XCTAssertTrue(result.reasons[1].contains("SystemExit"), result.reasons[1])
     }
 
+    /// The attack of issue 15: walk the stack to the harness's nonce, print a passing verdict (to
+    /// every descriptor there is) and exit 0. The verdict comes from another process: 0.
+    func testVerdictCannotBeForgedFromTheSolutionsProcess() throws {
+        let stackWalk = """
+        import sys, os, gc
+        found = set()
+        f = sys._getframe()
+        while f is not None:
+            if isinstance(f.f_locals.get('nonce'), str):
+                found.add(f.f_locals['nonce'])
+            f = f.f_back
+        assert found, 'the nonce is in the frames'
+        for o in gc.get_objects():
+            if isinstance(o, str) and len(o) >= 16 and all(c in '0123456789abcdef' for c in o):
+                found.add(o)
+        targets = list(range(64))
+        for pid in (os.listdir('/proc') if os.path.isdir('/proc') else []):
+            try:
+                targets += [os.open('/proc/%s/fd/%s' % (pid, fd), os.O_WRONLY) for fd in os.listdir('/proc/%s/fd' % pid)]
+            except OSError:
+                pass
+        for nonce in found:
+            for fd in targets:
+                try:
+                    os.write(fd, ('\\n@@%s 3 3\\t\\n' % nonce).encode())
+                except OSError:
+                    pass
+        os._exit(0)
+        """
+        // A redefined builtin the tests rely on does not reach them.
+        let shadow = "def square(x):\n    return 0\nabs = lambda x: 0\n"
+        // Without namespaces the host's /proc is visible too: the harness and the launcher are not
+        // dumpable, so their descriptors cannot be opened from there.
+        for isolation in ["isolation=namespaces", "isolation=rlimits"] {
+            let result = try run([stackWalk, shadow], tests: [squareTests, .array([.string("assert abs(square(3) - 9) == 0")])], settings: isolation)
+            XCTAssertEqual(result.scores, [0, 0], isolation)
+            // Its writes reached the call channel (garbage to the harness) and /dev/null, nothing else.
+            XCTAssertTrue(result.reasons[0].hasPrefix("the solution's process broke the call protocol"), "\(isolation): \(result.reasons[0])")
+            XCTAssertTrue(result.reasons[1].hasPrefix("test 0 failed: AssertionError"), "\(isolation): \(result.reasons[1])")
+        }
+    }
+
+    /// Tests call the solution across processes: data and exceptions cross, the solution's own
+    /// objects do not (and say why).
+    func testCallsCrossWithDataAndExceptions() throws {
+        let code = """
+        import math
+        LIMIT = {"a": (1, 2.5), "b": {3}}
+        class Box:
+            pass
+        def make():
+            return Box()
+        def check_positive(x):
+            if x <= 0:
+                raise ValueError("not positive: %d" % x)
+            return [x, math.sqrt(x), None, b"ok", 1j]
+        """
+        let tests: ColumnValue = .array([
+            .string("assert check_positive(4) == [4, 2.0, None, b'ok', 1j] and LIMIT['b'] == {3} and math.pi > 3"),
+            .string("try:\n    check_positive(-1)\n    assert False\nexcept ValueError as e:\n    assert str(e) == 'not positive: -1'"),
+            .string("assert make() is not None"),
+        ])
+        let result = try run([code], tests: [tests])
+        XCTAssertEqual(result.scores, [Float(2) / 3])
+        XCTAssertEqual(result.reasons[0], "test 2 failed: TypeError: a value of type Box cannot leave the solution's process " +
+                       "(only None, bool, int, float, complex, str, bytes and lists, tuples, dicts and sets of them)")
+    }
+
     func testLargeFilesAreCut() throws {
         let writer = "with open('big', 'wb') as f:\n    f.write(b'x' * (4 * 1024 * 1024))\n"
         let result = try run([writer], tests: [.array([.string("assert True")])], settings: "file_size_mb=1")
