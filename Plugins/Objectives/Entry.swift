@@ -6,5 +6,6 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
     TemperPlugin.register(abi, hash, reply) { r in
         r.add(SFT.self)
         r.add(Distill.self)
+        r.add(GRPO.self)
     }
 }
