@@ -37,12 +37,13 @@ struct RolloutSampler {
     /// `greedy` samples at temperature 0 (ReMax's baseline).
     func sample(prompts: [[Int32]], copies: Int, seed: UInt64, greedy: Bool = false) throws -> [Sample] {
         let s = settings
-        let parameters = SamplingParameters(maxNewTokens: s.maxCompletionLength, temperature: greedy ? 0 : s.temperature,
-                                            topK: s.topK, topP: s.topP, minP: s.minP, repetitionPenalty: s.repetitionPenalty,
-                                            stopTokenIds: stopTokens, seed: seed)
-        let rows = prompts.flatMap { Array(repeating: $0, count: copies) }
+        // One prompt's copies are rows i × copies + j of one batch: prefilled once, and row r draws
+        // from the stream keyed by (seed, r), whatever else is in the batch.
+        let options = GenerationOptions(maxNewTokens: s.maxCompletionLength, temperature: greedy ? 0 : s.temperature,
+                                        topK: s.topK, topP: s.topP, minP: s.minP, repetitionPenalty: s.repetitionPenalty,
+                                        numReturnSequences: copies, stopTokenIds: stopTokens, seed: seed)
         let generator = Generator(model: model, tokenizer: tokenizer)
-        let results = try withNoGrad { try withEvalMode { try generator.generate(prompts: rows, parameters: parameters) } }
-        return results.map { Sample(ids: $0.tokenIds, text: $0.text, truncated: $0.finishReason == .length) }
+        let results = try withNoGrad { try withEvalMode { try generator.generate(prompts: prompts, options: options) } }
+        return results.joined().map { Sample(ids: $0.tokenIDs, text: $0.text, truncated: $0.finishReason == .length) }
     }
 }
