@@ -6,6 +6,7 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
     TemperPlugin.register(abi, hash, reply) { r in
         r.add(SFT.self)
         r.add(Distill.self)
+        r.add(GRPO.self)
         r.add(RLOO.self)
         r.add(ReinforcePlusPlus.self)
         r.add(ReMax.self)

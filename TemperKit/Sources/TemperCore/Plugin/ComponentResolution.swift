@@ -50,7 +50,12 @@ extension ComponentRegistry {
     /// A reward from a spec string; `weight=` (a float, default 1) is taken off before the reward's
     /// own parameters are checked.
     public func reward(_ spec: String) throws -> WeightedReward {
-        let (rest, rawWeight) = try ComponentSpec(parsing: spec).removing("weight")
+        try reward(ComponentSpec(parsing: spec))
+    }
+
+    /// A reward from a parsed spec (a recipe's `rewards`), `weight=` taken off as for a string.
+    public func reward(_ spec: ComponentSpec) throws -> WeightedReward {
+        let (rest, rawWeight) = try spec.removing("weight")
         var weight: Float = 1
         if let rawWeight {
             let w = try ParameterSpec.float("weight", default: 1, doc: "factor of this reward in the sum")

@@ -47,11 +47,18 @@ public struct RolloutBatch {
     public var truncated: [Bool]
     /// What the objective computed for this batch in `prepare` (e.g. `old_values`).
     public var extra: [String: Tensor]
+    /// The temperature the completions were sampled at: `oldLogprobs` and `referenceLogprobs` are
+    /// of softmax(logits / temperature), and the policy's must be read the same way
+    /// (`CompletionLogProbs`), as TRL does.
+    public var temperature: Float
+    /// The run's `max_completion_length` (Dr. GRPO's constant normaliser); 0 when not known.
+    public var maxCompletionLength: Int
 
     /// A rollout batch from parts; without `attentionMask` every position is real.
     public init(inputIDs: Tensor, attentionMask: Tensor? = nil, completionMask: Tensor, groupIndex: [Int], rewards: [Float],
                 rewardsPerFunction: [String: [Float?]] = [:], baselineRewards: [Float]? = nil,
-                oldLogprobs: Tensor? = nil, referenceLogprobs: Tensor? = nil, truncated: [Bool] = [], extra: [String: Tensor] = [:]) {
+                oldLogprobs: Tensor? = nil, referenceLogprobs: Tensor? = nil, truncated: [Bool] = [], extra: [String: Tensor] = [:],
+                temperature: Float = 1, maxCompletionLength: Int = 0) {
         self.inputIDs = inputIDs
         self.attentionMask = attentionMask ?? Tensor(shape: inputIDs.shape, scalars: [Float](repeating: 1, count: inputIDs.count))
         self.completionMask = completionMask
@@ -63,6 +70,8 @@ public struct RolloutBatch {
         self.referenceLogprobs = referenceLogprobs
         self.truncated = truncated
         self.extra = extra
+        self.temperature = temperature
+        self.maxCompletionLength = maxCompletionLength
     }
 }
 

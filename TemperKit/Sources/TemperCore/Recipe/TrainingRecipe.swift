@@ -37,6 +37,19 @@ public struct TrainingRecipe: Equatable {
         .bool("skip_invalid_rows", default: false, doc: "skip malformed data rows with a count instead of stopping"),
         .bool("skip_nonfinite_steps", default: false, doc: "skip a step whose loss or gradient is NaN/inf instead of stopping"),
         .list("reward_weights", of: .float, default: nil, doc: "weight of each reward, in order (TRL); overrides weight= in specs"),
+        // On-policy training (objectives that train on rollouts: grpo, ...), TRL GRPOConfig's names and defaults.
+        .int("num_generations", default: 8, range: .atLeast(1), doc: "completions sampled per prompt (the group size)"),
+        .int("max_prompt_length", default: nil, range: .atLeast(1), doc: "keep at most this many prompt tokens (the last ones); default all"),
+        .int("max_completion_length", default: 512, range: .atLeast(1), doc: "most tokens sampled per completion; longer ones are cut and marked truncated"),
+        .float("temperature", default: 1, range: .greaterThan(0), doc: "sampling temperature of rollouts; log-probs are read at it too"),
+        .float("top_p", default: 1, range: ParameterRange(lower: 0, lowerInclusive: false, upper: 1), doc: "nucleus sampling mass of rollouts (1 = off)"),
+        .int("top_k", default: 0, range: .atLeast(0), doc: "sample rollouts from the k most likely tokens (0 = off)"),
+        .float("min_p", default: 0, range: .closed(0, 1), doc: "drop rollout tokens less likely than min_p × the best one (0 = off)"),
+        .float("repetition_penalty", default: 1, range: .greaterThan(0), doc: "CTRL repetition penalty of rollouts (1 = off)"),
+        .int("num_iterations", default: 1, range: .atLeast(1), doc: "optimisation passes over each generation batch (μ in GRPO); > 1 uses importance ratios"),
+        .int("steps_per_generation", default: nil, range: .atLeast(1), doc: "micro-batches per generation batch; default gradient_accumulation_steps"),
+        .bool("dynamic_sampling", default: false, doc: "DAPO: drop groups whose rewards are all equal and sample new prompts in their place"),
+        .int("dynamic_sampling_max_rounds", default: 3, range: .atLeast(1), doc: "with dynamic_sampling: sampling rounds per generation batch before training on the groups found"),
     ]
 
     /// Fields that name components, by kind; `rewards` takes a list.

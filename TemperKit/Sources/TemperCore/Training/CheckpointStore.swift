@@ -12,6 +12,9 @@ public struct CheckpointContents {
     public var rng: PhiloxRNG.State
     /// Progress.
     public var state: TrainerState
+    /// Further files by name (the on-policy loop's `rollout_state.json`), written before
+    /// `trainer_state.json`; `load` leaves them for their owner to read from the folder.
+    public var extraFiles: [String: Data] = [:]
 }
 
 /// Writes and reads `output_dir/checkpoint-N/` folders.
@@ -71,6 +74,10 @@ public struct CheckpointStore {
             try afterEachFile?(FileName.scheduler)
             try writeJSON(contents.rng, tmp.appendingPathComponent(FileName.rng))
             try afterEachFile?(FileName.rng)
+            for (name, data) in contents.extraFiles.sorted(by: { $0.key < $1.key }) {
+                try AtomicFileWriter.write(data, to: tmp.appendingPathComponent(name))
+                try afterEachFile?(name)
+            }
             try writeJSON(contents.state, tmp.appendingPathComponent(FileName.trainerState))
             try afterEachFile?(FileName.trainerState)
             try install(tmp, at: final)

@@ -53,12 +53,15 @@ public struct StepProgress {
     public var tokensPerSecond: Double
     /// Seconds left at the current pace.
     public var etaSeconds: Double
+    /// Further values shown after the loss (on-policy runs: the mean reward).
+    public var extra: [(name: String, value: Double)] = []
 
     /// The formatted line.
     public var line: String {
         let width = String(total).count
         let s = String(repeating: " ", count: max(0, width - String(step).count)) + String(step)
-        return "step \(s)/\(total) | loss \(String(format: "%.4f", loss)) | lr \(String(format: "%.3e", learningRate)) | " +
+        let more = extra.map { " | \($0.name) \(String(format: "%.4g", $0.value))" }.joined()
+        return "step \(s)/\(total) | loss \(String(format: "%.4f", loss))\(more) | lr \(String(format: "%.3e", learningRate)) | " +
                "grad norm \(String(format: "%.3f", gradNorm)) | \(String(format: "%.0f", tokensPerSecond)) tok/s | ETA \(Self.duration(etaSeconds))"
     }
 

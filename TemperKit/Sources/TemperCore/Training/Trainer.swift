@@ -36,9 +36,10 @@ public struct EvaluationResult {
     }
 }
 
-/// The supervised training loop: micro-batches → objective → backward (token-weighted gradient
+/// The training loop: micro-batches → objective → backward (token-weighted gradient
 /// accumulation) → clipping → optimizer step, with the schedule, logging, evaluation and
-/// checkpoints of Transformers' `Trainer`.
+/// checkpoints of Transformers' `Trainer`. Micro-batches come from a dataset, or — for objectives
+/// that train on rollouts — from a `RolloutLoop` that samples them from the policy itself.
 ///
 /// A run is a pure function of its settings, data, initial weights and seed: each epoch's data
 /// order derives from the seed, and checkpoints hold everything else that changes (trainable
@@ -55,8 +56,10 @@ public final class Trainer {
     public let optimizer: any Optimizer
     /// What the optimizer updates.
     public let groups: [ParameterGroup]
-    /// Training data.
-    public let trainData: TokenizedDataset
+    /// Training data (nil for on-policy objectives, which train on `rollouts`).
+    public let trainData: TokenizedDataset?
+    /// The on-policy feed, for objectives that train on rollouts.
+    public let rollouts: RolloutLoop?
     /// Evaluation data, if any.
     public let evalData: TokenizedDataset?
     /// Settings.
@@ -78,12 +81,31 @@ public final class Trainer {
     private let batchesPerEpoch: Int
     private var epochOrder: (epoch: Int, order: [Int])? = nil
 
-    /// A trainer. `padID` fills padding (any valid id: padded positions are masked out).
-    public init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
-                trainData: TokenizedDataset, evalData: TokenizedDataset? = nil, padID: Int32, config: TrainerConfig) throws {
+    /// A trainer on dataset batches. `padID` fills padding (any valid id: padded positions are masked out).
+    public convenience init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
+                            trainData: TokenizedDataset, evalData: TokenizedDataset? = nil, padID: Int32, config: TrainerConfig) throws {
         guard objective.inputKind == .batches else {
             throw TrainingError("objective '\(type(of: objective).name)' trains on rollouts; this trainer feeds dataset batches")
         }
+        try self.init(policy: policy, objective: objective, optimizer: optimizer, groups: groups, trainData: trainData, rollouts: nil,
+                      evalData: evalData, padID: padID, config: config)
+    }
+
+    /// A trainer on rollouts that `rollouts` samples from the policy (GRPO, RLOO, ...).
+    public convenience init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
+                            rollouts: RolloutLoop, padID: Int32, config: TrainerConfig) throws {
+        guard objective.inputKind == .rollouts else {
+            throw TrainingError("objective '\(type(of: objective).name)' trains on dataset batches; this trainer feeds rollouts")
+        }
+        guard rollouts.microBatchSize == config.perDeviceTrainBatchSize else {
+            throw TrainingError("the rollout loop's micro-batch of \(rollouts.microBatchSize) differs from per_device_train_batch_size \(config.perDeviceTrainBatchSize)")
+        }
+        try self.init(policy: policy, objective: objective, optimizer: optimizer, groups: groups, trainData: nil, rollouts: rollouts,
+                      evalData: nil, padID: padID, config: config)
+    }
+
+    private init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
+                 trainData: TokenizedDataset?, rollouts: RolloutLoop?, evalData: TokenizedDataset?, padID: Int32, config: TrainerConfig) throws {
         let flat = groups.flatMap(\.parameters)
         guard !flat.isEmpty else { throw TrainingError("nothing to train: the PEFT method marked no parameter trainable") }
         var seen = Set<String>()
@@ -99,12 +121,13 @@ public final class Trainer {
         self.optimizer = optimizer
         self.groups = groups
         self.trainData = trainData
+        self.rollouts = rollouts
         self.evalData = evalData
         self.padID = padID
         self.config = config
         trainable = flat
         let bs = config.perDeviceTrainBatchSize, accum = config.gradientAccumulationSteps
-        batchesPerEpoch = (trainData.examples.count + bs - 1) / bs
+        batchesPerEpoch = rollouts?.microBatchesPerEpoch ?? ((trainData?.examples.count ?? 0) + bs - 1) / bs
         let total = config.maxSteps > 0 ? config.maxSteps
             : max(1, Int((config.numTrainEpochs * Double(batchesPerEpoch) / Double(accum)).rounded(.up)))
         schedule = LearningRateSchedule(kind: config.lrSchedulerType, peak: Double(optimizer.learningRate), totalSteps: total,
@@ -139,7 +162,7 @@ public final class Trainer {
             let outcome = try runStep(step: step)
             state.microBatchesConsumed += config.gradientAccumulationSteps
             state.globalStep += 1
-            state.epoch = Double(state.microBatchesConsumed) / Double(batchesPerEpoch)
+            state.epoch = rollouts?.epoch ?? Double(state.microBatchesConsumed) / Double(batchesPerEpoch)
             if let problem = outcome.nonFinite {
                 guard config.skipNonfiniteSteps else {
                     let keep = lastCheckpoint.map { "The last good checkpoint is \($0.path) (resume with --resume_from_checkpoint \($0.path))." }
@@ -161,7 +184,7 @@ public final class Trainer {
             if let reporter, window.steps > 0 {
                 reporter.step(StepProgress(step: state.globalStep, total: state.maxSteps, loss: window.meanLoss, learningRate: lr,
                                            gradNorm: window.lastGradNorm, tokensPerSecond: Double(window.tokens) / max(1e-9, now.timeIntervalSince(lastReport)),
-                                           etaSeconds: eta), logged: logged)
+                                           etaSeconds: eta, extra: window.shown), logged: logged)
             }
             if logged && window.steps > 0 {
                 var entry = window.entry(seconds: now.timeIntervalSince(lastReport))
@@ -229,6 +252,14 @@ public final class Trainer {
         }
     }
 
+    /// What a rollout micro-batch counts for: its completion tokens, or its rows.
+    private func weight(of batch: RolloutBatch) -> Double {
+        switch objective.lossWeighting {
+        case .tokens: return Double(batch.completionMask.scalars.reduce(0, +))
+        case .sequences: return Double(batch.rowCount)
+        }
+    }
+
     // MARK: - One step
 
     struct StepOutcome {
@@ -241,17 +272,51 @@ public final class Trainer {
     }
 
     private func runStep(step: Int) throws -> StepOutcome {
-        let batches = (0..<config.gradientAccumulationSteps).map { microBatch(at: state.microBatchesConsumed + $0) }
-        let weights = batches.map(weight(of:))
-        let totalWeight = weights.reduce(0, +)
-        let targetTokens = batches.reduce(0) { $0 + Int($1.lossMask.scalars.reduce(0, +)) }
-        var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: targetTokens, inputTokens: 0, metrics: [:], nonFinite: nil)
+        let started = Date()
+        var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: 0, inputTokens: 0, metrics: [:], nonFinite: nil)
+        var inputs: [(input: ObjectiveInput, weight: Double, attention: Tensor)] = []
+        var generationSeconds = 0.0, generationMetrics: [String: Double] = [:]
+        for k in 0..<config.gradientAccumulationSteps {
+            let index = state.microBatchesConsumed + k
+            guard let rollouts else {
+                let batch = microBatch(at: index)
+                outcome.targetTokens += Int(batch.lossMask.scalars.reduce(0, +))
+                inputs.append((.batch(batch), weight(of: batch), batch.attentionMask))
+                continue
+            }
+            let part = try rollouts.microBatch(at: index, policy: policy, reference: reference, objective: objective, step: step)
+            generationSeconds += part.generationSeconds
+            // Every micro-batch of a generation batch reports that batch's metrics: kept once.
+            generationMetrics.merge(part.metrics) { _, new in new }
+            if let problem = part.problem {
+                outcome.metrics = generationMetrics
+                outcome.nonFinite = problem
+                return outcome
+            }
+            guard let batch = part.batch else { continue }
+            outcome.targetTokens += Int(batch.completionMask.scalars.reduce(0, +))
+            inputs.append((.rollouts(batch), weight(of: batch), batch.attentionMask))
+        }
+        try accumulate(inputs, step: step, into: &outcome)
+        if rollouts != nil {
+            outcome.metrics.merge(generationMetrics) { own, _ in own }
+            let training = Date().timeIntervalSince(started) - generationSeconds
+            outcome.metrics["train_tokens_per_second"] = Double(outcome.inputTokens) / max(training, 1e-9)
+        }
+        return outcome
+    }
+
+    /// Forward and backward of every micro-batch, each loss weighted by its share of the step, then
+    /// clipping and the optimizer step (skipped when the step had nothing to train on).
+    private func accumulate(_ inputs: [(input: ObjectiveInput, weight: Double, attention: Tensor)], step: Int,
+                            into outcome: inout StepOutcome) throws {
+        let totalWeight = inputs.reduce(0) { $0 + $1.weight }
         for p in trainable { p.tensor.grad = nil }
         defer { for p in trainable { p.tensor.grad = nil } }
         let context = ObjectiveContext(policy: policy, reference: reference, step: step)
-        for (batch, w) in zip(batches, weights) where w > 0 {
-            outcome.inputTokens += Int(batch.attentionMask.scalars.reduce(0, +))
-            let out = try objective.loss(.batch(batch), context: context)
+        for (input, w, attention) in inputs where w > 0 {
+            outcome.inputTokens += Int(attention.scalars.reduce(0, +))
+            let out = try objective.loss(input, context: context)
             guard out.loss.count == 1 else {
                 throw TrainingError("objective '\(type(of: objective).name)' returned a loss of shape \(out.loss.shape); expected a scalar")
             }
@@ -262,25 +327,24 @@ public final class Trainer {
             let value = Double(out.loss.item)
             outcome.loss += value * share
             for (k, v) in out.metrics { outcome.metrics[k, default: 0] += v * share }
-            guard value.isFinite else { outcome.nonFinite = "the loss is \(value)"; return outcome }
+            guard value.isFinite else { outcome.nonFinite = "the loss is \(value)"; return }
             if out.loss.requiresGrad { out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(share)])) }
         }
         outcome.gradNorm = GradientNorm.global(trainable)
-        guard outcome.gradNorm.isFinite else { outcome.nonFinite = "the gradient norm is \(outcome.gradNorm)"; return outcome }
+        guard outcome.gradNorm.isFinite else { outcome.nonFinite = "the gradient norm is \(outcome.gradNorm)"; return }
         if config.maxGradNorm > 0 { GradientNorm.clip(trainable, norm: outcome.gradNorm, maxNorm: config.maxGradNorm) }
         if totalWeight > 0 { try optimizer.step(groups) }
-        return outcome
     }
 
     /// Micro-batch `index` of the endless stream: epoch after epoch, each in its own seeded order.
     private func microBatch(at index: Int) -> TrainingBatch {
         let epoch = index / batchesPerEpoch, k = index % batchesPerEpoch
         if epochOrder?.epoch != epoch {
-            epochOrder = (epoch, EpochOrder.permutation(count: trainData.examples.count, seed: UInt64(config.seed), epoch: epoch))
+            epochOrder = (epoch, EpochOrder.permutation(count: trainData!.examples.count, seed: UInt64(config.seed), epoch: epoch))
         }
         let order = epochOrder!.order
         let bs = config.perDeviceTrainBatchSize
-        let rows = order[(k * bs)..<min(order.count, (k + 1) * bs)].map { trainData.examples[$0] }
+        let rows = order[(k * bs)..<min(order.count, (k + 1) * bs)].map { trainData!.examples[$0] }
         return BatchCollator.collate(rows, padID: padID)
     }
 
@@ -291,8 +355,10 @@ public final class Trainer {
     public func saveCheckpoint() throws -> URL {
         var weights: [String: Tensor] = [:]
         for p in trainable { weights[p.name] = p.tensor }
+        var extraFiles: [String: Data] = [:]
+        if let rollouts { extraFiles[RolloutLoop.checkpointFileName] = try rollouts.checkpointData() }
         let url = try store.save(CheckpointContents(weights: weights, optimizerState: optimizer.state(), schedule: schedule,
-                                                    rng: rng.state, state: state))
+                                                    rng: rng.state, state: state, extraFiles: extraFiles))
         lastCheckpoint = url
         reporter?.message("saved \(url.path)")
         return url
@@ -326,6 +392,13 @@ public final class Trainer {
             withExtendedLifetime(src) { p.tensor.floatPointer.update(from: src.floatPointer, count: p.tensor.count) }
         }
         try optimizer.load(state: c.optimizerState)
+        if let rollouts {
+            let file = folder.appendingPathComponent(RolloutLoop.checkpointFileName)
+            guard let data = FileManager.default.contents(atPath: file.path) else {
+                throw TrainingError("cannot resume from \(folder.path): it has no \(RolloutLoop.checkpointFileName) (written by a run that did not train on rollouts?)")
+            }
+            try rollouts.restore(data, source: file.path)
+        }
         rng = PhiloxRNG(state: c.rng)
         state = s
         lastCheckpoint = folder
@@ -352,6 +425,11 @@ private struct LogWindow {
     }
 
     var meanLoss: Double { steps == 0 ? .nan : lossSum / Double(steps) }
+
+    /// What the progress line adds to the loss: the mean reward of on-policy runs.
+    var shown: [(name: String, value: Double)] {
+        metricSums["reward"].map { [("reward", $0 / Double(steps))] } ?? []
+    }
 
     func entry(seconds: Double) -> [String: Double] {
         var e: [String: Double] = ["loss": meanLoss, "learning_rate": lastLR, "grad_norm": lastGradNorm,

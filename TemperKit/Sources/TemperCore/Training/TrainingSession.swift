@@ -46,23 +46,28 @@ public final class TrainingSession {
         }
 
         let tokenizer = pretrained.tokenizer
-        let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
-                                      assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
-                                      maxLength: try recipe.int("max_length"))
-        let encoder = ExampleEncoder(tokenizer: tokenizer, options: options)
         let skip = try recipe.bool("skip_invalid_rows")
-        let train = try TokenizedDataset.load(path: trainPath, encoder: encoder, skipInvalidRows: skip, packing: try recipe.bool("packing"))
-        let eval = try recipe.string("eval_file").map { try TokenizedDataset.load(path: $0, encoder: encoder, skipInvalidRows: skip) }
-        for ds in [train] + (eval.map { [$0] } ?? []) where ds.skippedRows > 0 || ds.emptyRows > 0 {
-            reporter?.message("\(ds.file): skipped \(ds.skippedRows) malformed rows and \(ds.emptyRows) rows without target tokens")
-        }
         let pad = tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0
         let config = try TrainerConfig(recipe: recipe)
         let own = try objective.makeParameters(for: ObjectiveModelInfo(hiddenSize: pretrained.model.config.hiddenSize,
                                                                       vocabSize: pretrained.model.config.vocabSize, seed: UInt64(config.seed)))
         let groups = peft.trainableGroups() + (own.isEmpty ? [] : [ParameterGroup(name: "objective", parameters: own)])
-        trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups,
-                              trainData: train, evalData: eval, padID: pad, config: config)
+        if objective.inputKind == .rollouts {
+            trainer = try Self.onPolicyTrainer(recipe: recipe, objective: objective, optimizer: optimizer, groups: groups, pretrained: pretrained,
+                                               trainPath: trainPath, config: config, padID: pad, registry: registry, reporter: reporter)
+        } else {
+            let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
+                                          assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
+                                          maxLength: try recipe.int("max_length"))
+            let encoder = ExampleEncoder(tokenizer: tokenizer, options: options)
+            let train = try TokenizedDataset.load(path: trainPath, encoder: encoder, skipInvalidRows: skip, packing: try recipe.bool("packing"))
+            let eval = try recipe.string("eval_file").map { try TokenizedDataset.load(path: $0, encoder: encoder, skipInvalidRows: skip) }
+            for ds in [train] + (eval.map { [$0] } ?? []) where ds.skippedRows > 0 || ds.emptyRows > 0 {
+                reporter?.message("\(ds.file): skipped \(ds.skippedRows) malformed rows and \(ds.emptyRows) rows without target tokens")
+            }
+            trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups,
+                                  trainData: train, evalData: eval, padID: pad, config: config)
+        }
         trainer.reporter = reporter
         if objective.needsReference && recipe.string("teacher_model") == nil {
             trainer.reference = try Self.reference(of: pretrained.model)
@@ -75,6 +80,44 @@ public final class TrainingSession {
             }
             trainer.reference = teacher.model
         }
+    }
+
+    /// The trainer of an objective that trains on rollouts: prompts from `trainPath`, the recipe's
+    /// rewards (weighted by `reward_weights` when set, else by each spec's `weight=`), and the
+    /// sampling settings, feeding a `RolloutLoop` over the model itself.
+    static func onPolicyTrainer(recipe: TrainingRecipe, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
+                                pretrained: PretrainedModel, trainPath: String, config: TrainerConfig, padID: Int32,
+                                registry: ComponentRegistry, reporter: ProgressReporter?) throws -> Trainer {
+        let name = type(of: objective).name
+        if recipe.string("eval_file") != nil {
+            throw SpecError("recipe: eval_file is set, but objective '\(name)' trains on its own samples and evaluates no dataset; " +
+                            "score the saved adapter with temper generate / temper reward instead")
+        }
+        guard !recipe.rewards.isEmpty else {
+            throw SpecError("recipe: objective '\(name)' trains on rollouts and needs at least one reward (--reward SPEC, e.g. --reward math-equiv)")
+        }
+        let settings = try RolloutSettings(recipe: recipe)
+        let prompts = try PromptDataset.load(path: trainPath, tokenizer: pretrained.tokenizer, maxPromptLength: settings.maxPromptLength,
+                                             skipInvalidRows: try recipe.bool("skip_invalid_rows"))
+        if prompts.skippedRows > 0 { reporter?.message("\(trainPath): skipped \(prompts.skippedRows) malformed rows") }
+        if prompts.truncatedPrompts > 0 {
+            reporter?.message("\(trainPath): \(prompts.truncatedPrompts) prompts cut to their last \(settings.maxPromptLength ?? 0) tokens (max_prompt_length)")
+        }
+        var rewards = try recipe.rewards.map { try registry.reward($0) }
+        if case .list(let weights)? = recipe.values["reward_weights"] {
+            for (i, w) in weights.enumerated() {
+                switch w {
+                case .float(let v): rewards[i].weight = Float(v)
+                case .int(let v): rewards[i].weight = Float(v)
+                default: throw SpecError("recipe: reward_weights[\(i)] is \(w), not a number")
+                }
+            }
+        }
+        let loop = try RolloutLoop(model: pretrained.model, tokenizer: pretrained.tokenizer, prompts: prompts, rewards: rewards, settings: settings,
+                                   microBatchSize: config.perDeviceTrainBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps,
+                                   seed: config.seed, padID: padID)
+        return try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups, rollouts: loop,
+                           padID: padID, config: config)
     }
 
     /// The frozen policy before training, without a second copy where possible: under a PEFT method

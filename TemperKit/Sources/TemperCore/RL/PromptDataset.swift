@@ -1,0 +1,116 @@
+import Foundation
+
+/// One prompt of an on-policy dataset, tokenized, with the columns its rewards read.
+public struct PromptExample: Equatable {
+    /// 1-based line in the file (for messages about this row).
+    public var line: Int
+    /// The prompt as the model sees it: the text, or the conversation rendered by the chat template
+    /// with the assistant's generation header. Rewards receive this text.
+    public var text: String
+    /// Its token ids (left-truncated to `max_prompt_length`).
+    public var ids: [Int32]
+    /// Every other column of the row (`answer`, `nums`, `target`, `tests`, ...), as JSON keeps it.
+    public var columns: [String: ColumnValue]
+}
+
+/// Prompt-only data in TRL's shapes, the input of on-policy training: each JSONL row has `prompt`,
+/// a string or a list of `{role, content}` messages, and any further columns, which reach the
+/// reward functions by name.
+///
+/// A string prompt is tokenized as it is, without special tokens (as TRL's GRPOTrainer does); a
+/// conversational one is rendered with the tokenizer's chat template and the assistant's
+/// generation header. A prompt longer than `max_prompt_length` keeps its last tokens (TRL truncates
+/// on the left, so the question and the generation header survive). Rows without a column other
+/// rows have get `null` there.
+public struct PromptDataset {
+    /// The prompts, in file order.
+    public var examples: [PromptExample]
+    /// The file they came from.
+    public var file: String
+    /// Malformed rows skipped (`skip_invalid_rows`).
+    public var skippedRows: Int
+    /// Prompts cut to `max_prompt_length`.
+    public var truncatedPrompts: Int
+
+    /// Reads `path`. A malformed row is a `TrainingDataError` naming the file, line and field,
+    /// unless `skipInvalidRows`, when it is counted and left out.
+    public static func load(path: String, tokenizer: Tokenizer, maxPromptLength: Int? = nil,
+                            skipInvalidRows: Bool = false) throws -> PromptDataset {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingDataError(file: path, line: nil, field: nil, "cannot be read (missing file or no permission)")
+        }
+        var result = PromptDataset(examples: [], file: path, skippedRows: 0, truncatedPrompts: 0)
+        var lineNumber = 0
+        for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            do {
+                var example = try parse(Data(bytes), line: lineNumber, file: path, tokenizer: tokenizer)
+                if let max = maxPromptLength, example.ids.count > max {
+                    example.ids = Array(example.ids.suffix(max))
+                    result.truncatedPrompts += 1
+                }
+                result.examples.append(example)
+            } catch let e as TrainingDataError {
+                guard skipInvalidRows else { throw e }
+                result.skippedRows += 1
+            }
+        }
+        guard !result.examples.isEmpty else {
+            throw TrainingDataError(file: path, line: nil, field: nil,
+                                    result.skippedRows > 0 ? "all \(result.skippedRows) rows are malformed" : "holds no rows")
+        }
+        let names = Set(result.examples.flatMap(\.columns.keys))
+        for i in result.examples.indices {
+            for name in names where result.examples[i].columns[name] == nil { result.examples[i].columns[name] = .null }
+        }
+        return result
+    }
+
+    /// Names of the extra columns.
+    public var columnNames: [String] { examples.first.map { $0.columns.keys.sorted() } ?? [] }
+
+    private static func parse(_ bytes: Data, line: Int, file: String, tokenizer: Tokenizer) throws -> PromptExample {
+        func fail(_ field: String?, _ reason: String) -> TrainingDataError { TrainingDataError(file: file, line: line, field: field, reason) }
+        let json: JSONValue
+        do { json = try JSONDecoder().decode(JSONValue.self, from: bytes) } catch { throw fail(nil, "not valid JSON") }
+        guard case .object(let row) = json else {
+            throw fail(nil, "expected a JSON object with a 'prompt' (a string or a list of messages), got \(json.kindDescription)")
+        }
+        guard let prompt = row["prompt"] else {
+            throw fail("prompt", "missing: on-policy training needs a prompt per row (a string or a list of {role, content} messages)")
+        }
+        let text: String, ids: [Int32]
+        switch prompt {
+        case .string(let s):
+            text = s
+            ids = tokenizer.encode(s, parseSpecialTokens: false)
+        case .array(let items):
+            guard !items.isEmpty else { throw fail("prompt", "the list of messages is empty") }
+            let messages = try items.enumerated().map { i, item -> ChatMessage in
+                guard case .object(let m) = item else {
+                    throw fail("prompt[\(i)]", "expected an object with 'role' and 'content', got \(item.kindDescription)")
+                }
+                guard case .string(let role)? = m["role"], !role.isEmpty else {
+                    throw fail("prompt[\(i)].role", m["role"].map { "expected a non-empty string, got \($0.kindDescription)" } ?? "missing")
+                }
+                guard case .string(let content)? = m["content"] else {
+                    throw fail("prompt[\(i)].content", m["content"].map { "expected a string, got \($0.kindDescription)" } ?? "missing")
+                }
+                return ChatMessage(role: role, content: content)
+            }
+            do {
+                text = try tokenizer.applyChatTemplate(messages, addGenerationPrompt: true)
+                ids = try tokenizer.encodeChat(messages, addGenerationPrompt: true)
+            } catch let e as TokenizerError {
+                throw fail("prompt", "cannot be rendered with the model's chat template: \(e)")
+            }
+        default:
+            throw fail("prompt", "expected a string or a list of messages, got \(prompt.kindDescription)")
+        }
+        guard !ids.isEmpty else { throw fail("prompt", "is empty: generation needs at least one prompt token") }
+        var columns: [String: ColumnValue] = [:]
+        for (name, value) in row where name != "prompt" { columns[name] = ColumnValue(value) }
+        return PromptExample(line: line, text: text, ids: ids, columns: columns)
+    }
+}

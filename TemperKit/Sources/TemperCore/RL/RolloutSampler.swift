@@ -1,0 +1,48 @@
+import Foundation
+
+/// Samples completions from the policy being trained: the one place the on-policy loop calls
+/// TemperModels' batched `Generator` (KV cache, finished rows leave the batch).
+///
+/// It runs on the model itself — adapters installed and unmerged, no copy — inside `withNoGrad`
+/// and `withEvalMode`, so LoRA dropout is off while sampling, as TRL generates with the model in
+/// eval mode. Each call's rows draw from their own Philox streams keyed by `seed` and the row, so
+/// a round's samples are a function of the weights, the prompts and the seed alone.
+struct RolloutSampler {
+    /// One sampled completion.
+    struct Sample {
+        /// New token ids, the stop token included when one ended it (it is trained on, as in TRL).
+        var ids: [Int32]
+        /// The decoded completion without the stop token: what rewards read.
+        var text: String
+        /// Whether it reached `max_completion_length` without stopping.
+        var truncated: Bool
+    }
+
+    let model: LlamaModel
+    let tokenizer: Tokenizer
+    let settings: RolloutSettings
+    /// Tokens that end a completion: the model's end-of-sequence ids and the tokenizer's.
+    let stopTokens: Set<Int32>
+
+    init(model: LlamaModel, tokenizer: Tokenizer, settings: RolloutSettings) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        var stops = Set(model.config.eosTokenIds.map { Int32($0) })
+        if let eos = tokenizer.eosTokenID { stops.insert(eos) }
+        stopTokens = stops
+    }
+
+    /// `copies` completions of each prompt, prompt-major (all of prompt 0's, then prompt 1's ...);
+    /// `greedy` samples at temperature 0 (ReMax's baseline).
+    func sample(prompts: [[Int32]], copies: Int, seed: UInt64, greedy: Bool = false) throws -> [Sample] {
+        let s = settings
+        let parameters = SamplingParameters(maxNewTokens: s.maxCompletionLength, temperature: greedy ? 0 : s.temperature,
+                                            topK: s.topK, topP: s.topP, minP: s.minP, repetitionPenalty: s.repetitionPenalty,
+                                            stopTokenIds: stopTokens, seed: seed)
+        let rows = prompts.flatMap { Array(repeating: $0, count: copies) }
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        let results = try withNoGrad { try withEvalMode { try generator.generate(prompts: rows, parameters: parameters) } }
+        return results.map { Sample(ids: $0.tokenIds, text: $0.text, truncated: $0.finishReason == .length) }
+    }
+}
