@@ -107,15 +107,30 @@ public final class PPO: Objective {
 
     /// V(s_t) at `[b, t]` for token t, read from the hidden state at t − 1; column 0 is 0.
     func values(hidden: Tensor) throws -> Tensor {
-        guard let head = valueHead else {
-            throw SpecError("ppo: no value head; the host must call makeParameters(for:) before training")
-        }
-        let b = hidden.shape[0], t = hidden.shape[1]
+        let head = try madeValueHead()
         guard hidden.rank == 3, hidden.shape[2] == head.weight.shape[1] else {
             throw SpecError("ppo: hidden states \(hidden.shape) do not match the value head's width \(head.weight.shape[1])")
         }
+        let b = hidden.shape[0], t = hidden.shape[1]
         let v = hidden.linear(head.weight, bias: head.bias).reshape([b, t])
         return Tensor.concat([Tensor.zeros([b, 1]), v.narrow(1, start: 0, length: t - 1)], axis: 1)
+    }
+
+    /// The value head, or an error when the host never called `makeParameters`.
+    func madeValueHead() throws -> (weight: Tensor, bias: Tensor) {
+        guard let valueHead else { throw SpecError("ppo: no value head; the host must call makeParameters(for:) before training") }
+        return valueHead
+    }
+
+    /// One trunk pass of `policy` over the rollouts: the completion tokens' log-probs (at the
+    /// sampling temperature) and their values, both 0 outside the completion mask.
+    func policyPass(_ policy: any TrainableLanguageModel, _ r: RolloutBatch, entropies: Bool) throws -> (Tensor, CompletionLogProbs.Result) {
+        _ = try madeValueHead()
+        let tap = HiddenStateTap(policy)
+        let scored = try RolloutTensors.logprobs(of: tap, r, entropies: entropies)
+        // No completion token: CompletionLogProbs made no pass, and there is no value to read.
+        guard let hidden = tap.hidden else { return (Tensor.zeros(r.inputIDs.shape), scored) }
+        return (try values(hidden: hidden) * r.completionMask, scored)
     }
 
     /// Computes the old values, shaped rewards, GAE advantages (whitened) and returns of the whole
@@ -123,23 +138,20 @@ public final class PPO: Objective {
     /// `kl_coef`: `[batch]`), then lets the controller update β.
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
         try RolloutTensors.validate(rollouts, objective: Self.name)
-        if maskTruncated { RolloutTensors.maskTruncated(&rollouts) }
+        RolloutTensors.dropRows(&rollouts, RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated))
         let r = rollouts
-        let (oldValues, oldLogprobs) = try withNoGrad {
-            try withEvalMode {
-                let hidden = try context.policy.hiddenStates(inputIDs: r.inputIDs, attentionMask: r.attentionMask)
-                let logprobs = r.oldLogprobs ?? RolloutTensors.tokenLogprobs(logits: context.policy.logits(hiddenStates: hidden), ids: r.inputIDs)
-                return (try values(hidden: hidden) * r.completionMask, logprobs * r.completionMask)
-            }
+        let (oldValues, logprobs) = try withNoGrad {
+            try withEvalMode { try policyPass(context.policy, r, entropies: false) }
         }
-        rollouts.oldLogprobs = oldLogprobs
+        if rollouts.oldLogprobs == nil { rollouts.oldLogprobs = logprobs.logprobs }
         let beta = klCoefficient.scalars[0]
-        try RolloutTensors.fillLogprobs(&rollouts, context: context, reference: beta > 0, objective: Self.name)
+        if beta > 0 { try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name) }
         let mask = RolloutTensors.rows(rollouts.completionMask)
-        let kl = beta > 0 ? TokenRewards.kl(estimator, old: RolloutTensors.rows(oldLogprobs),
+        let kl = beta > 0 ? TokenRewards.kl(estimator, old: RolloutTensors.rows(rollouts.oldLogprobs!),
                                             reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
             : mask.map { [Float](repeating: 0, count: $0.count) }
-        var rewards = TokenRewards.shaped(scores: rollouts.rewards, kl: kl, mask: mask, beta: beta)
+        // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
+        var rewards = TokenRewards.shaped(scores: rollouts.rewards.map { $0.isNaN ? 0 : $0 }, kl: kl, mask: mask, beta: beta)
         if whitenRewards { rewards = Self.whitened(rewards, mask: mask, shiftMean: false) }
         let valueRows = RolloutTensors.rows(oldValues)
         let advantages = Self.gae(rewards: rewards, values: valueRows, mask: mask, gamma: gamma, lam: lam)
@@ -202,10 +214,8 @@ public final class PPO: Objective {
             throw SpecError("ppo: the rollouts were not prepared (extra holds no old_values / advantages / returns); the host must call prepare once per rollout batch")
         }
         let mask = r.completionMask
-        let hidden = try context.policy.hiddenStates(inputIDs: r.inputIDs, attentionMask: r.attentionMask)
-        let logprobs = RolloutTensors.tokenLogprobs(logits: context.policy.logits(hiddenStates: hidden), ids: r.inputIDs)
-        let v = try values(hidden: hidden)
-
+        let (v, scored) = try policyPass(context.policy, r, entropies: true)
+        let logprobs = scored.logprobs
         let policy = ClippedSurrogate(logprobs: logprobs, oldLogprobs: old, advantages: advantages, epsilonLow: cliprange, epsilonHigh: cliprange)
         let policyLoss = ClippedSurrogate.maskedMean(policy.loss, mask)
         let clippedV = oldValues + (v - oldValues).clamp(min: -cliprangeValue, max: cliprangeValue)
@@ -223,6 +233,7 @@ public final class PPO: Objective {
             "val/clipfrac_avg": ClippedSurrogate.share(zip(clippedError.scalars, unclippedError.scalars).map { $0 > $1 }, weights: weights),
             "policy/approxkl_avg": Self.maskedMean(logRatio.map { 0.5 * $0 * $0 }, weights),
             "objective/kl": Double(kl.scalars.reduce(0, +)) / rows,
+            "policy/entropy_avg": Double(ClippedSurrogate.maskedMean(scored.entropies!, mask).item),
             "objective/kl_coef": Double(klCoef.scalars.reduce(0, +)) / rows,
             "val/explained_variance": Self.explainedVariance(returns: returns.scalars, values: v.scalars, weights: weights),
         ])

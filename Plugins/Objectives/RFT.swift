@@ -58,7 +58,7 @@ public final class RFT: Objective {
         let t = r.inputIDs.shape[1], ids = r.inputIDs.int32Values, mask = r.completionMask.scalars
         func completion(_ row: Int) -> [Int32] { (row * t..<(row + 1) * t).compactMap { mask[$0] != 0 ? ids[$0] : nil } }
         var kept = [Bool](repeating: false, count: r.rewards.count)
-        for rows in RolloutGroups(r.groupIndex).members {
+        for rows in Self.groups(r.groupIndex) {
             // Highest reward first; equal rewards in sampling order.
             let candidates = rows.filter { r.rewards[$0] >= threshold && !completion($0).isEmpty }
                 .sorted { r.rewards[$0] != r.rewards[$1] ? r.rewards[$0] > r.rewards[$1] : $0 < $1 }
@@ -72,14 +72,25 @@ public final class RFT: Objective {
         return kept
     }
 
+    /// The rows of each prompt, in order of first appearance.
+    static func groups(_ groupIndex: [Int]) -> [[Int]] {
+        var order: [Int: Int] = [:], members: [[Int]] = []
+        for (row, g) in groupIndex.enumerated() {
+            if let k = order[g] { members[k].append(row) } else { order[g] = members.count; members.append([row]) }
+        }
+        return members
+    }
+
     /// The NLL over the kept completion tokens, logging `kept_share` (kept rows / rows) and `nll`.
     public func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
         let r = try RolloutTensors.rollouts(input, objective: Self.name)
         guard let kept = r.extra["kept"] else {
             throw SpecError("rft: the rollouts were not prepared (extra holds no kept rows); the host must call prepare once per rollout batch")
         }
-        let logits = try context.policy.logits(inputIDs: r.inputIDs, attentionMask: r.attentionMask)
-        let nll = -ClippedSurrogate.maskedMean(RolloutTensors.tokenLogprobs(logits: logits, ids: r.inputIDs), r.completionMask)
+        // The model's own distribution (temperature 1), whatever temperature sampled the round.
+        var plain = r
+        plain.temperature = 1
+        let nll = -ClippedSurrogate.maskedMean(try RolloutTensors.logprobs(of: context.policy, plain).logprobs, r.completionMask)
         let share = Double(kept.scalars.reduce(0, +)) / Double(kept.count)
         return ObjectiveOutput(loss: nll, metrics: ["kept_share": share, "nll": Double(nll.item)])
     }

@@ -53,48 +53,44 @@ public final class RLOO: Objective {
     }
 
     /// Fixes the advantages of the whole rollout batch (`extra["advantages"]`, `[batch]`) and each
-    /// row's summed KL and old sequence log-prob (`extra["kl"]`, `extra["old_logps"]`).
+    /// row's summed KL (`extra["kl"]`). A row no reward scored (NaN) is left out of its group's
+    /// baseline and gets advantage 0, as in TRL.
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
         try RolloutTensors.validate(rollouts, objective: Self.name)
-        if maskTruncated { RolloutTensors.maskTruncated(&rollouts) }
-        try RolloutTensors.fillLogprobs(&rollouts, context: context, reference: beta > 0, objective: Self.name)
-        let mask = rollouts.completionMask
-        let oldLogps = (rollouts.oldLogprobs! * mask).sum(axis: 1)
-        let kl = beta > 0 ? ((rollouts.oldLogprobs! - rollouts.referenceLogprobs!) * mask).sum(axis: 1).scalars
-            : [Float](repeating: 0, count: rollouts.rewards.count)
+        if maskTruncated { RolloutTensors.dropRows(&rollouts, rollouts.truncated) }
+        let rows = rollouts.rowCount
+        var kl = [Float](repeating: 0, count: rows)
+        if beta > 0 {
+            try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name)
+            kl = ((rollouts.oldLogprobs! - rollouts.referenceLogprobs!) * rollouts.completionMask).sum(axis: 1).scalars
+        }
         let rewards = zip(rollouts.rewards, kl).map { r, k in r - beta * k }
-        let baselines = RolloutGroups(rollouts.groupIndex).leaveOneOutMeans(rewards)
-        var advantages = zip(rewards, baselines).map { $0 - $1 }
-        if normalizeAdvantages { advantages = Self.whitened(advantages) }
+        var advantages = Advantages.leaveOneOut(rewards, groupIndex: rollouts.groupIndex)
+        // TRL whitens the scored rows only; unscored ones stay at 0.
+        if normalizeAdvantages { advantages = Advantages.whitened(zip(advantages, rewards).map { $1.isNaN ? .nan : $0 }) }
         rollouts.extra["advantages"] = Tensor(advantages)
         rollouts.extra["kl"] = Tensor(kl)
-        rollouts.extra["old_logps"] = oldLogps
     }
 
-    /// (A − mean) / (std + 1e-4), std with Bessel's correction as torch.std (0 for one value).
-    static func whitened(_ a: [Float]) -> [Float] {
-        let n = Float(a.count)
-        let mean = a.reduce(0, +) / n
-        let variance = a.count > 1 ? a.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
-        return a.map { ($0 - mean) / (variance.squareRoot() + 1e-4) }
-    }
-
-    /// The clipped sequence-level surrogate, logging `kl` (per completion token), the clip shares
-    /// and the advantages' mean.
+    /// The clipped sequence-level surrogate, logging `kl` (per completion token), `entropy`, the
+    /// clip shares and the advantages' mean.
     public func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
         let r = try RolloutTensors.rollouts(input, objective: Self.name)
-        guard let advantages = r.extra["advantages"], let kl = r.extra["kl"], let oldLogps = r.extra["old_logps"] else {
+        guard let advantages = r.extra["advantages"], let kl = r.extra["kl"] else {
             throw SpecError("rloo: the rollouts were not prepared (extra holds no advantages); the host must call prepare once per rollout batch")
         }
-        let logits = try context.policy.logits(inputIDs: r.inputIDs, attentionMask: r.attentionMask)
-        let logps = (RolloutTensors.tokenLogprobs(logits: logits, ids: r.inputIDs) * r.completionMask).sum(axis: 1)
+        let policy = try RolloutTensors.logprobs(of: context.policy, r, entropies: true)
+        let logps = policy.logprobs.sum(axis: 1)
+        // Without π_old (one pass over fresh samples) π_old = sg[π_θ]: ρ = 1 with the gradient of log π_θ.
+        let oldLogps = r.oldLogprobs.map { ($0 * r.completionMask).sum(axis: 1) } ?? logps.detached()
         let surrogate = ClippedSurrogate(logprobs: logps, oldLogprobs: oldLogps, advantages: advantages,
                                          epsilonLow: epsilonLow, epsilonHigh: epsilonHigh)
-        let rows = [Float](repeating: 1, count: r.rewards.count)
+        let rows = [Float](repeating: 1, count: r.rowCount)
         let tokens = r.completionMask.scalars.reduce(0, +)
         let clipped = zip(surrogate.lowClipped, surrogate.highClipped).map { $0 || $1 }
         return ObjectiveOutput(loss: surrogate.loss.mean(), metrics: [
             "kl": Double(kl.scalars.reduce(0, +) / max(tokens, 1)),
+            "entropy": Double(ClippedSurrogate.maskedMean(policy.entropies!, r.completionMask).item),
             "clip_ratio/low_mean": ClippedSurrogate.share(surrogate.lowClipped, weights: rows),
             "clip_ratio/high_mean": ClippedSurrogate.share(surrogate.highClipped, weights: rows),
             "clip_ratio/region_mean": ClippedSurrogate.share(clipped, weights: rows),

@@ -42,19 +42,23 @@ public final class ReMax: Objective {
     }
 
     /// Fixes the per-token advantages (`extra["advantages"]`, `[batch, seq]`) and each row's summed
-    /// KL (`extra["kl"]`) of the whole rollout batch.
+    /// KL (`extra["kl"]`) of the whole rollout batch. Rows where the sample or the greedy
+    /// completion went unscored (NaN) are dropped from the loss.
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
         try RolloutTensors.validate(rollouts, objective: Self.name)
         guard let greedy = rollouts.baselineRewards else {
             throw SpecError("remax: the rollouts carry no greedy-baseline rewards (baselineRewards); the host must score each prompt's greedy completion")
         }
-        if maskTruncated { RolloutTensors.maskTruncated(&rollouts) }
-        try RolloutTensors.fillLogprobs(&rollouts, context: context, reference: beta > 0, objective: Self.name)
+        let unscored = zip(RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated), greedy).map { $0 || $1.isNaN }
+        RolloutTensors.dropRows(&rollouts, unscored)
         let mask = RolloutTensors.rows(rollouts.completionMask)
-        let kl = beta > 0 ? TokenRewards.kl(.k1, old: RolloutTensors.rows(rollouts.oldLogprobs!),
-                                            reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
-            : mask.map { [Float](repeating: 0, count: $0.count) }
-        let scores = zip(rollouts.rewards, greedy).map { $0 - $1 }
+        var kl = mask.map { [Float](repeating: 0, count: $0.count) }
+        if beta > 0 {
+            try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name)
+            kl = TokenRewards.kl(.k1, old: RolloutTensors.rows(rollouts.oldLogprobs!),
+                                 reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
+        }
+        let scores = zip(zip(rollouts.rewards, greedy), unscored).map { $1 ? 0 : $0.0 - $0.1 }
         let advantages = TokenRewards.rewardToGo(TokenRewards.shaped(scores: scores, kl: kl, mask: mask, beta: beta), mask: mask, gamma: 1)
         rollouts.extra["advantages"] = RolloutTensors.tensor(advantages)
         rollouts.extra["kl"] = Tensor(kl.map { $0.reduce(0, +) })

@@ -54,17 +54,22 @@ public final class ReinforcePlusPlus: Objective {
     }
 
     /// Fixes the normalized per-token advantages of the whole batch (`extra["advantages"]`,
-    /// `[batch, seq]`) and each row's summed KL (`extra["kl"]`, `[batch]`).
+    /// `[batch, seq]`) and each row's summed KL (`extra["kl"]`, `[batch]`). Rows no reward scored
+    /// (and truncated ones, when asked) are dropped from the loss and the statistics.
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
         try RolloutTensors.validate(rollouts, objective: Self.name)
-        if maskTruncated { RolloutTensors.maskTruncated(&rollouts) }
-        try RolloutTensors.fillLogprobs(&rollouts, context: context, reference: beta > 0, objective: Self.name)
+        RolloutTensors.dropRows(&rollouts, RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated))
         let mask = RolloutTensors.rows(rollouts.completionMask)
-        let kl = beta > 0 ? TokenRewards.kl(estimator, old: RolloutTensors.rows(rollouts.oldLogprobs!),
-                                            reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
-            : mask.map { [Float](repeating: 0, count: $0.count) }
+        var kl = mask.map { [Float](repeating: 0, count: $0.count) }
+        if beta > 0 {
+            try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name)
+            kl = TokenRewards.kl(estimator, old: RolloutTensors.rows(rollouts.oldLogprobs!),
+                                 reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
+        }
         var scores = rollouts.rewards
-        if groupBaseline { scores = zip(scores, RolloutGroups(rollouts.groupIndex).groupMeans(scores)).map { $0 - $1 } }
+        if groupBaseline { scores = zip(scores, Advantages.groupMeans(scores, groupIndex: rollouts.groupIndex)).map { $0 - $1 } }
+        // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
+        scores = scores.map { $0.isNaN ? 0 : $0 }
         let returns = TokenRewards.rewardToGo(TokenRewards.shaped(scores: scores, kl: kl, mask: mask, beta: beta), mask: mask, gamma: gamma)
         rollouts.extra["advantages"] = RolloutTensors.tensor(Self.normalized(returns, mask: mask))
         rollouts.extra["kl"] = Tensor(kl.map { $0.reduce(0, +) })

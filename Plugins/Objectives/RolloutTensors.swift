@@ -1,15 +1,14 @@
 import TemperCore
 
-/// What the online objectives (rloo, reinforce++, remax, ppo, rft) share about reading a
+/// What the online objectives (rloo, reinforce-plus-plus, remax, ppo, rft) share about reading a
 /// `RolloutBatch`: its shapes checked once with messages that name the objective and the field,
-/// per-token log-probabilities aligned with the tokens they score, and the old / reference
-/// log-probabilities computed here when the host left them out.
+/// rows taken out of the loss, and the old / reference log-probabilities computed here when the
+/// host left them out.
 ///
-/// Layout: every `[batch, seq]` tensor holds at column t the value for token t of the row, so
-/// `logprobs[b, t] = log π(ids[b, t] | ids[b, <t])`, read from the logits at t − 1. Column 0 has no
-/// context and is never a completion token. What `prepare` stores in `extra` keeps the batch axis
-/// first (`[batch]` or `[batch, seq]`), so a host that splits a rollout batch into micro-batches
-/// by rows splits those tensors the same way.
+/// Layout: every `[batch, seq]` tensor holds at column t the value for token t of the row
+/// (`CompletionLogProbs`: log π(ids[b, t] | ids[b, <t]) at the sampling temperature, read from the
+/// logits at t − 1). What `prepare` stores in `extra` keeps the batch axis first (`[batch]` or
+/// `[batch, seq]`), so `RolloutBatch.rows(_:)` cuts it into micro-batches with the rows.
 enum RolloutTensors {
     /// The rollouts of `input`, or an error naming `objective` when it was handed dataset batches.
     static func rollouts(_ input: ObjectiveInput, objective: String) throws -> RolloutBatch {
@@ -20,7 +19,7 @@ enum RolloutTensors {
     }
 
     /// Checks that every field of `r` has the batch's shape, that completions follow at least one
-    /// prompt token and that the rewards are finite.
+    /// prompt token and that no reward is infinite (NaN is a row no reward function scored).
     static func validate(_ r: RolloutBatch, objective: String) throws {
         let ids = r.inputIDs
         guard ids.dtype == .int32, ids.rank == 2, ids.shape[0] > 0, ids.shape[1] >= 2 else {
@@ -48,53 +47,45 @@ enum RolloutTensors {
         if let row = (0..<b).first(where: { mask[$0 * t] != 0 }) {
             throw SpecError("\(objective): row \(row) marks token 0 as a completion token; a completion must follow at least one prompt token")
         }
-        if let row = r.rewards.firstIndex(where: { !$0.isFinite }) {
-            throw SpecError("\(objective): the reward of row \(row) is \(r.rewards[row]); rewards must be finite numbers")
+        for (name, values) in [("reward", r.rewards), ("greedy-baseline reward", r.baselineRewards ?? [])] {
+            if let row = values.firstIndex(where: { $0.isInfinite }) {
+                throw SpecError("\(objective): the \(name) of row \(row) is \(values[row]); rewards must be finite (or nil where a reward does not apply)")
+            }
         }
-        if let base = r.baselineRewards, let row = base.firstIndex(where: { !$0.isFinite }) {
-            throw SpecError("\(objective): the greedy-baseline reward of row \(row) is \(base[row]); rewards must be finite numbers")
-        }
     }
 
-    /// log π(ids[b, t] | ids[b, <t]) at `[b, t]` from logits `[batch, seq, vocab]`; column 0 is 0.
-    /// Differentiable in `logits`.
-    static func tokenLogprobs(logits: Tensor, ids: Tensor) -> Tensor {
-        let b = ids.shape[0], t = ids.shape[1]
-        // Logits at t − 1 predict token t.
-        let shifted = Tensor.gatherLogProbs(logits: logits.narrow(1, start: 0, length: t - 1), ids: ids.narrow(1, start: 1, length: t - 1))
-        return Tensor.concat([Tensor.zeros([b, 1]), shifted], axis: 1)
+    /// Clears the completion mask of the rows `drop` marks: they then carry no loss, no KL and no
+    /// token in any mean, and weigh nothing in the host's token weighting.
+    static func dropRows(_ r: inout RolloutBatch, _ drop: [Bool]) {
+        guard drop.contains(true) else { return }
+        let keep = drop.map { $0 ? Float(0) : 1 }
+        r.completionMask = r.completionMask * Tensor(shape: [keep.count, 1], scalars: keep)
     }
 
-    /// Zeroes the completion mask of truncated rows (TRL's `mask_truncated_completions`): a
-    /// completion cut at the length limit then carries no loss, no KL and no token in any mean.
-    static func maskTruncated(_ r: inout RolloutBatch) {
-        guard r.truncated.contains(true) else { return }
-        let b = r.inputIDs.shape[0], t = r.inputIDs.shape[1]
-        var mask = r.completionMask.scalars
-        for row in 0..<b where r.truncated[row] { for c in 0..<t { mask[row * t + c] = 0 } }
-        r.completionMask = Tensor(shape: [b, t], scalars: mask)
+    /// The rows to leave out of a token-level loss: truncated ones when asked (TRL's
+    /// `mask_truncated_completions`), and those no reward function scored (NaN reward).
+    static func unusable(_ r: RolloutBatch, maskTruncated: Bool) -> [Bool] {
+        r.rewards.indices.map { r.rewards[$0].isNaN || (maskTruncated && $0 < r.truncated.count && r.truncated[$0]) }
     }
 
-    /// Fills `r.oldLogprobs` from the policy when the host left it out (the policy that sampled is
-    /// the one `prepare` sees), and `r.referenceLogprobs` from `context.reference` when `reference`
-    /// is asked for; both without gradients and with dropout off, zero outside the completion mask.
-    static func fillLogprobs(_ r: inout RolloutBatch, context: ObjectiveContext, reference: Bool, objective: String) throws {
-        if r.oldLogprobs == nil { r.oldLogprobs = try logprobs(of: context.policy, r) }
-        guard reference, r.referenceLogprobs == nil else { return }
+    /// log π(y_t) of the completion tokens under `model` at the rollouts' sampling temperature,
+    /// 0 outside the completion mask; recorded by autograd unless called without gradients.
+    static func logprobs(of model: any TrainableLanguageModel, _ r: RolloutBatch, entropies: Bool = false) throws -> CompletionLogProbs.Result {
+        try CompletionLogProbs.compute(model: model, inputIDs: r.inputIDs, attentionMask: r.attentionMask, mask: r.completionMask,
+                                       temperature: r.temperature, entropies: entropies)
+    }
+
+    /// Fills `r.oldLogprobs` from the policy (the policy that sampled is the one `prepare` sees)
+    /// and `r.referenceLogprobs` from `context.reference` where the host left them out, for a KL
+    /// penalty: both without gradients and with dropout off.
+    static func fillKLLogprobs(_ r: inout RolloutBatch, context: ObjectiveContext, objective: String) throws {
+        let batch = r
+        if r.oldLogprobs == nil { r.oldLogprobs = try withNoGrad { try withEvalMode { try logprobs(of: context.policy, batch).logprobs } } }
+        guard r.referenceLogprobs == nil else { return }
         guard let model = context.reference else {
             throw SpecError("\(objective): the KL penalty (beta > 0) needs the reference model's log-probs, but the rollouts carry none and no reference model is set")
         }
-        r.referenceLogprobs = try logprobs(of: model, r)
-    }
-
-    /// A model's per-token log-probs of the rollouts' tokens, masked to the completion.
-    static func logprobs(of model: any TrainableLanguageModel, _ r: RolloutBatch) throws -> Tensor {
-        try withNoGrad {
-            try withEvalMode {
-                let logits = try model.logits(inputIDs: r.inputIDs, attentionMask: r.attentionMask)
-                return tokenLogprobs(logits: logits, ids: r.inputIDs) * r.completionMask
-            }
-        }
+        r.referenceLogprobs = try withNoGrad { try withEvalMode { try logprobs(of: model, batch).logprobs } }
     }
 
     /// A `[batch, seq]` tensor's values row by row, as the recursions over tokens read them.

@@ -42,7 +42,6 @@ final class RFTTests: XCTestCase {
         let (out, _) = try preparedLoss(rft, f.batch(groups: groups, rewards: [0, 0, 0, 0, 0]), model: f.model)
         XCTAssertEqual(out.loss.item, 0)
         XCTAssertEqual(out.metrics["kept_share"], 0)
-        out.loss.backward()
-        XCTAssertEqual(try XCTUnwrap(f.logits.grad).scalars.map { abs($0) }.max(), 0)
+        XCTAssertFalse(out.loss.requiresGrad, "nothing to back-propagate: the trainer skips the backward pass")
     }
 }

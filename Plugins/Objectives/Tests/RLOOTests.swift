@@ -84,8 +84,14 @@ final class RLOOTests: XCTestCase {
         // No tokens: KL 0, ρ = 1, and leave-one-out advantages sum to 0 within each group.
         XCTAssertEqual(Double(out.loss.item), 0, accuracy: 1e-6)
         XCTAssertEqual(out.metrics["kl"], 0)
-        out.loss.backward()
-        XCTAssertEqual(try XCTUnwrap(f.logits.grad).scalars.map { abs($0) }.max(), 0)
+        XCTAssertFalse(out.loss.requiresGrad, "nothing to back-propagate: the trainer skips the backward pass")
+    }
+
+    func testARowNoRewardScoredIsLeftOutOfItsGroupsBaseline() throws {
+        let rloo = try ComponentRegistry.shared.objective("rloo:beta=0")
+        let (_, prepared) = try preparedLoss(rloo, fixture.batch(groups: groups, rewards: [1, .nan, 0.5, 2, 1]), model: fixture.model)
+        // Group 0 scores rows 0 and 2 only: 1 − 0.5 and 0.5 − 1; row 1 carries no signal.
+        assertClose(try XCTUnwrap(prepared.extra["advantages"]).scalars, [0.5, 0, -0.5, 1, -1], tol: 1e-6)
     }
 
     func testNormalizedAdvantagesAreWhitenedOverTheBatch() throws {
@@ -106,8 +112,8 @@ final class RLOOTests: XCTestCase {
                        "rloo: the KL penalty (beta > 0) needs the reference model's log-probs, but the rollouts carry none and no reference model is set")
         XCTAssertEqual(errorMessage { _ = try preparedLoss(rloo, f.batch(groups: self.groups, rewards: [1, 2]), model: model) },
                        "rloo: rollout rewards has 2 entries for 5 rows")
-        XCTAssertEqual(errorMessage { _ = try preparedLoss(rloo, f.batch(groups: self.groups, rewards: [1, .nan, 0, 0, 0]), model: model) },
-                       "rloo: the reward of row 1 is nan; rewards must be finite numbers")
+        XCTAssertEqual(errorMessage { _ = try preparedLoss(rloo, f.batch(groups: self.groups, rewards: [1, .infinity, 0, 0, 0]), model: model) },
+                       "rloo: the reward of row 1 is inf; rewards must be finite (or nil where a reward does not apply)")
         let batch = TrainingBatch(inputIDs: Tensor(shape: [1, 2], int32: [0, 1]), attentionMask: Tensor(shape: [1, 2], scalars: [1, 1]),
                                   lossMask: Tensor(shape: [1, 2], scalars: [0, 1]))
         XCTAssertEqual(errorMessage { _ = try rloo.loss(.batch(batch), context: ObjectiveContext(policy: model)) },
