@@ -53,4 +53,13 @@ enum TokenRewards {
             return out
         }
     }
+
+    /// Count, mean and sum of squared deviations of the masked entries of all rows (in Double):
+    /// what the batch-wide normalizations of reinforce-plus-plus and ppo are built from.
+    static func moments(_ x: [[Float]], mask: [[Float]]) -> (count: Double, mean: Double, squares: Double) {
+        let values = zip(x, mask).flatMap { row, m in zip(row, m).compactMap { v, w in w != 0 ? Double(v) : nil } }
+        guard !values.isEmpty else { return (0, 0, 0) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return (Double(values.count), mean, values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) })
+    }
 }

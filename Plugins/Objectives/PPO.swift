@@ -192,12 +192,8 @@ public final class PPO: Objective {
     /// TRL's masked whitening over the masked tokens of all rows: (x − mean)·rsqrt(var + 1e-8),
     /// var with Bessel's correction; the mean added back unless `shiftMean`. 0 outside the mask.
     static func whitened(_ x: [[Float]], mask: [[Float]], shiftMean: Bool) -> [[Float]] {
-        var sum = 0.0, count = 0.0
-        for (row, m) in zip(x, mask) { for (v, w) in zip(row, m) where w != 0 { sum += Double(v); count += 1 } }
+        let (count, mean, squares) = TokenRewards.moments(x, mask: mask)
         guard count > 1 else { return x }
-        let mean = sum / count
-        var squares = 0.0
-        for (row, m) in zip(x, mask) { for (v, w) in zip(row, m) where w != 0 { squares += (Double(v) - mean) * (Double(v) - mean) } }
         let rstd = 1 / (squares / (count - 1) + 1e-8).squareRoot()
         return zip(x, mask).map { row, m in
             zip(row, m).map { v, w in w != 0 ? Float((Double(v) - mean) * rstd + (shiftMean ? 0 : mean)) : 0 }

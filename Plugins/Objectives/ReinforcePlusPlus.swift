@@ -78,12 +78,8 @@ public final class ReinforcePlusPlus: Objective {
     /// (A − mean) · rsqrt(max(var, 1e-8)) over the masked tokens of all rows (population variance,
     /// as OpenRLHF); 0 outside the mask.
     static func normalized(_ a: [[Float]], mask: [[Float]]) -> [[Float]] {
-        var sum = 0.0, count = 0.0
-        for (row, m) in zip(a, mask) { for (x, w) in zip(row, m) where w != 0 { sum += Double(x); count += 1 } }
+        let (count, mean, squares) = TokenRewards.moments(a, mask: mask)
         guard count > 0 else { return a }
-        let mean = sum / count
-        var squares = 0.0
-        for (row, m) in zip(a, mask) { for (x, w) in zip(row, m) where w != 0 { squares += (Double(x) - mean) * (Double(x) - mean) } }
         let rstd = 1 / max(squares / count, 1e-8).squareRoot()
         return zip(a, mask).map { row, m in zip(row, m).map { x, w in w != 0 ? Float((Double(x) - mean) * rstd) : 0 } }
     }

@@ -45,6 +45,7 @@ final class RLObjectivesTrainingTests: XCTestCase {
             let dir = try makeTemporaryFolder("learn-\(spec)")
             try session(dir, [("objective", spec)]).trainer.train()
             let (first, last, entries) = try rewards(dir)
+            print(String(format: "%@: training reward %.3f (steps 1-5) -> %.3f (steps 36-40)", spec, first, last))
             XCTAssertGreaterThan(last, first + 0.3, "\(spec): reward \(first) → \(last)")
             XCTAssertEqual(entries.count, 40)
         }
