@@ -1,7 +1,7 @@
 import TemperCore
 
 /// PPO's clipped surrogate (Schulman et al. 2017, arXiv 1707.06347, eq. 7), the policy term of
-/// rloo, reinforce++, remax and ppo:
+/// rloo, reinforce-plus-plus, remax and ppo:
 ///
 ///     L = −min(ρ·A, clip(ρ, 1 − ε_low, 1 + ε_high)·A),   ρ = exp(log π_θ − log π_old)
 ///
@@ -11,8 +11,6 @@ import TemperCore
 struct ClippedSurrogate {
     /// The elementwise loss, recorded by autograd through `logprobs`.
     var loss: Tensor
-    /// ρ, for logging.
-    var ratio: [Float]
     /// Elements where the clip removed the gradient from below (ρ < 1 − ε_low, A < 0) or above
     /// (ρ > 1 + ε_high, A > 0): TRL's `clip_ratio/low` and `clip_ratio/high`.
     var lowClipped: [Bool], highClipped: [Bool]
@@ -24,10 +22,9 @@ struct ClippedSurrogate {
         let unclipped = ratio * advantages
         let clipped = ratio.clamp(min: 1 - epsilonLow, max: 1 + epsilonHigh) * advantages
         loss = -Self.minimum(unclipped, clipped)
-        self.ratio = ratio.scalars
-        let a = advantages.scalars
-        lowClipped = zip(self.ratio, a).map { $0 < 1 - epsilonLow && $1 < 0 }
-        highClipped = zip(self.ratio, a).map { $0 > 1 + epsilonHigh && $1 > 0 }
+        let rho = ratio.scalars, a = advantages.scalars
+        lowClipped = zip(rho, a).map { $0 < 1 - epsilonLow && $1 < 0 }
+        highClipped = zip(rho, a).map { $0 > 1 + epsilonHigh && $1 > 0 }
     }
 
     /// Share of the elements `weights` selects (non-zero) where `flags` is set; 0 when none is selected.

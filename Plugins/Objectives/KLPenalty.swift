@@ -20,7 +20,7 @@ enum KLEstimator: String, CaseIterable {
 
 /// KL in the reward, as RLHF puts it (Ziegler et al. 2019, arXiv 1909.08593; Ouyang et al. 2022):
 /// each completion token t earns r_t = −β·KL_t, and the last completion token also earns the
-/// sequence's score. Shared by reinforce++, remax and ppo.
+/// sequence's score. Shared by reinforce-plus-plus, remax and ppo.
 enum TokenRewards {
     /// Per row and column: −β·KL_t on completion tokens, plus `scores[b]` on the row's last
     /// completion token; 0 elsewhere. `kl` and `mask` are `[batch][seq]` rows.
@@ -33,9 +33,15 @@ enum TokenRewards {
         }
     }
 
-    /// Per-token KL estimates of a row against the reference, 0 outside the mask.
-    static func kl(_ estimator: KLEstimator, old: [[Float]], reference: [[Float]], mask: [[Float]]) -> [[Float]] {
-        zip(zip(old, reference), mask).map { pair, maskRow in
+    /// Per-token KL estimates of the completion tokens, old policy against the reference (both
+    /// filled in where the host left them out), `[batch][seq]` with 0 outside the mask; all 0 when
+    /// `beta` is 0, which needs no reference.
+    static func kl(_ estimator: KLEstimator, beta: Float, _ r: inout RolloutBatch, context: ObjectiveContext, objective: String) throws -> [[Float]] {
+        let mask = RolloutTensors.rows(r.completionMask)
+        guard beta > 0 else { return mask.map { [Float](repeating: 0, count: $0.count) } }
+        try RolloutTensors.fillKLLogprobs(&r, context: context, objective: objective)
+        let old = RolloutTensors.rows(r.oldLogprobs!), reference = RolloutTensors.rows(r.referenceLogprobs!)
+        return zip(zip(old, reference), mask).map { pair, maskRow in
             zip(zip(pair.0, pair.1), maskRow).map { lr, m in m != 0 ? estimator(lr.0, lr.1) : 0 }
         }
     }

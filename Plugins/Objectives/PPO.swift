@@ -145,11 +145,8 @@ public final class PPO: Objective {
         }
         if rollouts.oldLogprobs == nil { rollouts.oldLogprobs = logprobs.logprobs }
         let beta = klCoefficient.scalars[0]
-        if beta > 0 { try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name) }
+        let kl = try TokenRewards.kl(estimator, beta: beta, &rollouts, context: context, objective: Self.name)
         let mask = RolloutTensors.rows(rollouts.completionMask)
-        let kl = beta > 0 ? TokenRewards.kl(estimator, old: RolloutTensors.rows(rollouts.oldLogprobs!),
-                                            reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
-            : mask.map { [Float](repeating: 0, count: $0.count) }
         // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
         var rewards = TokenRewards.shaped(scores: rollouts.rewards.map { $0.isNaN ? 0 : $0 }, kl: kl, mask: mask, beta: beta)
         if whitenRewards { rewards = Self.whitened(rewards, mask: mask, shiftMean: false) }

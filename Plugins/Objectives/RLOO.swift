@@ -58,12 +58,7 @@ public final class RLOO: Objective {
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
         try RolloutTensors.validate(rollouts, objective: Self.name)
         if maskTruncated { RolloutTensors.dropRows(&rollouts, rollouts.truncated) }
-        let rows = rollouts.rowCount
-        var kl = [Float](repeating: 0, count: rows)
-        if beta > 0 {
-            try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name)
-            kl = ((rollouts.oldLogprobs! - rollouts.referenceLogprobs!) * rollouts.completionMask).sum(axis: 1).scalars
-        }
+        let kl = try TokenRewards.kl(.k1, beta: beta, &rollouts, context: context, objective: Self.name).map { $0.reduce(0, +) }
         let rewards = zip(rollouts.rewards, kl).map { r, k in r - beta * k }
         var advantages = Advantages.leaveOneOut(rewards, groupIndex: rollouts.groupIndex)
         // TRL whitens the scored rows only; unscored ones stay at 0.

@@ -52,12 +52,7 @@ public final class ReMax: Objective {
         let unscored = zip(RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated), greedy).map { $0 || $1.isNaN }
         RolloutTensors.dropRows(&rollouts, unscored)
         let mask = RolloutTensors.rows(rollouts.completionMask)
-        var kl = mask.map { [Float](repeating: 0, count: $0.count) }
-        if beta > 0 {
-            try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name)
-            kl = TokenRewards.kl(.k1, old: RolloutTensors.rows(rollouts.oldLogprobs!),
-                                 reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
-        }
+        let kl = try TokenRewards.kl(.k1, beta: beta, &rollouts, context: context, objective: Self.name)
         let scores = zip(zip(rollouts.rewards, greedy), unscored).map { $1 ? 0 : $0.0 - $0.1 }
         let advantages = TokenRewards.rewardToGo(TokenRewards.shaped(scores: scores, kl: kl, mask: mask, beta: beta), mask: mask, gamma: 1)
         rollouts.extra["advantages"] = RolloutTensors.tensor(advantages)

@@ -60,12 +60,7 @@ public final class ReinforcePlusPlus: Objective {
         try RolloutTensors.validate(rollouts, objective: Self.name)
         RolloutTensors.dropRows(&rollouts, RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated))
         let mask = RolloutTensors.rows(rollouts.completionMask)
-        var kl = mask.map { [Float](repeating: 0, count: $0.count) }
-        if beta > 0 {
-            try RolloutTensors.fillKLLogprobs(&rollouts, context: context, objective: Self.name)
-            kl = TokenRewards.kl(estimator, old: RolloutTensors.rows(rollouts.oldLogprobs!),
-                                 reference: RolloutTensors.rows(rollouts.referenceLogprobs!), mask: mask)
-        }
+        let kl = try TokenRewards.kl(estimator, beta: beta, &rollouts, context: context, objective: Self.name)
         var scores = rollouts.rewards
         if groupBaseline { scores = zip(scores, Advantages.groupMeans(scores, groupIndex: rollouts.groupIndex)).map { $0 - $1 } }
         // Unscored rows have no completion tokens left; their NaN must not reach the statistics.

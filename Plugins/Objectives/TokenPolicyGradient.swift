@@ -1,6 +1,6 @@
 import TemperCore
 
-/// The loss step that reinforce++ and remax share once `prepare` has fixed per-token advantages
+/// The loss step that reinforce-plus-plus and remax share once `prepare` has fixed per-token advantages
 /// (`extra["advantages"]`, `[batch, seq]`): the clipped surrogate of `ClippedSurrogate`, averaged
 /// over the micro-batch's completion tokens (OpenRLHF's token-level loss).
 enum TokenPolicyGradient {
