@@ -74,6 +74,11 @@ final class RLObjectivesTrainingTests: XCTestCase {
         for (name, values) in a { XCTAssertEqual(values.map(\.bitPattern), b[name]!.map(\.bitPattern), name) }
         for name in ["v_head.weight", "v_head.bias", "kl_ctl.value"] { XCTAssertNotNil(a[name], name) }
         XCTAssertNotEqual(a["kl_ctl.value"], [0.05], "the controller moved β")
+        // β has no gradient: without the controller no optimizer step (AdamW's weight decay
+        // included) moves it.
+        let fixed = try session(try makeTemporaryFolder("ppo-fixed"), [("objective", "ppo:adap_kl_ctrl=false"), ("max_steps", "2")])
+        try fixed.trainer.train()
+        XCTAssertEqual(weights(fixed)["kl_ctl.value"], [0.05])
         let entry = try XCTUnwrap(try rewards(dir, window: 1).entries.last)
         for key in ["loss/policy_avg", "loss/value_avg", "policy/clipfrac_avg", "val/clipfrac_avg", "val/explained_variance",
                     "objective/kl", "objective/kl_coef", "policy/entropy_avg", "reward"] {
