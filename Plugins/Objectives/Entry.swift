@@ -7,5 +7,10 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(SFT.self)
         r.add(Distill.self)
         r.add(GRPO.self)
+        r.add(RLOO.self)
+        r.add(ReinforcePlusPlus.self)
+        r.add(ReMax.self)
+        r.add(PPO.self)
+        r.add(RFT.self)
     }
 }

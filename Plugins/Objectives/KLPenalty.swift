@@ -1,0 +1,71 @@
+import Foundation
+import TemperCore
+
+/// Per-token estimators of KL(π_θ ‖ π_ref) from the log-probs of the sampled tokens (Schulman,
+/// "Approximating KL divergence", 2020), with d = log π_θ − log π_ref:
+/// k1 = d (unbiased, can be negative), k2 = d²/2, k3 = exp(−d) − 1 + d (unbiased, ≥ 0).
+enum KLEstimator: String, CaseIterable {
+    case k1, k2, k3
+
+    /// The estimate for one token.
+    func callAsFunction(_ logprob: Float, _ reference: Float) -> Float {
+        let d = logprob - reference
+        switch self {
+        case .k1: return d
+        case .k2: return d * d / 2
+        case .k3: return Foundation.expf(-d) - 1 + d
+        }
+    }
+}
+
+/// KL in the reward, as RLHF puts it (Ziegler et al. 2019, arXiv 1909.08593; Ouyang et al. 2022):
+/// each completion token t earns r_t = −β·KL_t, and the last completion token also earns the
+/// sequence's score. Shared by reinforce-plus-plus, remax and ppo.
+enum TokenRewards {
+    /// Per row and column: −β·KL_t on completion tokens, plus `scores[b]` on the row's last
+    /// completion token; 0 elsewhere. `kl` and `mask` are `[batch][seq]` rows.
+    static func shaped(scores: [Float], kl: [[Float]], mask: [[Float]], beta: Float) -> [[Float]] {
+        zip(scores, zip(kl, mask)).map { score, pair in
+            let (klRow, maskRow) = pair
+            var r = zip(klRow, maskRow).map { k, m in m != 0 ? -beta * k : 0 }
+            if let last = maskRow.lastIndex(where: { $0 != 0 }) { r[last] += score }
+            return r
+        }
+    }
+
+    /// Per-token KL estimates of the completion tokens, old policy against the reference (both
+    /// filled in where the host left them out), `[batch][seq]` with 0 outside the mask; all 0 when
+    /// `beta` is 0, which needs no reference.
+    static func kl(_ estimator: KLEstimator, beta: Float, _ r: inout RolloutBatch, context: ObjectiveContext, objective: String) throws -> [[Float]] {
+        let mask = RolloutTensors.rows(r.completionMask)
+        guard beta > 0 else { return mask.map { [Float](repeating: 0, count: $0.count) } }
+        try RolloutTensors.fillKLLogprobs(&r, context: context, objective: objective)
+        let old = RolloutTensors.rows(r.oldLogprobs!), reference = RolloutTensors.rows(r.referenceLogprobs!)
+        return zip(zip(old, reference), mask).map { pair, maskRow in
+            zip(zip(pair.0, pair.1), maskRow).map { lr, m in m != 0 ? estimator(lr.0, lr.1) : 0 }
+        }
+    }
+
+    /// Discounted reward-to-go G_t = Σ_{s ≥ t} γ^{s−t} r_s over the completion tokens of each row
+    /// (REINFORCE's return; OpenRLHF's `get_cumulative_returns`), 0 outside the mask.
+    static func rewardToGo(_ rewards: [[Float]], mask: [[Float]], gamma: Float) -> [[Float]] {
+        zip(rewards, mask).map { r, m in
+            var out = [Float](repeating: 0, count: r.count)
+            var running: Float = 0
+            for t in stride(from: r.count - 1, through: 0, by: -1) where m[t] != 0 {
+                running = r[t] + gamma * running
+                out[t] = running
+            }
+            return out
+        }
+    }
+
+    /// Count, mean and sum of squared deviations of the masked entries of all rows (in Double):
+    /// what the batch-wide normalizations of reinforce-plus-plus and ppo are built from.
+    static func moments(_ x: [[Float]], mask: [[Float]]) -> (count: Double, mean: Double, squares: Double) {
+        let values = zip(x, mask).flatMap { row, m in zip(row, m).compactMap { v, w in w != 0 ? Double(v) : nil } }
+        guard !values.isEmpty else { return (0, 0, 0) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return (Double(values.count), mean, values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) })
+    }
+}

@@ -1,0 +1,251 @@
+import TemperCore
+
+/// PPO for language models (Schulman et al. 2017, arXiv 1707.06347; GAE, Schulman et al. 2015,
+/// arXiv 1506.02438; RLHF reward shaping and the adaptive KL controller, Ziegler et al. 2019,
+/// arXiv 1909.08593), with TRL PPOConfig's names and defaults (METHODS.md RL-PPO, RL-RLHF).
+///
+/// A value head V(s_t) = w·h_{t−1} + b reads the policy's last hidden state before token t (the
+/// position whose logits predict it), so one trunk pass feeds both heads. Per completion token t,
+/// once per rollout batch (`prepare`, no gradients):
+///
+///     r_t  = −β·KL_t  (+ score on the last completion token)       KL_t = k(log π_old, log π_ref)
+///     δ_t  = r_t + γ·V_old(s_{t+1}) − V_old(s_t)                    V after the last token = 0
+///     A_t  = δ_t + γλ·A_{t+1}                                       GAE
+///     R_t  = A_t + V_old(s_t)                                       value target
+///     Â_t  = (A_t − mean(A)) / sqrt(var(A) + 1e-8)                  whitened over the batch
+///
+/// and per micro-batch (`loss`), with ρ_t = π_θ(y_t)/π_old(y_t) and masked token means:
+///
+///     L_pg = mean −min(ρ_t·Â_t, clip(ρ_t, 1 ± cliprange)·Â_t)
+///     L_vf = ½·mean max((V − R)², (V_old + clip(V − V_old, ± cliprange_value) − R)²)
+///     L    = L_pg + vf_coef·L_vf
+///
+/// The PPO epochs are the loop's `num_iterations` (TRL's `num_ppo_epochs`): each reuses the batch's
+/// fixed advantages, returns and old values. After the batch's rewards are shaped, the adaptive
+/// controller moves β towards a target KL: e = clip(KL/target − 1, ±0.2), β ← β·(1 + e·n/horizon),
+/// with KL the batch's mean summed KL per completion and n its number of completions.
+///
+/// β lives in a one-element tensor returned by `makeParameters` as `kl_ctl.value`: it has no
+/// gradient, so no optimizer moves it, but checkpoints save and restore it with the value head —
+/// the controller resumes where it stopped without a separate hook for objective state.
+public final class PPO: Objective {
+    /// Registered name.
+    public static let name = "ppo"
+    /// One-line summary for `temper plugins`.
+    public static let summary = "PPO: clipped policy and value losses, value head on the policy's last hidden state, GAE, KL penalty in the reward with an adaptive controller (TRL PPOConfig)"
+    /// TRL PPOConfig's settings (the adaptive controller's from its classic PPOConfig).
+    public static let parameters: [ParameterSpec] = [
+        .float("kl_coef", default: 0.05, range: .atLeast(0), aliases: ["init_kl_coef", "beta"],
+               doc: "initial weight β of the per-token KL penalty in the reward; 0 needs no reference model"),
+        .choice("kl_estimator", KLEstimator.allCases.map(\.rawValue), default: KLEstimator.k1.rawValue,
+                doc: "per-token KL estimate: k1 = log-ratio, k2 = log-ratio²/2, k3 = exp(−log-ratio) − 1 + log-ratio"),
+        .bool("adap_kl_ctrl", default: true, doc: "adapt β towards `target` after every rollout batch (Ziegler et al.)"),
+        .float("target", default: 6, range: .greaterThan(0), aliases: ["target_kl"], doc: "the adaptive controller's target KL per completion"),
+        .float("horizon", default: 10000, range: .greaterThan(0), doc: "the adaptive controller's horizon: completions per unit of relative change"),
+        .float("cliprange", default: 0.2, range: .greaterThan(0), aliases: ["epsilon"], doc: "policy ratio clip: [1 − cliprange, 1 + cliprange]"),
+        .float("cliprange_value", default: 0.2, range: .greaterThan(0), doc: "how far a value may move from the old value before its loss is clipped"),
+        .float("vf_coef", default: 0.1, range: .atLeast(0), doc: "weight of the value loss"),
+        .float("gamma", default: 1, range: .closed(0, 1), doc: "discount factor"),
+        .float("lam", default: 0.95, range: .closed(0, 1), aliases: ["lambda"], doc: "GAE's λ"),
+        .bool("whiten_rewards", default: false, doc: "scale the token rewards to unit variance over the batch (mean kept) before GAE"),
+        .bool("mask_truncated_completions", default: false, doc: "drop completions cut at max_completion_length from the losses"),
+    ]
+
+    /// PPO trains on rollouts.
+    public var inputKind: ObjectiveInputKind { .rollouts }
+    /// Both losses are token means.
+    public var lossWeighting: LossWeighting { .tokens }
+    /// A reference model only for the KL penalty.
+    public var needsReference: Bool { initialKLCoefficient > 0 }
+
+    let initialKLCoefficient: Float
+    let estimator: KLEstimator
+    let adaptive: Bool
+    let target: Float
+    let horizon: Float
+    let cliprange: Float
+    let cliprangeValue: Float
+    let vfCoef: Float
+    let gamma: Float
+    let lam: Float
+    let whitenRewards: Bool
+    let maskTruncated: Bool
+    /// β, the KL controller's state (`kl_ctl.value`).
+    let klCoefficient: Tensor
+    /// `v_head.weight` `[1, hidden]` and `v_head.bias` `[1]`, made by `makeParameters`.
+    private(set) var valueHead: (weight: Tensor, bias: Tensor)?
+
+    /// Reads the settings.
+    public init(config: ComponentConfig) throws {
+        initialKLCoefficient = try config.float("kl_coef")
+        estimator = try KLEstimator(rawValue: config.string("kl_estimator")) ?? .k1
+        adaptive = try config.bool("adap_kl_ctrl")
+        target = try config.float("target")
+        horizon = try config.float("horizon")
+        cliprange = try config.float("cliprange")
+        cliprangeValue = try config.float("cliprange_value")
+        vfCoef = try config.float("vf_coef")
+        gamma = try config.float("gamma")
+        lam = try config.float("lam")
+        whitenRewards = try config.bool("whiten_rewards")
+        maskTruncated = try config.bool("mask_truncated_completions")
+        klCoefficient = Tensor([initialKLCoefficient])
+    }
+
+    /// The value head, initialised as PyTorch's `nn.Linear(hidden, 1)` (uniform in ±1/√hidden)
+    /// from the run's seed, and the KL controller's β.
+    public func makeParameters(for model: ObjectiveModelInfo) throws -> [NamedParameter] {
+        guard model.hiddenSize > 0 else { throw SpecError("ppo: the model reports a hidden size of \(model.hiddenSize)") }
+        var rng = PhiloxRNG(seed: model.seed &+ 0x7661_6c75_6568_6561)  // "valuehea": apart from the run's other streams
+        let bound = 1 / Float(model.hiddenSize).squareRoot()
+        let weight = Tensor.uniform([1, model.hiddenSize], low: -bound, high: bound, rng: &rng, requiresGrad: true)
+        let bias = Tensor.uniform([1], low: -bound, high: bound, rng: &rng, requiresGrad: true)
+        valueHead = (weight, bias)
+        return [NamedParameter(name: "v_head.weight", tensor: weight), NamedParameter(name: "v_head.bias", tensor: bias),
+                NamedParameter(name: "kl_ctl.value", tensor: klCoefficient)]
+    }
+
+    /// V(s_t) at `[b, t]` for token t, read from the hidden state at t − 1; column 0 is 0.
+    func values(hidden: Tensor) throws -> Tensor {
+        let head = try madeValueHead()
+        guard hidden.rank == 3, hidden.shape[2] == head.weight.shape[1] else {
+            throw SpecError("ppo: hidden states \(hidden.shape) do not match the value head's width \(head.weight.shape[1])")
+        }
+        let b = hidden.shape[0], t = hidden.shape[1]
+        let v = hidden.linear(head.weight, bias: head.bias).reshape([b, t])
+        return Tensor.concat([Tensor.zeros([b, 1]), v.narrow(1, start: 0, length: t - 1)], axis: 1)
+    }
+
+    /// The value head, or an error when the host never called `makeParameters`.
+    func madeValueHead() throws -> (weight: Tensor, bias: Tensor) {
+        guard let valueHead else { throw SpecError("ppo: no value head; the host must call makeParameters(for:) before training") }
+        return valueHead
+    }
+
+    /// One trunk pass of `policy` over the rollouts: the completion tokens' log-probs (at the
+    /// sampling temperature) and their values, both 0 outside the completion mask.
+    func policyPass(_ policy: any TrainableLanguageModel, _ r: RolloutBatch, entropies: Bool) throws -> (Tensor, CompletionLogProbs.Result) {
+        _ = try madeValueHead()
+        let tap = HiddenStateTap(policy)
+        let scored = try RolloutTensors.logprobs(of: tap, r, entropies: entropies)
+        // No completion token: CompletionLogProbs made no pass, and there is no value to read.
+        guard let hidden = tap.hidden else { return (Tensor.zeros(r.inputIDs.shape), scored) }
+        return (try values(hidden: hidden) * r.completionMask, scored)
+    }
+
+    /// Computes the old values, shaped rewards, GAE advantages (whitened) and returns of the whole
+    /// rollout batch into `extra` (`old_values`, `advantages`, `returns`: `[batch, seq]`; `kl`,
+    /// `kl_coef`: `[batch]`), then lets the controller update β.
+    public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
+        try RolloutTensors.validate(rollouts, objective: Self.name)
+        RolloutTensors.dropRows(&rollouts, RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated))
+        let r = rollouts
+        let (oldValues, logprobs) = try withNoGrad {
+            try withEvalMode { try policyPass(context.policy, r, entropies: false) }
+        }
+        if rollouts.oldLogprobs == nil { rollouts.oldLogprobs = logprobs.logprobs }
+        let beta = klCoefficient.scalars[0]
+        let kl = try TokenRewards.kl(estimator, beta: beta, &rollouts, context: context, objective: Self.name)
+        let mask = RolloutTensors.rows(rollouts.completionMask)
+        // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
+        var rewards = TokenRewards.shaped(scores: rollouts.rewards.map { $0.isNaN ? 0 : $0 }, kl: kl, mask: mask, beta: beta)
+        if whitenRewards { rewards = Self.whitened(rewards, mask: mask, shiftMean: false) }
+        let valueRows = RolloutTensors.rows(oldValues)
+        let advantages = Self.gae(rewards: rewards, values: valueRows, mask: mask, gamma: gamma, lam: lam)
+        let returns = zip(advantages, valueRows).map { a, v in zip(a, v).map(+) }
+        rollouts.extra["old_values"] = oldValues
+        rollouts.extra["advantages"] = RolloutTensors.tensor(Self.whitened(advantages, mask: mask, shiftMean: true))
+        rollouts.extra["returns"] = RolloutTensors.tensor(returns)
+        let klPerRow = kl.map { $0.reduce(0, +) }
+        rollouts.extra["kl"] = Tensor(klPerRow)
+        rollouts.extra["kl_coef"] = Tensor([Float](repeating: beta, count: klPerRow.count))
+        if adaptive && beta > 0 {
+            klCoefficient.floatPointer[0] = Self.adaptedCoefficient(beta, kl: klPerRow.reduce(0, +) / Float(klPerRow.count),
+                                                                    target: target, completions: klPerRow.count, horizon: horizon)
+        }
+    }
+
+    /// Ziegler et al.'s update: β·(1 + clip(KL/target − 1, −0.2, 0.2)·n/horizon).
+    static func adaptedCoefficient(_ beta: Float, kl: Float, target: Float, completions: Int, horizon: Float) -> Float {
+        let error = min(max(kl / target - 1, -0.2), 0.2)
+        return beta * (1 + error * Float(completions) / horizon)
+    }
+
+    /// GAE over each row's completion tokens, from the last backwards.
+    static func gae(rewards: [[Float]], values: [[Float]], mask: [[Float]], gamma: Float, lam: Float) -> [[Float]] {
+        zip(zip(rewards, values), mask).map { rv, m in
+            let (r, v) = rv
+            var out = [Float](repeating: 0, count: r.count)
+            var next: (value: Float, advantage: Float) = (0, 0)
+            for t in stride(from: r.count - 1, through: 0, by: -1) where m[t] != 0 {
+                let delta = r[t] + gamma * next.value - v[t]
+                out[t] = delta + gamma * lam * next.advantage
+                next = (v[t], out[t])
+            }
+            return out
+        }
+    }
+
+    /// TRL's masked whitening over the masked tokens of all rows: (x − mean)·rsqrt(var + 1e-8),
+    /// var with Bessel's correction; the mean added back unless `shiftMean`. 0 outside the mask.
+    static func whitened(_ x: [[Float]], mask: [[Float]], shiftMean: Bool) -> [[Float]] {
+        let (count, mean, squares) = TokenRewards.moments(x, mask: mask)
+        guard count > 1 else { return x }
+        let rstd = 1 / (squares / (count - 1) + 1e-8).squareRoot()
+        return zip(x, mask).map { row, m in
+            zip(row, m).map { v, w in w != 0 ? Float((Double(v) - mean) * rstd + (shiftMean ? 0 : mean)) : 0 }
+        }
+    }
+
+    /// The combined loss, logging TRL's `loss/policy_avg`, `loss/value_avg`, `policy/clipfrac_avg`,
+    /// `val/clipfrac_avg`, `policy/approxkl_avg`, `objective/kl`, `objective/kl_coef`, and
+    /// `val/explained_variance` (1 − Var(R − V)/Var(R) over the micro-batch's completion tokens).
+    public func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
+        let r = try RolloutTensors.rollouts(input, objective: Self.name)
+        guard let oldValues = r.extra["old_values"], let advantages = r.extra["advantages"], let returns = r.extra["returns"],
+              let old = r.oldLogprobs, let kl = r.extra["kl"], let klCoef = r.extra["kl_coef"] else {
+            throw SpecError("ppo: the rollouts were not prepared (extra holds no old_values / advantages / returns); the host must call prepare once per rollout batch")
+        }
+        let mask = r.completionMask
+        let (v, scored) = try policyPass(context.policy, r, entropies: true)
+        let logprobs = scored.logprobs
+        let policy = ClippedSurrogate(logprobs: logprobs, oldLogprobs: old, advantages: advantages, epsilonLow: cliprange, epsilonHigh: cliprange)
+        let policyLoss = ClippedSurrogate.maskedMean(policy.loss, mask)
+        let clippedV = oldValues + (v - oldValues).clamp(min: -cliprangeValue, max: cliprangeValue)
+        let unclippedError = (v - returns).pow(2), clippedError = (clippedV - returns).pow(2)
+        let valueLoss = ClippedSurrogate.maskedMean(ClippedSurrogate.maximum(unclippedError, clippedError), mask) * 0.5
+        let loss = policyLoss + valueLoss * vfCoef
+
+        let weights = mask.scalars
+        let logRatio = zip(logprobs.scalars, old.scalars).map { $0 - $1 }
+        let rows = Double(kl.count)
+        return ObjectiveOutput(loss: loss, metrics: [
+            "loss/policy_avg": Double(policyLoss.item),
+            "loss/value_avg": Double(valueLoss.item),
+            "policy/clipfrac_avg": ClippedSurrogate.share(zip(policy.lowClipped, policy.highClipped).map { $0 || $1 }, weights: weights),
+            "val/clipfrac_avg": ClippedSurrogate.share(zip(clippedError.scalars, unclippedError.scalars).map { $0 > $1 }, weights: weights),
+            "policy/approxkl_avg": Self.maskedMean(logRatio.map { 0.5 * $0 * $0 }, weights),
+            "objective/kl": Double(kl.scalars.reduce(0, +)) / rows,
+            "policy/entropy_avg": Double(ClippedSurrogate.maskedMean(scored.entropies!, mask).item),
+            "objective/kl_coef": Double(klCoef.scalars.reduce(0, +)) / rows,
+            "val/explained_variance": Self.explainedVariance(returns: returns.scalars, values: v.scalars, weights: weights),
+        ])
+    }
+
+    /// Σ x·w / Σ w over plain values (0 when nothing is selected).
+    static func maskedMean(_ x: [Float], _ weights: [Float]) -> Double {
+        let total = weights.reduce(0, +)
+        return total == 0 ? 0 : Double(zip(x, weights).reduce(0) { $0 + $1.0 * $1.1 }) / Double(total)
+    }
+
+    /// 1 − Var(R − V)/Var(R) over the selected tokens (population variances); 0 when Var(R) is 0.
+    static func explainedVariance(returns: [Float], values: [Float], weights: [Float]) -> Double {
+        let residual = zip(returns, values).map { $0 - $1 }
+        func variance(_ x: [Float]) -> Double {
+            let mean = maskedMean(x, weights)
+            return maskedMean(x.map { ($0 - Float(mean)) * ($0 - Float(mean)) }, weights)
+        }
+        let total = variance(returns)
+        return total == 0 ? 0 : 1 - variance(residual) / total
+    }
+}

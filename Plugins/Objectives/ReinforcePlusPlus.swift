@@ -1,0 +1,86 @@
+import TemperCore
+
+/// REINFORCE++ (Hu 2025, arXiv 2501.03262), with OpenRLHF's names and defaults (METHODS.md RL-RPP):
+/// PPO's clipped surrogate without a critic, the KL to the reference as a per-token penalty in
+/// the reward, and advantages normalized over the whole rollout batch. Registered as
+/// `reinforce-plus-plus`: component names allow no '+' (verl spells it `reinforce_plus_plus`).
+///
+///     KL_t = k(log π_old(y_t), log π_ref(y_t))                  k1 | k2 | k3 (`kl_estimator`)
+///     r_t  = −β·KL_t  (+ s on the last completion token)        s = r, or r − mean_group(r) for
+///                                                               `reinforce_baseline`
+///     A_t  = Σ_{s≥t} γ^{s−t} r_s                                reward-to-go
+///     Â_t  = (A_t − mean(A)) / sqrt(max(var(A), 1e-8))          over every completion token of the batch
+///     L    = mean_t −min(ρ_t·Â_t, clip(ρ_t, 1−ε, 1+ε)·Â_t)      token mean
+///
+/// The normalization statistics are those of the whole rollout batch, fixed in `prepare`.
+public final class ReinforcePlusPlus: Objective {
+    /// Registered name.
+    public static let name = "reinforce-plus-plus"
+    /// One-line summary for `temper plugins`.
+    public static let summary = "REINFORCE++: clipped policy gradient without a critic, token-level KL penalty in the reward, advantages normalized over the batch (OpenRLHF)"
+    /// OpenRLHF's settings.
+    public static let parameters: [ParameterSpec] = [
+        .float("beta", default: 0.01, range: .atLeast(0), aliases: ["init_kl_coef", "kl_coef"],
+               doc: "weight of the per-token KL penalty in the reward; 0 needs no reference model"),
+        .choice("kl_estimator", KLEstimator.allCases.map(\.rawValue), default: KLEstimator.k1.rawValue,
+                doc: "per-token KL estimate: k1 = log-ratio, k2 = log-ratio²/2, k3 = exp(−log-ratio) − 1 + log-ratio"),
+        .float("epsilon", default: 0.2, range: .greaterThan(0), aliases: ["eps_clip", "cliprange"], doc: "ratio clip: [1 − epsilon, 1 + epsilon]"),
+        .float("gamma", default: 1, range: .closed(0, 1), doc: "discount of the reward-to-go"),
+        .choice("advantage_estimator", ["reinforce", "reinforce_baseline"], default: "reinforce",
+                doc: "reinforce: the reward as is; reinforce_baseline: minus the mean reward of the prompt's completions first"),
+        .bool("mask_truncated_completions", default: false, doc: "drop completions cut at max_completion_length from the loss and the statistics"),
+    ]
+
+    /// REINFORCE++ trains on rollouts.
+    public var inputKind: ObjectiveInputKind { .rollouts }
+    /// A reference model only for the KL penalty.
+    public var needsReference: Bool { beta > 0 }
+
+    let beta: Float
+    let estimator: KLEstimator
+    let epsilon: Float
+    let gamma: Float
+    let groupBaseline: Bool
+    let maskTruncated: Bool
+
+    /// Reads the settings.
+    public init(config: ComponentConfig) throws {
+        beta = try config.float("beta")
+        estimator = try KLEstimator(rawValue: config.string("kl_estimator")) ?? .k1
+        epsilon = try config.float("epsilon")
+        gamma = try config.float("gamma")
+        groupBaseline = try config.string("advantage_estimator") == "reinforce_baseline"
+        maskTruncated = try config.bool("mask_truncated_completions")
+    }
+
+    /// Fixes the normalized per-token advantages of the whole batch (`extra["advantages"]`,
+    /// `[batch, seq]`) and each row's summed KL (`extra["kl"]`, `[batch]`). Rows no reward scored
+    /// (and truncated ones, when asked) are dropped from the loss and the statistics.
+    public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
+        try RolloutTensors.validate(rollouts, objective: Self.name)
+        RolloutTensors.dropRows(&rollouts, RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated))
+        let mask = RolloutTensors.rows(rollouts.completionMask)
+        let kl = try TokenRewards.kl(estimator, beta: beta, &rollouts, context: context, objective: Self.name)
+        var scores = rollouts.rewards
+        if groupBaseline { scores = zip(scores, Advantages.groupMeans(scores, groupIndex: rollouts.groupIndex)).map { $0 - $1 } }
+        // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
+        scores = scores.map { $0.isNaN ? 0 : $0 }
+        let returns = TokenRewards.rewardToGo(TokenRewards.shaped(scores: scores, kl: kl, mask: mask, beta: beta), mask: mask, gamma: gamma)
+        rollouts.extra["advantages"] = RolloutTensors.tensor(Self.normalized(returns, mask: mask))
+        rollouts.extra["kl"] = Tensor(kl.map { $0.reduce(0, +) })
+    }
+
+    /// (A − mean) · rsqrt(max(var, 1e-8)) over the masked tokens of all rows (population variance,
+    /// as OpenRLHF); 0 outside the mask.
+    static func normalized(_ a: [[Float]], mask: [[Float]]) -> [[Float]] {
+        let (count, mean, squares) = TokenRewards.moments(a, mask: mask)
+        guard count > 0 else { return a }
+        let rstd = 1 / max(squares / count, 1e-8).squareRoot()
+        return zip(a, mask).map { row, m in zip(row, m).map { x, w in w != 0 ? Float((Double(x) - mean) * rstd) : 0 } }
+    }
+
+    /// The token-mean clipped surrogate, logging `kl` (per completion token) and the clip shares.
+    public func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
+        try TokenPolicyGradient.loss(input, context: context, objective: Self.name, epsilonLow: epsilon, epsilonHigh: epsilon)
+    }
+}
