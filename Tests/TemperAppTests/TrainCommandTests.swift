@@ -36,5 +36,16 @@ final class TrainCommandTests: XCTestCase {
                            "--output_dir", dir.appendingPathComponent("run").path, "--max_steps", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("\(data.path):2: field 'messages[0].content': missing"), bad.err)
+        // An output folder that is a file, or cannot be made, is named as the setting it is (issue 15).
+        try "{\"text\": \"ok\"}\n".write(to: data, atomically: true, encoding: .utf8)
+        let file = dir.appendingPathComponent("taken")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        for (output, expected) in [(file.path, "Error: output_dir \(file.path) is a file, not a folder"),
+                                   (file.path + "/run", "Error: output_dir \(file.path)/run cannot be created (")] {
+            let taken = try run(["train", "--model", TemperRepository.fixtures.appendingPathComponent("tiny-llama-hf").path, "--data", data.path,
+                                 "--output_dir", output, "--max_steps", "1"])
+            XCTAssertNotEqual(taken.status, 0)
+            XCTAssertTrue(taken.err.contains(expected), taken.err)
+        }
     }
 }

@@ -103,14 +103,7 @@ public final class PluginLoader {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw SpecError("is a directory, not a shared library")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw SpecError("cannot be read") }
-        defer { try? handle.close() }
-        // The throwing read: `readData(ofLength:)` traps on an I/O error (a directory, a dead mount).
-        let magic: Data?
-        do { magic = try handle.read(upToCount: 4) } catch { throw SpecError("cannot be read: \(error.localizedDescription)") }
-        guard magic == Data([0x7f, 0x45, 0x4c, 0x46]) else {
-            throw SpecError("not an ELF shared library")
-        }
+        try ELFCheck.check(path)
     }
 
     private func open(_ path: String) throws -> UnsafeMutableRawPointer {

@@ -11,7 +11,7 @@ public final class MetricsLog {
     public init(url: URL, keepThroughStep: Int? = nil) throws {
         self.url = url
         let fm = FileManager.default
-        try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Self.createFolder(url.deletingLastPathComponent())
         if let keep = keepThroughStep, let data = fm.contents(atPath: url.path) {
             let kept = data.split(separator: UInt8(ascii: "\n")).filter { line in
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
@@ -31,6 +31,25 @@ public final class MetricsLog {
     }
 
     deinit { try? handle.close() }
+
+    /// Creates the run's output folder, or says plainly why it cannot be (Foundation's own error
+    /// names neither the setting nor the cause).
+    static func createFolder(_ folder: URL) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw TrainingError("output_dir \(folder.path) is a file, not a folder") }
+            guard FileManager.default.isWritableFile(atPath: folder.path) else {
+                throw TrainingError("output_dir \(folder.path) is not writable")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            let cause = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+            throw TrainingError("output_dir \(folder.path) cannot be created (\(cause)); choose a folder you can write")
+        }
+    }
 
     /// Appends one entry (keys sorted, `step` an integer).
     public func append(_ entry: [String: Double]) throws {
