@@ -39,8 +39,9 @@ public final class PPO: Objective {
                doc: "initial weight β of the per-token KL penalty in the reward; 0 needs no reference model"),
         .choice("kl_estimator", KLEstimator.allCases.map(\.rawValue), default: KLEstimator.k1.rawValue,
                 doc: "per-token KL estimate: k1 = log-ratio, k2 = log-ratio²/2, k3 = exp(−log-ratio) − 1 + log-ratio"),
-        .bool("adap_kl_ctrl", default: true, doc: "adapt β towards `target` after every rollout batch (Ziegler et al.)"),
-        .float("target", default: 6, range: .greaterThan(0), aliases: ["target_kl"], doc: "the adaptive controller's target KL per completion"),
+        .bool("adap_kl_ctrl", default: false,
+              doc: "adapt β towards `target` after every rollout batch (Ziegler et al.; classic TRL); off = a fixed β as in TRL today"),
+        .float("target", default: 6, range: .greaterThan(0), doc: "the adaptive controller's target KL per completion (not TRL's early-stopping target_kl)"),
         .float("horizon", default: 10000, range: .greaterThan(0), doc: "the adaptive controller's horizon: completions per unit of relative change"),
         .float("cliprange", default: 0.2, range: .greaterThan(0), aliases: ["epsilon"], doc: "policy ratio clip: [1 − cliprange, 1 + cliprange]"),
         .float("cliprange_value", default: 0.2, range: .greaterThan(0), doc: "how far a value may move from the old value before its loss is clipped"),
@@ -159,9 +160,12 @@ public final class PPO: Objective {
         let klPerRow = kl.map { $0.reduce(0, +) }
         rollouts.extra["kl"] = Tensor(klPerRow)
         rollouts.extra["kl_coef"] = Tensor([Float](repeating: beta, count: klPerRow.count))
-        if adaptive && beta > 0 {
-            klCoefficient.floatPointer[0] = Self.adaptedCoefficient(beta, kl: klPerRow.reduce(0, +) / Float(klPerRow.count),
-                                                                    target: target, completions: klPerRow.count, horizon: horizon)
+        // Only completions the losses see count: a dropped row (unscored, or masked as truncated)
+        // has no tokens and a KL of 0, which would bias β downward.
+        let counted = mask.indices.filter { mask[$0].contains { $0 != 0 } }
+        if adaptive && beta > 0 && !counted.isEmpty {
+            klCoefficient.floatPointer[0] = Self.adaptedCoefficient(beta, kl: counted.reduce(0) { $0 + klPerRow[$1] } / Float(counted.count),
+                                                                    target: target, completions: counted.count, horizon: horizon)
         }
     }
 

@@ -3,7 +3,9 @@ import TemperCore
 /// Rejection-sampling fine-tuning, which also covers STaR's and ReST-EM's inner loop (Yuan et al.
 /// 2023, arXiv 2308.01825; Zelikman et al. 2022, arXiv 2203.14465; Singh et al. 2023, arXiv
 /// 2312.06585; METHODS.md FT-RFT, FT-STAR, FT-REST): sample → verify with a reward → keep the
-/// completions whose reward reaches the threshold → supervised fine-tuning on them.
+/// completions whose reward reaches the threshold → supervised fine-tuning on them. Not covered:
+/// STaR's rationalization (re-prompting a failed problem with its answer as a hint needs the loop
+/// to generate from edited prompts), and RFT's deduplication by reasoning path (here: by tokens).
 ///
 ///     keep_i = [r_i ≥ threshold], at most `max_per_prompt` per prompt (highest rewards first),
 ///              identical completions of one prompt kept once (`deduplicate`, RFT's distinct paths)

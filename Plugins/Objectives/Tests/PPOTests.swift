@@ -16,7 +16,7 @@ final class PPOTests: XCTestCase {
     private let d: [[Double]] = [[0, 0.2, -0.1], [0, -0.5, 0]]
     private let offsets: [[Double]] = [[0, 0.05, -0.05], [0, 0.1, 0]]
 
-    private func ppo(_ settings: String = "kl_coef=0.1,target=1,horizon=10") throws -> (any Objective, [String: Tensor]) {
+    private func ppo(_ settings: String = "kl_coef=0.1,target=1,horizon=10,adap_kl_ctrl=true") throws -> (any Objective, [String: Tensor]) {
         let objective = try ComponentRegistry.shared.objective("ppo:" + settings)
         let params = try objective.makeParameters(for: ObjectiveModelInfo(hiddenSize: 3, vocabSize: 3, seed: 0))
         var byName: [String: Tensor] = [:]

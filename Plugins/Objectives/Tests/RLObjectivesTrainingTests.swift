@@ -61,7 +61,7 @@ final class RLObjectivesTrainingTests: XCTestCase {
         // Generation batches of 16 completions read as 2 micro-batches, twice (num_iterations 2,
         // TRL's num_ppo_epochs): 4 steps per round, so step 2 is in the middle of one. A target KL
         // of 0.01 over a horizon of 10 completions makes the controller move β at every round.
-        let fields = [("objective", "ppo:target=0.01,horizon=10"), ("steps_per_generation", "2"), ("num_iterations", "2"),
+        let fields = [("objective", "ppo:adap_kl_ctrl=true,target=0.01,horizon=10"), ("steps_per_generation", "2"), ("num_iterations", "2"),
                       ("max_steps", "6"), ("save_steps", "2")]
         let whole = try session(try makeTemporaryFolder("ppo-whole"), fields)
         try whole.trainer.train()
