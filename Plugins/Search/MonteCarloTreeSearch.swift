@@ -13,8 +13,8 @@ import TemperCore
 /// leaf's value v — the step scorer's aggregated score of its path (`value=step`), or the
 /// verifier's reward of a completion sampled from it (`value=rollout`); a finished solution is
 /// valued by the verifier when there is one — is added to every node on the path. After the
-/// simulations the most visited child is followed from the prompt (visit counts decide); the path
-/// is completed by sampling when it ends before the solution does. Candidates: that answer (scored
+/// simulations the most visited child is followed from the prompt as far as children were visited
+/// (visit counts decide); the path is completed by sampling when it ends before the solution does. Candidates: that answer (scored
 /// by its Q), then the other finished solutions in the tree by value.
 ///
 /// A budget of `samplesPerPrompt` > 1 sets the number of simulations.
@@ -209,14 +209,14 @@ struct PUCTSearch {
     }
 
     /// Visit counts decide: the most visited child from the prompt down (higher Q, then the
-    /// earlier child, among equals), completed when it stops short; then the other finished
-    /// solutions by value.
+    /// earlier child, among equals) while one was visited, completed when it stops short; then the
+    /// other finished solutions by value.
     func answer() throws -> [ScoredCandidate] {
         var i = 0
-        while !nodes[i].children.isEmpty {
-            i = nodes[i].children.max { a, b in
-                (nodes[a].visits, nodes[a].q, -a) < (nodes[b].visits, nodes[b].q, -b)
-            }!
+        while let best = nodes[i].children.max(by: { a, b in
+            (nodes[a].visits, nodes[a].q, -a) < (nodes[b].visits, nodes[b].q, -b)
+        }), nodes[best].visits > 0 {
+            i = best
         }
         var chosen = nodes[i].step
         if !chosen.isComplete { chosen = try complete(chosen) }

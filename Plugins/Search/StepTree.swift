@@ -16,7 +16,6 @@ final class StepTree {
     private(set) var failures: [String] = []
     /// The prompt as a node without steps.
     let root: StepNode
-    private let promptLength: Int
     private let start: ComputeUsage
 
     /// Starts a session on prompt `promptIndex` of `request`, generating steps up to `scorer`'s
@@ -29,7 +28,6 @@ final class StepTree {
         if case .separator(let s)? = scorer?.segmentation { separator = s } else { separator = settings.separator }
         start = request.model.usage
         let ids = try request.model.tokenize(request.prompts[promptIndex])
-        promptLength = ids.count
         session = try request.model.startSession(prompts: [ids])
         root = StepNode(row: session.rows[0])
     }

@@ -34,6 +34,25 @@ final class MonteCarloTreeSearchTests: XCTestCase {
         }
     }
 
+    /// 1 for a completion containing "02".
+    struct Contains02: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] { batch.completions.map { $0.contains("02") ? 1 : 0 } }
+    }
+
+    func testRolloutValuesComeFromTheVerifierOnCompletionsSampledFromTheLeaf() throws {
+        let mcts = try ComponentRegistry.shared.search("mcts:simulations=2,expansions=2,value=rollout,step_separator=|")
+        // 1: the prompt expands into "0", "1"; its rollout is sample 2 of "Q:", "2|": reward 0.
+        // 2: "0" (first of a tie) expands into "00", "01"; its rollout "0|02|" is rewarded 1.
+        // "0" is the only visited child: the answer completes it with sample 3 of "Q:0|", scored Q = 1.
+        let model = StepScript.model()
+        let result = try mcts.search(SearchRequest(model: model, prompts: [StepScript.prompt], verifier: Contains02()))
+        XCTAssertEqual(result.texts, [["0|03|"]])
+        XCTAssertEqual(result.candidates[0][0].score, 1)
+        // Prefill 2; expansions 2 + 2 rows of "k|" / "0k|"; rollouts "2|"+EOS, "02|"+EOS; answer "03|"+EOS.
+        XCTAssertEqual(result.usage.tokensGenerated, 4 + 6 + 3 + 4 + 4)
+        XCTAssertEqual(result.failures, [])
+    }
+
     func testTreeOfThoughtsDepthFirstPrunesAndBacktracks() throws {
         let tot = try ComponentRegistry.shared.search("tree-of-thoughts:algorithm=dfs,proposals=2,threshold=0.5")
         // "0" (.7) is tried first: its thoughts "00" (.3) and "01" (.2) are below the threshold,
