@@ -58,6 +58,8 @@ capped() {
         *"temper-bench sft"*) cmd="$cmd --batch 1 --seq-len 16 --steps 1" ;;
         *"temper-bench math-equiv"*) cmd="$cmd --completions 2048 --rounds 1" ;;
         *"temper-bench code-exec"*) cmd="$cmd --runs 8 --rounds 1" ;;
+        *"temper-bench grpo-learning"*) cmd="$cmd --seeds 1 --sft-steps 2 --grpo-steps 2" ;;
+        *"temper-bench grpo"*) cmd="$cmd --steps 1" ;;
     esac
     printf '%s' "$cmd"
 }
