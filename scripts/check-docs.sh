@@ -59,6 +59,8 @@ capped() {
         *"temper-bench math-equiv"*) cmd="$cmd --completions 2048 --rounds 1" ;;
         *"temper-bench code-exec"*) cmd="$cmd --runs 8 --rounds 1" ;;
         *"temper-bench prefix-sharing"*) cmd="$cmd --steps 2 --step-tokens 4 --prompt-tokens 16" ;;
+        *"temper-bench grpo-learning"*) cmd="$cmd --seeds 1 --sft-steps 2 --grpo-steps 2" ;;
+        *"temper-bench grpo"*) cmd="$cmd --steps 1" ;;
     esac
     printf '%s' "$cmd"
 }

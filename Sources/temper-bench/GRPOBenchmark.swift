@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import TemperCore
+
+/// `temper-bench grpo`: one GRPO step on SmolLM2-135M-Instruct with LoRA (r=8, alpha 16, the seven
+/// projections of every layer): 1 prompt × 4 completions of at most 64 new tokens sampled from the
+/// policy with the batched decoder, scored by −|40 − len(completion)|/40, log-probs and the loss
+/// over them, backward, AdamW. Seconds per step (best and median) and peak RSS — and, with a
+/// reference Python, TRL's GRPOTrainer doing the same (`scripts/reference/grpo.py`, TRL's shape:
+/// per_device_train_batch_size=4, num_generations=4, max_completion_length=64, beta=0) right after.
+///
+/// Prompts are "Write a short sentence about the number {i}." as chats, one per step. With beta=0
+/// neither side builds a reference model; under LoRA Temper's reference would be the same weights
+/// with the adapters off, so it would cost no memory either way.
+struct GRPOBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grpo",
+        abstract: "Seconds per GRPO step (SmolLM2, LoRA r=8, 1 prompt × 4 completions ≤ 64 tokens) and peak RSS, beside TRL's GRPOTrainer (target ≤ 3 s).")
+
+    @Option(help: "A .gguf file or Hugging Face directory.")
+    var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    @Option(help: "Threads, for Temper and the reference.")
+    var threads = 2
+    @Option(help: "Timed steps after one warm-up step; the best and the median are reported.")
+    var steps = 3
+    @OptionGroup(title: "Reference (TRL: needs torch, transformers, peft, trl, gguf)")
+    var reference: ReferenceOptions
+
+    /// Seconds of the fastest and the median timed step, and the process's peak RSS.
+    struct Figures: Decodable {
+        var best, median, peakRSSMB: Double
+        enum CodingKeys: String, CodingKey {
+            case best, median
+            case peakRSSMB = "peak_rss_mb"
+        }
+    }
+
+    func validate() throws {
+        guard threads > 0, steps > 0 else { throw ValidationError("--threads and --steps must be positive") }
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
+        print(loadAverageLine())
+        let ours = try measure()
+        print(String(format: "Temper: best %.2f s/step, median %.2f s/step; peak RSS %.0f MB", ours.best, ours.median, ours.peakRSSMB))
+        var theirs: Figures? = nil
+        if let python = reference.python(threads: threads) {
+            switch python.versions(of: ["torch", "transformers", "peft", "trl", "gguf"]) {
+            case .success(let versions):
+                print("reference: TRL GRPOTrainer (float32, LoRA r=8 all-linear, the same prompts and reward): \(versions)")
+                switch python.result(Figures.self, of: "grpo.py", ["--model", model, "--threads", "\(threads)", "--steps", "\(steps)"]) {
+                case .success(let f):
+                    theirs = f
+                    print(String(format: "TRL: best %.2f s/step, median %.2f s/step; peak RSS %.0f MB", f.best, f.median, f.peakRSSMB))
+                case .failure(let problem): print("TRL failed: \(problem.message)")
+                }
+            case .failure(let problem): print("reference not run: \(problem.message)")
+            }
+        }
+        print("")
+        var table = Table(["", "best s/step", "median s/step", "peak RSS MB"])
+        table.add(["Temper", String(format: "%.2f", ours.best), String(format: "%.2f", ours.median), String(format: "%.0f", ours.peakRSSMB)])
+        if let t = theirs {
+            table.add(["TRL", String(format: "%.2f", t.best), String(format: "%.2f", t.median), String(format: "%.0f", t.peakRSSMB)])
+            table.add(["ratio", String(format: "%.2f× faster", t.best / ours.best), String(format: "%.2f× faster", t.median / ours.median),
+                       String(format: "%.2f×", ours.peakRSSMB / t.peakRSSMB)])
+        }
+        table.print()
+        print("target: ≤ 3 s per step")
+        if theirs == nil { print("note: no comparison in this run; \(ReferencePython.howToCompare)") }
+    }
+
+    /// The reward of the benchmark: −|40 − characters| / 40.
+    struct LengthTarget: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] { batch.completions.map { -abs(40 - Float($0.count)) / 40 } }
+    }
+
+    private func measure() throws -> Figures {
+        Parallel.threadCount = threads
+        let report = PluginLoader.shared.load(.standard())
+        for name in ["grpo", "lora", "adamw"] where ComponentRegistry.shared.descriptor(named: name) == nil {
+            throw ValidationError("component \(name) is not registered (are the libTemperPlugin*.so files next to temper-bench?) \(report)")
+        }
+        let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model))
+        let peft = try ComponentRegistry.shared.peft("lora:r=8,lora_alpha=16,target_modules=all-linear")
+        _ = try peft.apply(to: pm.model)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("temper-bench-grpo-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let prompts = dir.appendingPathComponent("prompts.jsonl")
+        let lines = (0..<(steps + 1)).map { #"{"prompt": [{"role": "user", "content": "Write a short sentence about the number \#($0)."}]}"# }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: prompts)
+        var settings = RolloutSettings()
+        settings.numGenerations = 4
+        settings.maxCompletionLength = 64
+        var config = TrainerConfig(outputDir: dir.appendingPathComponent("run"))
+        config.perDeviceTrainBatchSize = 4
+        config.maxSteps = steps + 1
+        config.saveSteps = 1_000_000
+        config.loggingSteps = 1
+        config.lrSchedulerType = .constant
+        let pad = pm.tokenizer.padTokenID ?? pm.tokenizer.eosTokenID ?? 0
+        let loop = try RolloutLoop(model: pm.model, tokenizer: pm.tokenizer,
+                                   prompts: try PromptDataset.load(path: prompts.path, tokenizer: pm.tokenizer),
+                                   rewards: [WeightedReward(name: "length-40", reward: LengthTarget())], settings: settings,
+                                   microBatchSize: 4, gradientAccumulationSteps: 1, seed: 1, padID: pad)
+        let trainer = try Trainer(policy: pm.model, objective: try ComponentRegistry.shared.objective("grpo"),
+                                  optimizer: try ComponentRegistry.shared.optimizer("adamw:lr=1e-6"), groups: peft.trainableGroups(),
+                                  rollouts: loop, padID: pad, config: config)
+        var times: [Double] = []
+        for step in 1...(steps + 1) {
+            let t = try seconds { try trainer.train(stopAfter: step) }
+            if step > 1 { times.append(t) }
+            let m = trainer.state.logHistory.last ?? [:]
+            print(String(format: "  step %d: %.2f s (completions: mean length %.0f tokens; generation %.0f tok/s)", step, t,
+                         m["completions/mean_length"] ?? .nan, m["completions/tokens_per_second"] ?? .nan))
+        }
+        return Figures(best: times.min()!, median: median(times), peakRSSMB: Double(peakRSSKilobytes()) / 1024)
+    }
+}
