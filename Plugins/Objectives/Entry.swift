@@ -6,5 +6,12 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
     TemperPlugin.register(abi, hash, reply) { r in
         r.add(SFT.self)
         r.add(Distill.self)
+        r.add(DPO.self)
+        r.add(KTO.self)
+        r.add(ORPO.self)
+        r.add(SimPO.self)
+        r.add(CPO.self)
+        r.add(RewardModel.self)
+        r.add(PRM.self)
     }
 }

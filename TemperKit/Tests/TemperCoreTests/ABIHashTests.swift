@@ -17,6 +17,7 @@ final class ABIHashTests: XCTestCase {
         "Plugin/ComponentRegistry.swift",
         "Plugin/PluginEntry.swift",
         "Protocols/AdaptableModel.swift",
+        "Protocols/ClassifierObjective.swift",
         "Protocols/Component.swift",
         "Protocols/LanguageModelHandle.swift",
         "Protocols/LoadablePEFTMethod.swift",
