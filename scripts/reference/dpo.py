@@ -59,6 +59,12 @@ def main():
     if args.model.endswith(".gguf"):
         folder, kwargs["gguf_file"] = os.path.split(os.path.abspath(args.model))
     model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="sdpa", **kwargs)
+    # transformers dequantizes a GGUF to float32 but keeps marking the model as GGUF-quantized, which
+    # its Trainer refuses to train; the weights are plain float32 tensors, as Temper's are.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, **kwargs)
     steps = args.steps + 1
     data = datasets.Dataset.from_list(pairs(args.pairs * steps))
