@@ -14,9 +14,10 @@ public enum ReferenceLogProbCache {
     public static func file(_ split: String, in outputDir: URL) -> URL { outputDir.appendingPathComponent("ref_logps_\(split).safetensors") }
 
     /// `dataset` with `referenceLogProbs` set on every example, read from `file` when it holds this
-    /// data's values, else computed with `reference` in batches of `batchSize` and written there
-    /// (under a temporary name, then renamed). Only preference pairs are supported.
-    public static func attach(to dataset: TokenizedDataset, reference: any TrainableLanguageModel, padID: Int32, batchSize: Int,
+    /// data's values, else computed with the model `reference` makes (called only then: under full
+    /// fine-tuning it copies the weights) in batches of `batchSize` and written there (under a
+    /// temporary name, then renamed). Only preference pairs are supported.
+    public static func attach(to dataset: TokenizedDataset, reference: () throws -> any TrainableLanguageModel, padID: Int32, batchSize: Int,
                               file: URL, reporter: ProgressReporter? = nil) throws -> TokenizedDataset {
         guard dataset.examples.allSatisfy({ $0.shape == .pair }) else {
             throw SpecError("precompute_ref_log_probs: \(dataset.file) must hold preference rows (prompt, chosen, rejected); " +
@@ -34,12 +35,13 @@ public enum ReferenceLogProbCache {
             values = t.scalars
             reporter?.message("reference log-probabilities of \(dataset.file) read from \(file.path)")
         } else {
+            let model = try reference()
             values = []
             values.reserveCapacity(2 * dataset.examples.count)
             for start in stride(from: 0, to: dataset.examples.count, by: max(1, batchSize)) {
                 let chunk = Array(dataset.examples[start..<min(start + max(1, batchSize), dataset.examples.count)])
                 let batch = BatchCollator.collate(chunk, padID: padID)
-                let sums = try withNoGrad { try withEvalMode { try SequenceLogProbs(model: reference, batch: batch).sums.scalars } }
+                let sums = try withNoGrad { try withEvalMode { try SequenceLogProbs(model: model, batch: batch).sums.scalars } }
                 for i in chunk.indices { values += [sums[i], sums[chunk.count + i]] }
             }
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -47,9 +47,6 @@ public struct TokenizedExample: Equatable {
         return .sequence
     }
 
-    /// The first `maxLength` tokens (TRL truncates on the right).
-    public func truncated(to maxLength: Int) -> TokenizedExample { truncated(to: maxLength, mode: .keepStart) }
-
     /// At most `maxLength` tokens of every sequence, the first (`keepStart`) or the last (`keepEnd`),
     /// as TRL's collators cut each sequence.
     public func truncated(to maxLength: Int, mode: TruncationMode) -> TokenizedExample {

@@ -64,7 +64,7 @@ public final class TrainingSession {
         let precompute = try recipe.bool("precompute_ref_log_probs")
         if precompute {
             guard objective.needsReference else { throw SpecError("recipe: precompute_ref_log_probs is set but objective '\(recipe.objective.name)' uses no reference model") }
-            let reference = try Self.reference(of: pretrained.model)
+            let reference = { try Self.reference(of: pretrained.model) }
             train = try ReferenceLogProbCache.attach(to: train, reference: reference, padID: pad, batchSize: config.perDeviceTrainBatchSize,
                                                      file: ReferenceLogProbCache.file("train", in: config.outputDir), reporter: reporter)
             eval = try eval.map { try ReferenceLogProbCache.attach(to: $0, reference: reference, padID: pad, batchSize: config.perDeviceTrainBatchSize,
