@@ -59,6 +59,7 @@ capped() {
         *"temper-bench dpo"*) cmd="$cmd --pairs 1 --max-length 16 --steps 1" ;;
         *"temper-bench math-equiv"*) cmd="$cmd --completions 2048 --rounds 1" ;;
         *"temper-bench code-exec"*) cmd="$cmd --runs 8 --rounds 1" ;;
+        *"temper-bench prefix-sharing"*) cmd="$cmd --steps 2 --step-tokens 4 --prompt-tokens 16" ;;
     esac
     printf '%s' "$cmd"
 }

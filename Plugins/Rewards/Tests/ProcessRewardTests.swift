@@ -3,8 +3,8 @@ import TemperCore
 import TemperTestSupport
 import XCTest
 
-/// `process-reward`: a token classifier written in Hugging Face's layout, read back, scoring steps
-/// at the positions a PRM is trained on.
+/// `process-reward` and `ProcessRewardStepScorer`: a token classifier written in Hugging Face's
+/// layout, read back, scoring steps at the positions a PRM is trained on.
 final class ProcessRewardTests: XCTestCase {
     override func setUp() { TestPlugins.loadBuilt(requiring: ["process-reward"]) }
 
@@ -29,6 +29,15 @@ final class ProcessRewardTests: XCTestCase {
                                             architecture: SequenceClassifier.tokenArchitecture).tokenScores(ids)
         let ends = [ids.count - newline.count - s2.count - 1, ids.count - 1]
         let expected = ends.map { Float(1 / (1 + Foundation.exp(Double(logits[$0][0] - logits[$0][1])))) }
+        // The same numbers through the step-scoring protocol search strategies use.
+        let scorer: any StepScoring = try ProcessRewardStepScorer(directory: dir)
+        XCTAssertEqual(scorer.segmentation, .separator("\n"))
+        let perStep = try scorer.scoreSteps([PartialSolution(prompt: "2+3+4", steps: ["2+3=5", "5+4=10"]), PartialSolution(prompt: "x", steps: [])])
+        assertClose(perStep[0], expected, tol: 1e-5)
+        XCTAssertEqual(perStep[1], [])
+        XCTAssertThrowsError(try ProcessRewardStepScorer(directory: source)) {
+            XCTAssertTrue("\($0)".hasSuffix("is a LlamaForSequenceClassification with 1 labels; a process reward model is a LlamaForTokenClassification with 2"), "\($0)")
+        }
         func score(_ aggregation: String, _ completions: [String]) throws -> [Float?] {
             try ComponentRegistry.shared.reward("process-reward:path=\(dir.path),aggregation=\(aggregation)").reward
                 .score(RewardBatch(prompts: completions.map { _ in "2+3+4" }, completions: completions))
