@@ -18,8 +18,8 @@ public struct TokenizedExample: Equatable {
     /// Per-token step labels of a stepwise (PRM) row: 1 or 0 on the last token of each step, −100
     /// (Hugging Face's ignore index) elsewhere; as long as `ids`.
     public var stepLabels: [Int32]?
-    /// Reference log-probabilities computed once before training (`precompute_ref_log_probs`):
-    /// [chosen, rejected] for a pair, [completion] otherwise.
+    /// A pair's reference log-probabilities [chosen, rejected], computed once before training
+    /// (`precompute_ref_log_probs`, `ReferenceLogProbCache`).
     public var referenceLogProbs: [Float]?
 
     /// An example from parts; `lossMask` must be as long as `ids`.
