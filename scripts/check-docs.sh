@@ -56,6 +56,7 @@ capped() {
         *"temper-bench block"*) cmd="$cmd --batch 1 --seq-len 16 --warmup 1 --steps 1" ;;
         *"temper-bench generate"*) cmd="$cmd --prompt-tokens 16 --new-tokens 8 --rounds 1" ;;
         *"temper-bench sft"*) cmd="$cmd --batch 1 --seq-len 16 --steps 1" ;;
+        *"temper-bench dpo"*) cmd="$cmd --pairs 1 --max-length 16 --steps 1" ;;
         *"temper-bench math-equiv"*) cmd="$cmd --completions 2048 --rounds 1" ;;
         *"temper-bench code-exec"*) cmd="$cmd --runs 8 --rounds 1" ;;
         *"temper-bench prefix-sharing"*) cmd="$cmd --steps 2 --step-tokens 4 --prompt-tokens 16" ;;

@@ -12,5 +12,12 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(ReMax.self)
         r.add(PPO.self)
         r.add(RFT.self)
+        r.add(DPO.self)
+        r.add(KTO.self)
+        r.add(ORPO.self)
+        r.add(SimPO.self)
+        r.add(CPO.self)
+        r.add(RewardModel.self)
+        r.add(PRM.self)
     }
 }

@@ -11,5 +11,7 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(RepetitionReward.self)
         r.add(CodeExec.self)
         r.add(CountdownReward.self)
+        r.add(RewardModelReward.self)
+        r.add(ProcessReward.self)
     }
 }

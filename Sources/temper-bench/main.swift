@@ -7,7 +7,7 @@ struct TemperBench: ParsableCommand {
         commandName: "temper-bench",
         abstract: "Benchmarks of Temper's tensor runtime.",
         subcommands: [GEMMBenchmark.self, BlockBenchmark.self, GenerationBenchmark.self, CodeExecBenchmark.self, MathEquivBenchmark.self, SFTBenchmark.self,
-                      PrefixSharingBenchmark.self, GRPOBenchmark.self, GRPOLearningBenchmark.self]
+                      PrefixSharingBenchmark.self, GRPOBenchmark.self, GRPOLearningBenchmark.self, DPOBenchmark.self]
     )
 }
 

@@ -39,6 +39,9 @@ struct DataCommand: ParsableCommand {
         @Flag(name: .customLong("with-solution"), help: "Add a 'solution' column holding a completion that earns full reward.")
         var withSolution = false
 
+        @Flag(help: "Write preference pairs instead (prompt, chosen = a correct solution, rejected = the same with a wrong answer), for dpo, reward-modeling and friends.")
+        var preference = false
+
         @Argument(parsing: .allUnrecognized, help: "Task options, e.g. --digits 3.")
         var taskOptions: [String] = []
 
@@ -52,7 +55,13 @@ struct DataCommand: ParsableCommand {
             } catch let e as SpecError {
                 throw CommandError(description: e.message)
             }
-            let text = TaskDataset.jsonl(examples, plain: plain, withSolution: withSolution)
+            let text: String
+            do {
+                text = preference ? try TaskPreferencePairs.jsonl(examples, seed: seed, plain: plain)
+                    : TaskDataset.jsonl(examples, plain: plain, withSolution: withSolution)
+            } catch let e as SpecError {
+                throw CommandError(description: e.message)
+            }
             guard let output else {
                 FileHandle.standardOutput.write(Data(text.utf8))
                 return
@@ -60,7 +69,8 @@ struct DataCommand: ParsableCommand {
             do { try AtomicFileWriter.write(Data(text.utf8), to: URL(fileURLWithPath: output)) } catch {
                 throw CommandError(description: "cannot write \(output): \(error)")
             }
-            FileHandle.standardError.write(Data("wrote \(examples.count) \(split.rawValue) problems of \(task) to \(output) (grade with --reward \(reward))\n".utf8))
+            let what = preference ? "preference pairs" : "problems"
+            FileHandle.standardError.write(Data("wrote \(examples.count) \(split.rawValue) \(what) of \(task) to \(output) (grade with --reward \(reward))\n".utf8))
         }
 
         /// `--digits 3`, `--digits=3` and a bare `--descending` (true) as parameter settings; dashes in

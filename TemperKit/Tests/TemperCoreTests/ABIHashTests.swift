@@ -19,6 +19,7 @@ final class ABIHashTests: XCTestCase {
         "Plugin/ComponentRegistry.swift",
         "Plugin/PluginEntry.swift",
         "Protocols/AdaptableModel.swift",
+        "Protocols/ClassifierObjective.swift",
         "Protocols/Component.swift",
         "Protocols/DecodingSession.swift",
         "Protocols/LanguageModelHandle.swift",

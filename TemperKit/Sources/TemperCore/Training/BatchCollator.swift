@@ -1,16 +1,74 @@
-/// Pads a list of sequences into one `TrainingBatch`.
+/// Pads a list of examples into one `TrainingBatch`, laid out by their shape (`ExampleShape`).
 public enum BatchCollator {
-    /// Right-pads `examples` to the longest of them with `padID`: attention mask 1 on real tokens,
-    /// loss mask 1 on target tokens, both 0 on padding. Right padding leaves every real token's
-    /// causal context unchanged.
+    /// Right-pads `examples` (all of one shape) to the longest row with `padID`: attention mask 1 on
+    /// real tokens, loss mask 1 on target tokens, both 0 on padding. Right padding leaves every
+    /// real token's causal context unchanged. Beyond plain sequences:
+    /// - preference pairs: rows `0..<n` chosen, `n..<2n` rejected, one batch padded to the longest of
+    ///   all 2n, so both go through the model in one pass; `extra[BatchKeys.pairs]` marks it,
+///   `extra[BatchKeys.scoreIndex]` holds where a sequence classifier reads each row (transformers'
+///   rule: the last token that is not padding),
+    ///   `extra[BatchKeys.margin]` holds margins when every row has one;
+    /// - unpaired rows: `extra[BatchKeys.label]` (1 desirable, 0 undesirable) and TRL's KL rows —
+    ///   prompt i with the completion of row i − 1 (cyclically) — as `kl_input_ids`,
+    ///   `kl_attention_mask`, `kl_loss_mask`, cut to the batch's longest row;
+    /// - stepwise rows: `extra[BatchKeys.stepLabels]`, int32 `[batch, seq]`, −100 where no step ends;
+    /// - precomputed reference log-probabilities, when present: `extra[BatchKeys.referenceLogProbs]`
+    ///   `[2n]` for pairs, in row order.
     public static func collate(_ examples: [TokenizedExample], padID: Int32) -> TrainingBatch {
         precondition(!examples.isEmpty, "BatchCollator: an empty batch")
-        let b = examples.count
-        let length = examples.map(\.ids.count).max()!
+        let shape = examples[0].shape
+        precondition(examples.allSatisfy { $0.shape == shape }, "BatchCollator: examples of different shapes in one batch")
+        switch shape {
+        case .sequence:
+            return pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
+        case .pair:
+            let rows = examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) } + examples.map { $0.rejected! }
+            var batch = pad(rows, padID: padID)
+            batch.extra[BatchKeys.scoreIndex] = Tensor(shape: [rows.count], scalars: rows.map {
+                Float(SequenceClassifier.scoreIndex($0.ids[...], padTokenID: padID))
+            })
+            batch.extra[BatchKeys.pairs] = Tensor(shape: [examples.count], scalars: [Float](repeating: 1, count: examples.count))
+            if examples.allSatisfy({ $0.margin != nil }) {
+                batch.extra[BatchKeys.margin] = Tensor(shape: [examples.count], scalars: examples.map { $0.margin! })
+            }
+            if examples.allSatisfy({ $0.referenceLogProbs?.count == 2 }) {
+                let ref = examples.map { $0.referenceLogProbs![0] } + examples.map { $0.referenceLogProbs![1] }
+                batch.extra[BatchKeys.referenceLogProbs] = Tensor(shape: [ref.count], scalars: ref)
+            }
+            return batch
+        case .unpaired:
+            var batch = pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
+            batch.extra[BatchKeys.label] = Tensor(shape: [examples.count], scalars: examples.map { $0.label! ? 1 : 0 })
+            let longest = batch.inputIDs.shape[1]
+            let kl = examples.indices.map { i -> TokenizedSequence in
+                let prompt = examples[i], other = examples[(i + examples.count - 1) % examples.count]
+                let completion = other.ids[other.promptLength...]
+                let ids = Array((prompt.ids[..<prompt.promptLength] + completion).prefix(longest))
+                return TokenizedSequence(ids: ids, lossMask: ids.indices.map { $0 >= prompt.promptLength })
+            }
+            let klBatch = pad(kl, padID: padID)
+            batch.extra[BatchKeys.klInputIDs] = klBatch.inputIDs
+            batch.extra[BatchKeys.klAttentionMask] = klBatch.attentionMask
+            batch.extra[BatchKeys.klLossMask] = klBatch.lossMask
+            return batch
+        case .stepwise:
+            var batch = pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
+            let length = batch.inputIDs.shape[1]
+            var labels = [Int32](repeating: -100, count: examples.count * length)
+            for (r, e) in examples.enumerated() { for (t, l) in e.stepLabels!.enumerated() { labels[r * length + t] = l } }
+            batch.extra[BatchKeys.stepLabels] = Tensor(shape: [examples.count, length], int32: labels)
+            return batch
+        }
+    }
+
+    /// Right-pads sequences into ids, attention mask and loss mask.
+    static func pad(_ rows: [TokenizedSequence], padID: Int32) -> TrainingBatch {
+        let b = rows.count
+        let length = max(1, rows.map(\.ids.count).max()!)
         var ids = [Int32](repeating: padID, count: b * length)
         var attention = [Float](repeating: 0, count: b * length)
         var loss = [Float](repeating: 0, count: b * length)
-        for (r, e) in examples.enumerated() {
+        for (r, e) in rows.enumerated() {
             for t in e.ids.indices {
                 ids[r * length + t] = e.ids[t]
                 attention[r * length + t] = 1

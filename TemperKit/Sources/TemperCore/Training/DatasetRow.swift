@@ -10,6 +10,17 @@ public enum DatasetRow: Equatable {
     case promptCompletion(prompt: String, completion: String)
     /// `{"prompt": [messages], "completion": [messages]}`: conversational prompt and completion.
     case conversationalPromptCompletion(prompt: [ChatMessage], completion: [ChatMessage])
+    /// `{"prompt", "chosen", "rejected"}` (TRL's preference shape): one prompt, a preferred and a
+    /// dispreferred completion, plain or conversational. An implicit prompt (rows with only `chosen`
+    /// and `rejected`) is their shared prefix, split off when the row is read. `margin` is the
+    /// optional column a reward model subtracts (Llama 2's margin loss).
+    case preference(prompt: RowContent, chosen: RowContent, rejected: RowContent, margin: Float?)
+    /// `{"prompt", "completion", "label": bool}` (TRL's unpaired preference shape, for KTO): a
+    /// completion marked desirable (`true`) or undesirable (`false`).
+    case unpaired(prompt: RowContent, completion: RowContent, label: Bool)
+    /// `{"prompt", "completions": [steps], "labels": [bool]}` (TRL's stepwise-supervision shape, for
+    /// process reward models): a solution in steps, each labelled correct or not.
+    case stepwise(prompt: String, steps: [String], labels: [Bool])
 
     /// Reads a row from a parsed JSON line. Errors name the field; the caller adds file and line.
     ///
@@ -19,6 +30,9 @@ public enum DatasetRow: Equatable {
         guard let object = json.objectValue else {
             throw RowError(field: nil, "expected a JSON object with 'text', 'messages' or 'prompt' + 'completion', got \(json.kindDescription)")
         }
+        if object["chosen"] != nil || object["rejected"] != nil { return try PreferenceRowParser.preference(object) }
+        if object["completions"] != nil || object["labels"] != nil { return try PreferenceRowParser.stepwise(object) }
+        if object["label"] != nil { return try PreferenceRowParser.unpaired(object) }
         let shapes = ["text", "messages", "prompt"].filter { object[$0] != nil }
         guard shapes.count == 1 else {
             let found = shapes.isEmpty ? "none of them" : shapes.joined(separator: " and ")
@@ -52,7 +66,7 @@ public enum DatasetRow: Equatable {
         }
     }
 
-    private static func messages(_ json: JSONValue, field: String) throws -> [ChatMessage] {
+    static func messages(_ json: JSONValue, field: String) throws -> [ChatMessage] {
         guard let items = json.arrayValue else { throw RowError(field: field, "expected a list of messages, got \(json.kindDescription)") }
         guard !items.isEmpty else { throw RowError(field: field, "the list of messages is empty") }
         return try items.enumerated().map { i, item in

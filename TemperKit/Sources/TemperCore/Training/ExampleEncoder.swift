@@ -8,12 +8,25 @@ public struct EncodingOptions: Equatable {
     public var assistantOnlyLoss: Bool
     /// Sequences are cut to this many tokens.
     public var maxLength: Int
+    /// Which end of a too-long sequence is kept (TRL's `truncation_mode`).
+    public var truncationMode: TruncationMode
+    /// Prompts of preference, unpaired and stepwise rows are first cut to their last this-many
+    /// tokens (TRL's `max_prompt_length`); nil: no separate limit.
+    public var maxPromptLength: Int?
+    /// What follows each step of a stepwise row; its last token carries the step's label (TRL's
+    /// PRM `step_separator`).
+    public var stepSeparator: String
 
-    /// Options with TRL's defaults: completion-only loss on, assistant-only loss off.
-    public init(completionOnlyLoss: Bool = true, assistantOnlyLoss: Bool = false, maxLength: Int = 1024) {
+    /// Options with TRL's defaults: completion-only loss on, assistant-only loss off, keep_start,
+    /// step separator "\n".
+    public init(completionOnlyLoss: Bool = true, assistantOnlyLoss: Bool = false, maxLength: Int = 1024,
+                truncationMode: TruncationMode = .keepStart, maxPromptLength: Int? = nil, stepSeparator: String = "\n") {
         self.completionOnlyLoss = completionOnlyLoss
         self.assistantOnlyLoss = assistantOnlyLoss
         self.maxLength = maxLength
+        self.truncationMode = truncationMode
+        self.maxPromptLength = maxPromptLength
+        self.stepSeparator = stepSeparator
     }
 }
 
@@ -39,7 +52,7 @@ public struct ExampleEncoder {
     /// The example for `row`; errors name `file` and `line`.
     public func encode(_ row: DatasetRow, file: String, line: Int) throws -> TokenizedExample {
         do {
-            return try encodeUntruncated(row).truncated(to: options.maxLength)
+            return try encodeUntruncated(row).truncated(to: options.maxLength, mode: options.truncationMode)
         } catch let e as RowError {
             throw TrainingDataError(file: file, line: line, field: e.field, e.reason)
         } catch let e as TokenizerError {
@@ -82,8 +95,14 @@ public struct ExampleEncoder {
                 for t in before.count..<through.count { mask[t] = true }
             }
             return TokenizedExample(ids: all, lossMask: mask)
+        case let .preference(prompt, chosen, rejected, margin):
+            return try encodePair(prompt: prompt, chosen: chosen, rejected: rejected, margin: margin)
+        case let .unpaired(prompt, completion, label):
+            return try encodeUnpaired(prompt: prompt, completion: completion, label: label)
+        case let .stepwise(prompt, steps, labels):
+            return encodeSteps(prompt: prompt, steps: steps, labels: labels)
         }
     }
 
-    private var eos: [Int32] { tokenizer.eosTokenID.map { [$0] } ?? [] }
+    var eos: [Int32] { tokenizer.eosTokenID.map { [$0] } ?? [] }
 }

@@ -19,14 +19,23 @@ public struct TokenizedDataset {
         let loaded = try JSONLReader.read(path: path, skipInvalid: skipInvalidRows)
         var examples: [TokenizedExample] = []
         var skipped = loaded.skipped, empty = 0
+        var shape: (kind: ExampleShape, line: Int)? = nil
         for (line, row) in loaded.rows {
             let example: TokenizedExample
-            do { example = try encoder.encode(row, file: path, line: line) } catch let e as TrainingDataError {
+            do {
+                example = try encoder.encode(row, file: path, line: line)
+                // One batch holds one layout (pairs, unpaired rows, steps or plain sequences).
+                if let shape, shape.kind != example.shape {
+                    throw TrainingDataError(file: path, line: line, field: nil,
+                                            "is \(example.shape.rowDescription) but line \(shape.line) is \(shape.kind.rowDescription); a file holds one kind of row")
+                }
+            } catch let e as TrainingDataError {
                 guard skipInvalidRows else { throw e }
                 skipped += 1
                 continue
             }
-            if example.targetCount == 0 { empty += 1; continue }
+            if shape == nil { shape = (example.shape, line) }
+            if !example.hasTargets { empty += 1; continue }
             examples.append(example)
         }
         guard !examples.isEmpty else {
@@ -35,6 +44,9 @@ public struct TokenizedDataset {
                                     "after truncation to max_length \(encoder.options.maxLength))")
         }
         let rowCount = examples.count
+        if packing, let kind = shape?.kind, kind != .sequence {
+            throw TrainingDataError(file: path, line: nil, field: nil, "packing applies to plain sequences; this file's rows are each \(kind.rowDescription): turn packing off")
+        }
         if packing { examples = SequencePacker.pack(examples, maxLength: encoder.options.maxLength) }
         return TokenizedDataset(examples: examples, file: path, skippedRows: skipped, emptyRows: empty, rowCount: rowCount)
     }
@@ -67,5 +79,17 @@ public enum SequencePacker {
             }
         }
         return rows
+    }
+}
+
+extension ExampleShape {
+    /// What a row of this shape is called in messages.
+    var rowDescription: String {
+        switch self {
+        case .sequence: return "a text / messages / prompt-completion row"
+        case .pair: return "a preference row (prompt, chosen, rejected)"
+        case .unpaired: return "an unpaired row (prompt, completion, label)"
+        case .stepwise: return "a stepwise row (prompt, completions, labels)"
+        }
     }
 }

@@ -49,27 +49,44 @@ public final class TrainingSession {
         let skip = try recipe.bool("skip_invalid_rows")
         let pad = tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0
         let config = try TrainerConfig(recipe: recipe)
+        let precompute = try recipe.bool("precompute_ref_log_probs")
+        if precompute && !objective.needsReference {
+            throw SpecError("recipe: precompute_ref_log_probs is set but objective '\(recipe.objective.name)' uses no reference model")
+        }
         let own = try objective.makeParameters(for: ObjectiveModelInfo(hiddenSize: pretrained.model.config.hiddenSize,
                                                                       vocabSize: pretrained.model.config.vocabSize, seed: UInt64(config.seed)))
         let groups = peft.trainableGroups() + (own.isEmpty ? [] : [ParameterGroup(name: "objective", parameters: own)])
         if objective.inputKind == .rollouts {
+            guard !precompute else {
+                throw SpecError("recipe: precompute_ref_log_probs applies to objectives trained on a dataset; '\(recipe.objective.name)' samples its own completions")
+            }
             trainer = try Self.onPolicyTrainer(recipe: recipe, objective: objective, optimizer: optimizer, groups: groups, pretrained: pretrained,
                                                trainPath: trainPath, config: config, padID: pad, registry: registry, reporter: reporter)
         } else {
             let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
                                           assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
-                                          maxLength: try recipe.int("max_length"))
+                                          maxLength: try recipe.int("max_length"),
+                                          truncationMode: TruncationMode(rawValue: recipe.string("truncation_mode") ?? "") ?? .keepStart,
+                                          maxPromptLength: recipe.isSet("max_prompt_length") ? try recipe.int("max_prompt_length") : nil,
+                                          stepSeparator: recipe.string("step_separator") ?? "\n")
             let encoder = ExampleEncoder(tokenizer: tokenizer, options: options)
-            let train = try TokenizedDataset.load(path: trainPath, encoder: encoder, skipInvalidRows: skip, packing: try recipe.bool("packing"))
-            let eval = try recipe.string("eval_file").map { try TokenizedDataset.load(path: $0, encoder: encoder, skipInvalidRows: skip) }
+            var train = try TokenizedDataset.load(path: trainPath, encoder: encoder, skipInvalidRows: skip, packing: try recipe.bool("packing"))
+            var eval = try recipe.string("eval_file").map { try TokenizedDataset.load(path: $0, encoder: encoder, skipInvalidRows: skip) }
             for ds in [train] + (eval.map { [$0] } ?? []) where ds.skippedRows > 0 || ds.emptyRows > 0 {
                 reporter?.message("\(ds.file): skipped \(ds.skippedRows) malformed rows and \(ds.emptyRows) rows without target tokens")
+            }
+            if precompute {
+                let reference = { try Self.reference(of: pretrained.model) }
+                train = try ReferenceLogProbCache.attach(to: train, reference: reference, padID: pad, batchSize: config.perDeviceTrainBatchSize,
+                                                         file: ReferenceLogProbCache.file("train", in: config.outputDir), reporter: reporter)
+                eval = try eval.map { try ReferenceLogProbCache.attach(to: $0, reference: reference, padID: pad, batchSize: config.perDeviceTrainBatchSize,
+                                                                       file: ReferenceLogProbCache.file("eval", in: config.outputDir), reporter: reporter) }
             }
             trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups,
                                   trainData: train, evalData: eval, padID: pad, config: config)
         }
         trainer.reporter = reporter
-        if objective.needsReference && recipe.string("teacher_model") == nil {
+        if objective.needsReference && recipe.string("teacher_model") == nil && !precompute {
             trainer.reference = try Self.reference(of: pretrained.model)
         }
         if let teacherPath = recipe.string("teacher_model") {
@@ -174,6 +191,11 @@ public final class TrainingSession {
     public func writeFinalModel() throws -> [URL] {
         let dir = trainer.config.outputDir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if let classifier = trainer.objective as? any ClassifierObjective, let head = classifier.classifierHead {
+            try SequenceClassifier.writeTrained(model: pretrained.model, peft: peft, score: head, architecture: classifier.classifierArchitecture,
+                                                source: pretrained.source, padTokenID: trainer.padID, to: dir)
+            return ["config.json", "model.safetensors"].map { dir.appendingPathComponent($0) }
+        }
         if let export = try? peft.export() {
             try PEFTAdapterFiles.write(export, to: dir)
             return [PEFTAdapterFiles.configFileName, PEFTAdapterFiles.weightsFileName].map { dir.appendingPathComponent($0) }
