@@ -169,4 +169,13 @@ final class ModelHandleTests: XCTestCase {
         // Prefill; the append's settling passes, one per length fed (2 and 1 tokens); one pass per decode step.
         XCTAssertEqual(spent.forwardPasses, 3 + steps.map(\.tokenIDs.count).max()!)
     }
+
+    func testGeneratingNoTokensChargesNothing() throws {
+        let handle = PretrainedModelHandle(try pretrained())
+        let out = try handle.generate(prompts: [ids(4), ids(7)], options: GenerationOptions(maxNewTokens: 0, numReturnSequences: 2))
+        XCTAssertEqual(out.map { $0.map(\.tokenIDs) }, [[[], []], [[], []]])
+        XCTAssertEqual(out.flatMap { $0 }.map(\.finishReason), [.length, .length, .length, .length])
+        // The generator returns before its prefill: no pass ran, no token was scored.
+        XCTAssertEqual(handle.usage, ComputeUsage())
+    }
 }
