@@ -120,9 +120,11 @@ final class ModelHandleTests: XCTestCase {
         TestPlugins.loadBuilt(requiring: ["beam"])
         let pretrainedHandle = PretrainedModelHandle(try pretrained())
         let handle = CountingHandle(pretrainedHandle, logprobBatchSize: pretrainedHandle.logprobBatchSize)
-        // Three steps of up to 4 tokens could reach 12; max_new_tokens = 5 caps each solution's total.
+        // Steps end at a space (most of this random model's tokens start with one), so three steps
+        // of up to 4 tokens could reach 12; max_new_tokens = 5 caps each solution's total.
         let beam = try ComponentRegistry.shared.search("beam:beams=2,expansions=2,max_steps=3,step_tokens=4")
-        let request = SearchRequest(model: handle, prompts: ["The answer is", "Two plus two"], stepScorer: SelfEvaluationStepScorer(model: handle),
+        let request = SearchRequest(model: handle, prompts: ["The answer is", "Two plus two"],
+                                    stepScorer: SelfEvaluationStepScorer(model: handle, segmentation: .separator(" ")),
                                     generation: GenerationOptions(maxNewTokens: 5, temperature: 1, seed: 1))
         let result = try beam.search(request)
         XCTAssertEqual(result.candidates.map(\.count), [2, 2])
