@@ -16,7 +16,7 @@ import TemperCore
 public final class BeamSearch: SearchStrategy {
     /// The registry name, `beam`.
     public static let name = "beam"
-    /// One line for `temper search list`.
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "step-level beam search: N beams × M expansions per step, ranked by a step scorer"
     /// `beams` (N, TRL / search-and-learn's `n_beams`), `expansions` (M, `beam_width`) and the
     /// step settings every step strategy shares.

@@ -12,7 +12,7 @@ import TemperCore
 public final class DiverseVerifierTreeSearch: SearchStrategy {
     /// The registry name, `dvts`.
     public static let name = "dvts"
-    /// One line for `temper search list`.
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "diverse verifier tree search: K independent subtrees, each greedy on the step scorer over M expansions"
     /// `subtrees` (K), `expansions` (M, search-and-learn's `beam_width`) and the shared step settings.
     public static let parameters: [ParameterSpec] = [

@@ -10,7 +10,7 @@ import TemperCore
 public final class LookaheadSearch: SearchStrategy {
     /// The registry name, `lookahead`.
     public static let name = "lookahead"
-    /// One line for `temper search list`.
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "beam search scoring each step by a greedy k-step rollout from it"
     /// `beams` (N), `expansions` (M), `lookahead` (k) and the shared step settings.
     public static let parameters: [ParameterSpec] = [

@@ -10,13 +10,14 @@ import TemperCore
 /// (Q the mean value of a's simulations; P the policy prior; N visit counts; ties go to the
 /// earlier child). An unvisited child has no value of its own: it gets its parent's mean value
 /// (first-play urgency = parent Q, as Leela Chess Zero and KataGo do). With values in [0, 1],
-/// Q = 0 would be the worst possible value and keep the search on the first child it visited. A leaf is expanded into M sampled steps whose priors are the policy's
-/// probabilities of those steps renormalised over the siblings, P = softmax(log p(step)); the
-/// leaf's value v — the step scorer's aggregated score of its path (`value=step`), or the
-/// verifier's reward of a completion sampled from it (`value=rollout`); a finished solution is
-/// valued by the verifier when there is one — is added to every node on the path. After the
-/// simulations the most visited child is followed from the prompt as far as children were visited
-/// (visit counts decide); the path is completed by sampling when it ends before the solution does. Candidates: that answer (scored
+/// Q = 0 would be the worst possible value and keep the search on the first child it visited.
+/// A leaf is expanded into M sampled steps whose priors are the policy's probabilities of those
+/// steps renormalised over the siblings, P = softmax(log p(step)); the leaf's value v — the step
+/// scorer's aggregated score of its path (`value=step`), or the verifier's reward of a completion
+/// sampled from it (`value=rollout`); a finished solution is valued by the verifier when there is
+/// one — is added to every node on the path. After the simulations the most visited child is
+/// followed from the prompt as far as children were visited (visit counts decide); the path is
+/// completed by sampling when it ends before the solution does. Candidates: that answer (scored
 /// by its Q), then the other finished solutions in the tree by value.
 ///
 /// A budget of `samplesPerPrompt` > 1 sets the number of simulations. `maxGeneratedTokens` holds
@@ -27,7 +28,7 @@ import TemperCore
 public final class MonteCarloTreeSearch: SearchStrategy {
     /// The registry name, `mcts`.
     public static let name = "mcts"
-    /// One line for `temper search list`.
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "Monte Carlo tree search with PUCT over steps: LM prior, value from a step scorer or rollouts"
     /// `simulations`, `expansions` (M), `c_puct`, `value` (step or rollout) and the shared step settings.
     public static let parameters: [ParameterSpec] = [

@@ -18,7 +18,7 @@ import TemperCore
 public final class TreeOfThoughts: SearchStrategy {
     /// The registry name, `tree-of-thoughts`.
     public static let name = "tree-of-thoughts"
-    /// One line for `temper search list`.
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "Tree of Thoughts: BFS or DFS over steps the model proposes (k) and evaluates (b kept)"
     /// `algorithm`, `proposals` (k), `keep` (b), `threshold` (DFS) and the shared step settings.
     public static let parameters: [ParameterSpec] = [
