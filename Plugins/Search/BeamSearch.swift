@@ -8,11 +8,18 @@ import TemperCore
 /// (stop token, length or step cap) is kept while it ranks among the N best and is no longer
 /// expanded. Candidates: the surviving solutions, best first.
 ///
-/// A budget of `samplesPerPrompt` > 1 sets N·M (N = samples / M); `maxGeneratedTokens` and
-/// `maxForwardPasses` stop the search early with the best solutions so far.
+/// A budget of `samplesPerPrompt` > 1 sets N·M (N = samples / M). `maxGeneratedTokens` is a cap
+/// on the prompt's generated tokens that holds exactly: each step's rows share what remains (a
+/// step cut short ends its solution with `.length`), and the search stops with the best solutions
+/// so far when fewer tokens remain than rows to grow; `maxForwardPasses` stops it before the next
+/// step. `max_new_tokens` caps each solution's tokens in total, over all its steps.
 public final class BeamSearch: SearchStrategy {
+    /// The registry name, `beam`.
     public static let name = "beam"
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "step-level beam search: N beams × M expansions per step, ranked by a step scorer"
+    /// `beams` (N, TRL / search-and-learn's `n_beams`), `expansions` (M, `beam_width`) and the
+    /// step settings every step strategy shares.
     public static let parameters: [ParameterSpec] = [
         .int("beams", default: 4, range: .atLeast(1), aliases: ["n_beams"], doc: "beams kept after each step (N)"),
         .int("expansions", default: 4, range: .atLeast(1), aliases: ["beam_width"], doc: "continuations sampled per beam and step (M)"),
@@ -21,12 +28,15 @@ public final class BeamSearch: SearchStrategy {
     let beams: Int, expansions: Int
     let settings: StepSearchSettings
 
+    /// Reads the parameters from `config` (already validated against `parameters`).
     public init(config: ComponentConfig) throws {
         beams = try config.int("beams")
         expansions = try config.int("expansions")
         settings = try StepSearchSettings(config: config, strategy: Self.name)
     }
 
+    /// Searches each prompt in turn on its own decoding session; the request needs a step scorer.
+    /// Candidates: the kept beams, best first; usage: everything the search spent.
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let scorer = try requireStepScorer(request, Self.name)
         let n = try BeamPlan.beams(strategy: Self.name, request: request, beams: beams, expansions: expansions)
@@ -70,8 +80,10 @@ enum BeamPlan {
                     score: (inout [StepNode]) throws -> Void) throws -> [StepNode] {
         var open = [tree.root], done: [StepNode] = []
         var first = true
-        while !open.isEmpty, !tree.budgetExhausted {
-            var children = try tree.expand(open, copies: first ? firstStep ?? beams * expansions : expansions).flatMap { $0 }
+        while !open.isEmpty {
+            let copies = first ? firstStep ?? beams * expansions : expansions
+            guard tree.canGrow(rows: open.count * copies) else { break }
+            var children = try tree.expand(open, copies: copies).flatMap { $0 }
             tree.release(open)
             first = false
             try score(&children)

@@ -7,10 +7,14 @@ import TemperCore
 /// crowd out another (beam search's loss of diversity). Candidates: one solution per subtree,
 /// best first.
 ///
-/// A budget of `samplesPerPrompt` > 1 sets K·M (K = samples / M).
+/// A budget of `samplesPerPrompt` > 1 sets K·M (K = samples / M); `maxGeneratedTokens` and
+/// `max_new_tokens` hold as in `beam`.
 public final class DiverseVerifierTreeSearch: SearchStrategy {
+    /// The registry name, `dvts`.
     public static let name = "dvts"
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "diverse verifier tree search: K independent subtrees, each greedy on the step scorer over M expansions"
+    /// `subtrees` (K), `expansions` (M, search-and-learn's `beam_width`) and the shared step settings.
     public static let parameters: [ParameterSpec] = [
         .int("subtrees", default: 4, range: .atLeast(1), doc: "independent subtrees (K)"),
         .int("expansions", default: 4, range: .atLeast(1), aliases: ["beam_width"], doc: "continuations sampled per subtree and step (M)"),
@@ -19,12 +23,15 @@ public final class DiverseVerifierTreeSearch: SearchStrategy {
     let subtrees: Int, expansions: Int
     let settings: StepSearchSettings
 
+    /// Reads the parameters from `config` (already validated against `parameters`).
     public init(config: ComponentConfig) throws {
         subtrees = try config.int("subtrees")
         expansions = try config.int("expansions")
         settings = try StepSearchSettings(config: config, strategy: Self.name)
     }
 
+    /// Searches each prompt in turn on its own decoding session; the request needs a step scorer.
+    /// Candidates: each subtree's solution, best first; usage: everything the search spent.
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let scorer = try requireStepScorer(request, Self.name)
         let k = try BeamPlan.beams(strategy: Self.name, request: request, beams: subtrees, expansions: expansions)
@@ -32,12 +39,15 @@ public final class DiverseVerifierTreeSearch: SearchStrategy {
         var candidates: [[ScoredCandidate]] = [], failures: [String] = []
         for p in request.prompts.indices {
             let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: scorer)
-            var heads = try tree.expand([tree.root], copies: k)[0]
+            var heads: [StepNode] = []
+            if tree.canGrow(rows: k) {
+                heads = try tree.expand([tree.root], copies: k)[0]
+                try tree.score(&heads, with: scorer)
+            }
             tree.release([tree.root])
-            try tree.score(&heads, with: scorer)
-            while !tree.budgetExhausted {
+            while true {
                 let open = heads.indices.filter { !heads[$0].isComplete }
-                if open.isEmpty { break }
+                if open.isEmpty || !tree.canGrow(rows: open.count * expansions) { break }
                 let grown = try tree.expand(open.map { heads[$0] }, copies: expansions)
                 tree.release(open.map { heads[$0] })
                 var flat = grown.flatMap { $0 }

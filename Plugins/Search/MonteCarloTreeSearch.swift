@@ -7,20 +7,30 @@ import TemperCore
 ///
 /// Each simulation walks from the prompt to a leaf choosing the child a maximising
 ///     Q(s, a) + c_puct · P(s, a) · √N(s) / (1 + N(s, a))
-/// (Q the mean value of a's simulations, 0 before any; P the policy prior; N visit counts; ties go
-/// to the earlier child). A leaf is expanded into M sampled steps whose priors are the policy's
-/// probabilities of those steps renormalised over the siblings, P = softmax(log p(step)); the
-/// leaf's value v — the step scorer's aggregated score of its path (`value=step`), or the
-/// verifier's reward of a completion sampled from it (`value=rollout`); a finished solution is
-/// valued by the verifier when there is one — is added to every node on the path. After the
-/// simulations the most visited child is followed from the prompt as far as children were visited
-/// (visit counts decide); the path is completed by sampling when it ends before the solution does. Candidates: that answer (scored
+/// (Q the mean value of a's simulations; P the policy prior; N visit counts; ties go to the
+/// earlier child). An unvisited child has no value of its own: it gets its parent's mean value
+/// (first-play urgency = parent Q, as Leela Chess Zero and KataGo do). With values in [0, 1],
+/// Q = 0 would be the worst possible value and keep the search on the first child it visited.
+/// A leaf is expanded into M sampled steps whose priors are the policy's probabilities of those
+/// steps renormalised over the siblings, P = softmax(log p(step)); the leaf's value v — the step
+/// scorer's aggregated score of its path (`value=step`), or the verifier's reward of a completion
+/// sampled from it (`value=rollout`); a finished solution is valued by the verifier when there is
+/// one — is added to every node on the path. After the simulations the most visited child is
+/// followed from the prompt as far as children were visited (visit counts decide); the path is
+/// completed by sampling when it ends before the solution does. Candidates: that answer (scored
 /// by its Q), then the other finished solutions in the tree by value.
 ///
-/// A budget of `samplesPerPrompt` > 1 sets the number of simulations.
+/// A budget of `samplesPerPrompt` > 1 sets the number of simulations. `maxGeneratedTokens` holds
+/// exactly: expansions share what remains as in `beam`, a completion takes at most what remains
+/// (none left: a rollout is valued on its unfinished text, the answer is returned unfinished),
+/// and the simulations stop when an expansion cannot be paid for. `max_new_tokens` caps each
+/// solution's tokens in total, completions included.
 public final class MonteCarloTreeSearch: SearchStrategy {
+    /// The registry name, `mcts`.
     public static let name = "mcts"
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "Monte Carlo tree search with PUCT over steps: LM prior, value from a step scorer or rollouts"
+    /// `simulations`, `expansions` (M), `c_puct`, `value` (step or rollout) and the shared step settings.
     public static let parameters: [ParameterSpec] = [
         .int("simulations", default: 16, range: .atLeast(1), doc: "selection–expansion–evaluation–backup rounds"),
         .int("expansions", default: 3, range: .atLeast(1), doc: "steps sampled when a leaf is expanded (M)"),
@@ -32,6 +42,7 @@ public final class MonteCarloTreeSearch: SearchStrategy {
     let simulations: Int, expansions: Int, cPUCT: Float, rolloutValue: Bool
     let settings: StepSearchSettings
 
+    /// Reads the parameters from `config` (already validated against `parameters`).
     public init(config: ComponentConfig) throws {
         simulations = try config.int("simulations")
         expansions = try config.int("expansions")
@@ -40,6 +51,8 @@ public final class MonteCarloTreeSearch: SearchStrategy {
         settings = try StepSearchSettings(config: config, strategy: Self.name)
     }
 
+    /// Searches each prompt in turn on its own decoding session. `value=step` needs a step scorer,
+    /// `value=rollout` a verifier. Candidates as above; usage: everything the search spent.
     public func search(_ request: SearchRequest) throws -> SearchResult {
         if rolloutValue, request.verifier == nil {
             throw SpecError("mcts: value=rollout needs a verifier (a reward) to score the rollouts")
@@ -56,7 +69,9 @@ public final class MonteCarloTreeSearch: SearchStrategy {
         for p in request.prompts.indices {
             let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: request.stepScorer)
             var search = PUCTSearch(tree: tree, request: request, promptIndex: p, expansions: expansions, cPUCT: cPUCT, rolloutValue: rolloutValue)
-            for _ in 0..<sims where !tree.budgetExhausted { try search.simulate() }
+            for _ in 0..<sims {
+                guard try search.simulate() else { break }
+            }
             candidates.append(try search.answer())
             failures += tree.failures + search.failures
         }
@@ -76,6 +91,7 @@ struct PUCTSearch {
         var expanded = false
         /// The value of a finished solution, computed once.
         var terminalValue: Float?
+        /// The mean value of its simulations (0 before any; selection uses the parent's instead).
         var q: Float { visits > 0 ? valueSum / Float(visits) : 0 }
     }
 
@@ -98,20 +114,25 @@ struct PUCTSearch {
         nodes = [Node(step: tree.root, parent: nil)]
     }
 
-    /// The child of `i` with the largest PUCT score (the earliest among equals).
+    /// The child of `i` with the largest PUCT score (the earliest among equals); an unvisited
+    /// child is valued at `i`'s mean value (first-play urgency).
     func select(_ i: Int) -> Int {
         let sqrtN = Float(nodes[i].visits).squareRoot()
+        let firstPlay = nodes[i].q
         var best = nodes[i].children[0], bestScore = -Float.infinity
         for c in nodes[i].children {
             let n = nodes[c]
-            let u = n.q + cPUCT * n.prior * sqrtN / Float(1 + n.visits)
+            let q = n.visits > 0 ? n.q : firstPlay
+            let u = q + cPUCT * n.prior * sqrtN / Float(1 + n.visits)
             if u > bestScore { best = c; bestScore = u }
         }
         return best
     }
 
-    /// One selection, expansion, evaluation and backup.
-    mutating func simulate() throws {
+    /// One selection, expansion, evaluation and backup; false (and nothing done) when the budget
+    /// cannot pay for the expansion the simulation needs.
+    mutating func simulate() throws -> Bool {
+        if tree.budgetExhausted { return false }
         var path = [0], i = 0
         while nodes[i].expanded, !nodes[i].children.isEmpty {
             i = select(i)
@@ -121,6 +142,7 @@ struct PUCTSearch {
         if nodes[i].step.isComplete {
             v = try terminalValue(i)
         } else {
+            guard tree.canGrow(rows: expansions) else { return false }
             try expand(i)
             v = try value(of: i)
         }
@@ -128,6 +150,7 @@ struct PUCTSearch {
             nodes[j].visits += 1
             nodes[j].valueSum += v
         }
+        return true
     }
 
     /// Samples `expansions` steps from node `i`; priors P = softmax of the steps' log-probabilities.
@@ -172,8 +195,7 @@ struct PUCTSearch {
     /// and it is open); a reward that throws or abstains is a failure valued 0.
     private mutating func reward(of step: StepNode, completing: Bool) throws -> Float {
         var text = step.steps.joined(separator: tree.separator), ids = step.tokenIDs
-        if completing, !step.isComplete {
-            let finished = try complete(step)
+        if completing, !step.isComplete, let finished = try complete(step) {
             text = finished.steps.joined(separator: tree.separator)
             ids = finished.tokenIDs
             tree.release([finished])
@@ -191,12 +213,15 @@ struct PUCTSearch {
         return 0
     }
 
-    /// `step` continued to the end of its solution on a forked row (the rest is one last step).
-    private func complete(_ step: StepNode) throws -> StepNode {
+    /// `step` continued to the end of its solution on a forked row (the rest is one last step),
+    /// within `max_new_tokens` and the budget's remaining tokens; nil when neither leaves a token.
+    private func complete(_ step: StepNode) throws -> StepNode? {
+        let allowed = min(request.generation.maxNewTokens - step.tokenIDs.count, tree.tokensLeft ?? Int.max)
+        guard allowed >= 1 else { return nil }
         let row = try tree.session.fork([step.row], copies: 1)[0][0]
         var options = request.generation
         options.numReturnSequences = 1
-        options.maxNewTokens = max(request.generation.maxNewTokens - step.tokenIDs.count, 1)
+        options.maxNewTokens = allowed
         options.minNewTokens = 0
         let rest = try tree.session.decode([row], options: options)[0]
         var done = step
@@ -219,7 +244,7 @@ struct PUCTSearch {
             i = best
         }
         var chosen = nodes[i].step
-        if !chosen.isComplete { chosen = try complete(chosen) }
+        if !chosen.isComplete, let finished = try complete(chosen) { chosen = finished }
         var out = [ScoredCandidate(sequence: chosen.sequence(separator: tree.separator), score: nodes[i].q)]
         let others = nodes.indices.filter { $0 != i && nodes[$0].step.isComplete && nodes[$0].visits > 0 }
             .sorted { nodes[$0].q > nodes[$1].q }

@@ -26,6 +26,9 @@ final class StepTree {
         self.promptIndex = promptIndex
         self.settings = settings
         if case .separator(let s)? = scorer?.segmentation { separator = s } else { separator = settings.separator }
+        guard request.generation.maxNewTokens >= 1 else {
+            throw SpecError("\(strategy): max_new_tokens must be ≥ 1 for a step search (it caps each solution's tokens), got \(request.generation.maxNewTokens)")
+        }
         start = request.model.usage
         let ids = try request.model.tokenize(request.prompts[promptIndex])
         session = try request.model.startSession(prompts: [ids])
@@ -35,30 +38,58 @@ final class StepTree {
     /// Compute spent on this prompt so far.
     var spent: ComputeUsage { request.model.usage - start }
 
-    /// Whether the budget's token or forward-pass cap has been reached.
-    var budgetExhausted: Bool {
-        let s = spent, b = request.budget
-        return (b.maxGeneratedTokens.map { s.tokensGenerated >= $0 } ?? false) || (b.maxForwardPasses.map { s.forwardPasses >= $0 } ?? false)
+    /// Generated tokens the budget still allows this prompt (nil: no cap).
+    var tokensLeft: Int? { request.budget.maxGeneratedTokens.map { max($0 - spent.tokensGenerated, 0) } }
+
+    /// Whether the budget can pay for `rows` new rows of at least one token each: the forward-pass
+    /// cap is not reached and at least `rows` generated tokens remain.
+    func canGrow(rows: Int) -> Bool {
+        if let cap = request.budget.maxForwardPasses, spent.forwardPasses >= cap { return false }
+        return tokensLeft.map { $0 >= max(rows, 1) } ?? true
     }
 
-    /// `copies` one-step continuations of each of `parents` (open nodes), decoded as one batch;
-    /// `result[i]` are `parents[i]`'s children. `temperature` overrides the request's (greedy
-    /// lookahead rollouts).
+    /// Whether not even one more token can be paid for.
+    var budgetExhausted: Bool { !canGrow(rows: 1) }
+
+    /// `copies` one-step continuations of each of `parents` (open nodes); `result[i]` are
+    /// `parents[i]`'s children. `temperature` overrides the request's (greedy lookahead rollouts).
+    ///
+    /// A step's tokens are capped three ways: `step_tokens`; the rest of `max_new_tokens`, a total
+    /// per solution; and the budget's remaining generated tokens shared evenly by the new rows,
+    /// so that `maxGeneratedTokens` holds exactly. Parents with the same cap decode as one batch
+    /// (all of them when no solution is near `max_new_tokens`). Call only when `canGrow(rows:)`
+    /// holds for `parents.count × copies` rows.
     func expand(_ parents: [StepNode], copies: Int, temperature: Float? = nil) throws -> [[StepNode]] {
+        let rowCount = parents.count * copies
+        guard canGrow(rows: rowCount) else {
+            throw SpecError("\(strategy): internal error: a step of \(rowCount) rows was started past the budget")
+        }
+        let share = tokensLeft.map { $0 / max(rowCount, 1) } ?? Int.max
+        let caps = parents.map { min(settings.stepTokens, request.generation.maxNewTokens - $0.tokenIDs.count, share) }
+        if let bad = caps.firstIndex(where: { $0 < 1 }) {
+            throw SpecError("\(strategy): internal error: expanding a solution that has spent max_new_tokens (\(parents[bad].tokenIDs.count) tokens)")
+        }
         let rows = try session.fork(parents.map(\.row), copies: copies)
         var options = request.generation
         options.numReturnSequences = 1
         options.stopStrings = [separator] + request.generation.stopStrings.filter { $0 != separator }
-        options.maxNewTokens = min(settings.stepTokens, request.generation.maxNewTokens)
         options.minNewTokens = 0
         if let temperature { options.temperature = temperature }
-        let flat = rows.flatMap { $0 }
-        let produced = try session.decode(flat, options: options)
-        var next = 0
-        return try zip(parents, rows).map { parent, children in
-            try children.map { row in
-                defer { next += 1 }
-                return try child(of: parent, row: row, step: produced[next])
+        var produced = [GeneratedSequence?](repeating: nil, count: rowCount)
+        for cap in Set(caps).sorted() {
+            let group = parents.indices.filter { caps[$0] == cap }
+            options.maxNewTokens = cap
+            let out = try session.decode(group.flatMap { rows[$0] }, options: options)
+            for (k, i) in group.enumerated() {
+                for c in 0..<copies { produced[i * copies + c] = out[k * copies + c] }
+            }
+        }
+        return try parents.indices.map { i in
+            try rows[i].indices.map { c in
+                guard let step = produced[i * copies + c] else {
+                    throw SpecError("\(strategy): internal error: row \(rows[i][c]) was not decoded")
+                }
+                return try child(of: parents[i], row: rows[i][c], step: step)
             }
         }
     }
@@ -79,7 +110,10 @@ final class StepTree {
         case .eos, .length:
             node.finish = step.finishReason
         }
-        if node.finish == nil, node.steps.count >= settings.maxSteps { node.finish = .length }
+        // The step cap and max_new_tokens (a total over the solution's steps) end it too.
+        if node.finish == nil, node.steps.count >= settings.maxSteps || node.tokenIDs.count >= request.generation.maxNewTokens {
+            node.finish = .length
+        }
         return node
     }
 

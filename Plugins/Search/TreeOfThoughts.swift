@@ -9,11 +9,18 @@ import TemperCore
 ///   proposals are kept (ToT's Algorithm 1); candidates: the states kept at the end, best first.
 /// - `algorithm=dfs`: depth first, children tried best first; a state valued below `threshold` is
 ///   pruned (and its siblings after it, being worse), the search backtracks, and it stops at the
-///   first finished solution valued at least `threshold` (ToT's Algorithm 2). Candidates: that
-///   solution, or when none qualifies every finished or deepest state seen, best first.
+///   first solution valued at least `threshold` that really ended — a stop token or stop string;
+///   one cut off by `max_new_tokens`, `step_tokens`, `max_steps` or the budget is no answer and
+///   the search goes on (ToT's Algorithm 2). Candidates: that solution, or when none qualifies
+///   every finished or deepest state seen, best first.
+///
+/// The budget and `max_new_tokens` hold as in `beam`.
 public final class TreeOfThoughts: SearchStrategy {
+    /// The registry name, `tree-of-thoughts`.
     public static let name = "tree-of-thoughts"
+    /// One line for `temper plugins list` and `temper plugins show`.
     public static let summary = "Tree of Thoughts: BFS or DFS over steps the model proposes (k) and evaluates (b kept)"
+    /// `algorithm`, `proposals` (k), `keep` (b), `threshold` (DFS) and the shared step settings.
     public static let parameters: [ParameterSpec] = [
         .choice("algorithm", ["bfs", "dfs"], default: "bfs", doc: "breadth-first with b kept per level, or depth-first with pruning"),
         .int("proposals", default: 3, range: .atLeast(1), aliases: ["k"], doc: "thoughts proposed per state (k)"),
@@ -24,6 +31,7 @@ public final class TreeOfThoughts: SearchStrategy {
     let depthFirst: Bool, proposals: Int, keep: Int, threshold: Float
     let settings: StepSearchSettings
 
+    /// Reads the parameters from `config` (already validated against `parameters`).
     public init(config: ComponentConfig) throws {
         depthFirst = try config.string("algorithm") == "dfs"
         proposals = try config.int("proposals")
@@ -32,6 +40,9 @@ public final class TreeOfThoughts: SearchStrategy {
         settings = try StepSearchSettings(config: config, strategy: Self.name)
     }
 
+    /// Searches each prompt in turn on its own decoding session, evaluating states with the
+    /// request's step scorer or, without one, the model's self-evaluation. Candidates as above;
+    /// usage: everything the search spent, evaluation included.
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let evaluator = request.stepScorer ?? SelfEvaluationStepScorer(model: request.model, segmentation: .separator(settings.separator))
         if let cap = request.budget.maxGeneratedTokens, cap < proposals {
@@ -63,16 +74,18 @@ public final class TreeOfThoughts: SearchStrategy {
         return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
     }
 
-    /// Depth-first search from `state`; the first finished solution valued ≥ threshold, or nil.
+    /// Depth-first search from `state`; the first really ended solution valued ≥ threshold, or nil.
     /// Every evaluated state is added to `seen`.
     private func dfs(_ state: StepNode, tree: StepTree, evaluator: any StepScoring, seen: inout [StepNode]) throws -> StepNode? {
-        if tree.budgetExhausted { return nil }
+        if !tree.canGrow(rows: proposals) { return nil }
         var children = try tree.expand([state], copies: proposals)[0]
         try tree.score(&children, with: evaluator)
         seen += children
         for child in StepNode.ranked(children) {
             guard let v = child.score, v >= threshold else { break }
-            if child.isComplete { return child }
+            if child.finish == .eos || child.finish == .stop { return child }
+            // Cut off by a length or step cap: not an answer, and it cannot grow; try the next.
+            if child.isComplete { continue }
             if let found = try dfs(child, tree: tree, evaluator: evaluator, seen: &seen) { return found }
         }
         return nil

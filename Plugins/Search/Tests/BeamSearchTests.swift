@@ -52,13 +52,62 @@ final class BeamSearchTests: XCTestCase {
         XCTAssertThrowsError(try beam.search(request(StepScript.model(), nil))) {
             XCTAssertEqual("\($0)", "beam: needs a step scorer to rank partial solutions (a PRM, self-evaluation or rollouts)")
         }
-        // 8 tokens after step 1, 20 after step 2: a cap of 10 stops the search after step 2.
+        // Step 1 spends 8 tokens (4 rows of "k|"). A cap of 10 leaves 2 for step 2's 4 rows, less
+        // than one each: the search stops with step 1's beams, not at 20 tokens.
         let capped = try beam.search(request(StepScript.model(), scorer, budget: SearchBudget(maxGeneratedTokens: 10)))
-        XCTAssertEqual(capped.texts, [["1|11", "2|20"]])
-        XCTAssertEqual(capped.usage.tokensGenerated, 20)
-        // 8 samples per step with 2 expansions: 4 beams, from 8 first steps (16 tokens: the cap).
+        XCTAssertEqual(capped.texts, [["1", "2"]])
+        XCTAssertEqual(capped.usage.tokensGenerated, 8)
+        // A cap of 14 leaves 6: ⌊6 / 4⌋ = 1 token per row, so step 2's children are cut to their
+        // first character ("10|" → "1", ".length") and the search ends at 12 tokens. Both children
+        // of "1" ("1|1", last step scored as "1": .9) beat those of "2" (.5).
+        let shared = try beam.search(request(StepScript.model(), scorer, budget: SearchBudget(maxGeneratedTokens: 14)))
+        XCTAssertEqual(shared.texts, [["1|1", "1|1"]])
+        XCTAssertEqual(shared.candidates[0].map(\.sequence.finishReason), [.length, .length])
+        XCTAssertEqual(shared.usage.tokensGenerated, 12)
+        // 8 samples per step with 2 expansions: 4 beams, from 8 first steps sharing the cap of 8
+        // (one token each: "k" without its separator, cut, so the solutions end there).
         let wide = try beam.search(request(StepScript.model(), scorer, budget: SearchBudget(samplesPerPrompt: 8, maxGeneratedTokens: 8)))
         XCTAssertEqual(wide.texts, [["1", "2", "0", "3"]])
+        XCTAssertEqual(wide.usage.tokensGenerated, 8)
+        XCTAssertEqual(wide.candidates[0].map(\.sequence.finishReason), [.length, .length, .length, .length])
+    }
+
+    func testMaxNewTokensCapsEachSolutionOverAllItsSteps() throws {
+        let beam = try ComponentRegistry.shared.search("beam:beams=2,expansions=2")
+        let scorer = TableStepScorer(["1": 0.9, "2": 0.5, "11": 0.95, "20": 0.8])
+        // "k|" (2 tokens) then "kk|" (3) spend max_new_tokens = 5: the solutions end after step 2
+        // although each step alone was far below it (step_tokens 256).
+        var options = GenerationOptions(maxNewTokens: 5)
+        var result = try beam.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt], stepScorer: scorer, generation: options))
+        XCTAssertEqual(result.texts, [["1|11", "2|20"]])
+        XCTAssertEqual(result.candidates[0].map(\.sequence.tokenIDs.count), [5, 5])
+        XCTAssertEqual(result.candidates[0].map(\.sequence.finishReason), [.length, .length])
+        // 6: step 3 gets the one token left ("110" → "1", scored as "1": .9).
+        options.maxNewTokens = 6
+        result = try beam.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt], stepScorer: scorer, generation: options))
+        XCTAssertEqual(result.texts, [["1|11|1", "1|11|1"]])
+        XCTAssertEqual(result.candidates[0].map(\.sequence.tokenIDs.count), [6, 6])
+        options.maxNewTokens = 0
+        XCTAssertThrowsError(try beam.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt], stepScorer: scorer, generation: options))) {
+            XCTAssertEqual("\($0)", "beam: max_new_tokens must be ≥ 1 for a step search (it caps each solution's tokens), got 0")
+        }
+    }
+
+    func testEveryTreeStrategyKeepsEachSolutionWithinMaxNewTokens() throws {
+        TestPlugins.loadBuilt(requiring: ["mcts", "tree-of-thoughts"])
+        // Uncapped, every solution here is "k|" + "kk|" + "kkk" + EOS = 9 tokens. With 4, each is
+        // step 1 (2 tokens) and step 2 cut to its first 2 tokens: exactly 4, ended by the cap.
+        for spec in ["beam:beams=2,expansions=2", "dvts:subtrees=2,expansions=2", "lookahead:beams=2,expansions=2",
+                     "mcts:simulations=6,expansions=2", "tree-of-thoughts:proposals=2,keep=2"] {
+            let strategy = try ComponentRegistry.shared.search(spec)
+            let result = try strategy.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt], stepScorer: TableStepScorer([:]),
+                                                           generation: GenerationOptions(maxNewTokens: 4)))
+            XCTAssertFalse(result.candidates[0].isEmpty, spec)
+            for c in result.candidates[0] {
+                XCTAssertEqual(c.sequence.tokenIDs.count, 4, "\(spec): \(c.sequence.text)")
+                XCTAssertEqual(c.sequence.finishReason, .length, spec)
+            }
+        }
     }
 
     func testDVTSSubtreesStayDisjoint() throws {

@@ -118,19 +118,26 @@ final class ModelHandleTests: XCTestCase {
 
     func testBeamSearchRunsOnTheModelWithItsOwnSelfEvaluation() throws {
         TestPlugins.loadBuilt(requiring: ["beam"])
-        let handle = PretrainedModelHandle(try pretrained())
+        let pretrainedHandle = PretrainedModelHandle(try pretrained())
+        let handle = CountingHandle(pretrainedHandle, logprobBatchSize: pretrainedHandle.logprobBatchSize)
+        // Steps end at a space (most of this random model's tokens start with one), so three steps
+        // of up to 4 tokens could reach 12; max_new_tokens = 5 caps each solution's total.
         let beam = try ComponentRegistry.shared.search("beam:beams=2,expansions=2,max_steps=3,step_tokens=4")
-        let request = SearchRequest(model: handle, prompts: ["The answer is", "Two plus two"], stepScorer: SelfEvaluationStepScorer(model: handle),
-                                    generation: GenerationOptions(maxNewTokens: 12, temperature: 1, seed: 1))
+        let request = SearchRequest(model: handle, prompts: ["The answer is", "Two plus two"],
+                                    stepScorer: SelfEvaluationStepScorer(model: handle, segmentation: .separator(" ")),
+                                    generation: GenerationOptions(maxNewTokens: 5, temperature: 1, seed: 1))
         let result = try beam.search(request)
         XCTAssertEqual(result.candidates.map(\.count), [2, 2])
         for c in result.candidates.flatMap({ $0 }) {
             // p(Yes) / (p(Yes) + p(No)) of the last step.
             XCTAssertTrue((0...1).contains(c.score ?? -1), "\(c.score as Any)")
             XCTAssertEqual(c.sequence.tokenLogprobs.count, c.sequence.tokenIDs.count)
-            XCTAssertLessThanOrEqual(c.sequence.tokenIDs.count, 12)
+            XCTAssertLessThanOrEqual(c.sequence.tokenIDs.count, 5)
         }
-        XCTAssertEqual(result.usage, handle.usage, "every pass the search caused is reported")
+        // The search reports what the handle charged, and that is what the calls it made cost,
+        // counted outside the handle's accounting.
+        XCTAssertEqual(result.usage, pretrainedHandle.usage)
+        XCTAssertEqual(result.usage, handle.counted)
         XCTAssertGreaterThan(result.usage.tokensGenerated, 0)
     }
 
@@ -168,5 +175,14 @@ final class ModelHandleTests: XCTestCase {
         XCTAssertEqual(spent.tokensGenerated, steps.map(\.tokenIDs.count).reduce(0, +))
         // Prefill; the append's settling passes, one per length fed (2 and 1 tokens); one pass per decode step.
         XCTAssertEqual(spent.forwardPasses, 3 + steps.map(\.tokenIDs.count).max()!)
+    }
+
+    func testGeneratingNoTokensChargesNothing() throws {
+        let handle = PretrainedModelHandle(try pretrained())
+        let out = try handle.generate(prompts: [ids(4), ids(7)], options: GenerationOptions(maxNewTokens: 0, numReturnSequences: 2))
+        XCTAssertEqual(out.map { $0.map(\.tokenIDs) }, [[[], []], [[], []]])
+        XCTAssertEqual(out.flatMap { $0 }.map(\.finishReason), [.length, .length, .length, .length])
+        // The generator returns before its prefill: no pass ran, no token was scored.
+        XCTAssertEqual(handle.usage, ComputeUsage())
     }
 }

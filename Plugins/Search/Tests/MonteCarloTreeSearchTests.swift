@@ -7,19 +7,27 @@ final class MonteCarloTreeSearchTests: XCTestCase {
 
     func testVisitsFollowPUCTOnAKnownTree() throws {
         let mcts = try ComponentRegistry.shared.search("mcts:simulations=8,expansions=2,c_puct=1")
-        // Siblings have equal log-probabilities, so every prior is 1/2. U = Q + P·√N(parent)/(1+N).
-        // 1: expand the prompt (value 0).            N: root 1
-        // 2: both U = .5 → "0" (first); expand, v .2. N: root 2, "0" 1
-        // 3: "0" .2 + .5·√2/2 = .55 < "1" .5·√2 = .71 → expand "1", v .6
-        // 4: "0" .2 + .5·√3/2 = .63 < "1" .6 + .43 → "1"; its children tie → "10": expand, v .5
-        // 5: "0" .7 < "1" .55 + .33; "10" .5 + .35 > "11" .71 → "10" → "100" (ends): v .95
-        // 6–8 (likewise): "1", "10", "100" (its value is kept) twice, and "11" once (v .4).
-        // Visits: "0" 1, "1" 6, "10" 4, "100" 3, "11" 1: the most visited path is "1|10|100".
+        // Siblings have equal log-probabilities, so every prior is 1/2. U = Q + P·√N(parent)/(1+N),
+        // an unvisited child's Q being its parent's mean value (first-play urgency).
+        // 1: expand the prompt (value 0).                                  root N 1, Q 0
+        // 2: both .0 + .5 → "0" (first); expand, v .2.                     root 2, Q .1
+        // 3: "0" .2 + .5·√2/2 = .55 < "1" .1 + .5·√2 = .81 → expand "1", v .6.   root 3
+        // 4: "0" .2 + .5·√3/2 = .63 < "1" .6 + .43; in "1" both .6 + .5 → "10": expand, v .5
+        // 5: "0" .2 + .5 = .7 < "1" .55 + .5·2/3 = .88; in "1": "10" .5 + .5·√2/2 = .85 <
+        //    "11" .55 + .5·√2 = 1.26 → expand "11", v .4          ("1": N 3, Q .5)
+        // 6: "0" .2 + .5·√5/2 = .76 < "1" .5 + .5·√5/4 = .78; "10" .5 + .5·√3/2 = .93 >
+        //    "11" .4 + .43; in "10" both .5 + .5 → "100" (ends): v .95   ("1": 4, Q .6125; "10": 2, Q .725)
+        // 7: "0" .2 + .5·√6/2 = .81 < "1" .6125 + .5·√6/5 = .86; "10" .725 + .5·2/3 = 1.06 > "11" .4 + .5;
+        //    in "10": "100" .95 + .5·√2/2 = 1.30 < "101" .725 + .5·√2 = 1.43 → "101" (ends): v .2
+        // 8: "0" .2 + .5·√7/2 = .86 > "1" .53 + .5·√7/6 = .75 → "0"; its children tie at .2 + .5 →
+        //    "00": expand, v 0 (unscored).
+        // Visits: "0" 2, "1" 5; under "1": "10" 3, "11" 1; under "10": "100" and "101" 1 each, "100"
+        // has the higher Q. The answer is "1|10|100", then the other finished solution "1|10|101".
         let scorer = TableStepScorer(["0": 0.2, "1": 0.6, "10": 0.5, "11": 0.4, "100": 0.95, "101": 0.2])
         let result = try mcts.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt], stepScorer: scorer))
-        XCTAssertEqual(scorer.asked, ["0", "1", "1|10", "1|10|100", "1|11"])
-        XCTAssertEqual(result.texts[0].first, "1|10|100")
-        XCTAssertEqual(result.candidates[0][0].score ?? 0, 0.95, accuracy: 1e-6)
+        XCTAssertEqual(scorer.asked, ["0", "1", "1|10", "1|11", "1|10|100", "1|10|101", "0|00"])
+        XCTAssertEqual(result.texts, [["1|10|100", "1|10|101"]])
+        XCTAssertEqual(result.candidates[0].map { $0.score ?? -1 }, [0.95, 0.2])
         XCTAssertEqual(result.failures, [])
     }
 
@@ -62,6 +70,24 @@ final class MonteCarloTreeSearchTests: XCTestCase {
         let result = try tot.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt], stepScorer: scorer))
         XCTAssertEqual(result.texts, [["1|11|110"]])
         XCTAssertEqual(scorer.asked, ["0", "1", "0|00", "0|01", "1|10", "1|11", "1|11|110", "1|11|111"])
+    }
+
+    func testTreeOfThoughtsDepthFirstOnlyAcceptsASolutionThatReallyEnded() throws {
+        let tot = try ComponentRegistry.shared.search("tree-of-thoughts:algorithm=dfs,proposals=2,threshold=0.5,step_tokens=4")
+        // The prompt's first thought runs past step_tokens and is cut ("aaaa", .length); the
+        // second, "b", ends with the end-of-sequence token. "aaaa" ranks first but was only cut
+        // off, so the search goes on to "b".
+        let model = ScriptedLanguageModel { _, k in k == 0 ? "aaaaaaaa|" : "b" }
+        let scorer = TableStepScorer(["aaaa": 0.9, "b": 0.7])
+        let result = try tot.search(SearchRequest(model: model, prompts: [StepScript.prompt], stepScorer: scorer))
+        XCTAssertEqual(result.texts, [["b"]])
+        XCTAssertEqual(result.candidates[0][0].sequence.finishReason, .eos)
+        // Cut by max_steps too: with one step allowed, "0" and "1" (valued .7, .6) end by the step
+        // cap, not by the model; no solution qualifies, so both are reported, best first.
+        let oneStep = try ComponentRegistry.shared.search("tree-of-thoughts:algorithm=dfs,proposals=2,threshold=0.5,max_steps=1")
+        let capped = try oneStep.search(SearchRequest(model: StepScript.model(), prompts: [StepScript.prompt],
+                                                      stepScorer: TableStepScorer(["0": 0.7, "1": 0.6])))
+        XCTAssertEqual(capped.texts, [["0", "1"]])
     }
 
     func testTreeOfThoughtsBreadthFirstKeepsTheBestBOfEveryLevel() throws {

@@ -25,6 +25,18 @@ final class StepScorerTests: XCTestCase {
         XCTAssertEqual(model.usage, ComputeUsage(tokensScored: 2 * (3 + 6 + 3) + 3 * (4 + 3), forwardPasses: 1))
     }
 
+    func testSelfEvaluationPairsEachStepsYesWithItsOwnNo() throws {
+        // log p(" Yes" | context) = −0.1·L, log p(" No" | context) = −0.2·L for a context of L
+        // tokens, so a step's score is σ(0.1·L): contexts "pa?" (3), "pa\n\nb?" (6), "qqc?" (4)
+        // score differently, and a yes paired with another step's no would show.
+        let model = ContextLogprobModel { $0.count == 4 ? 1 : 2 }   // " Yes" is 4 tokens, " No" 3
+        let scorer = SelfEvaluationStepScorer(model: model, question: "?")
+        let scores = try scorer.scoreSteps([PartialSolution(prompt: "p", steps: ["a", "b"]), PartialSolution(prompt: "qq", steps: ["c"])])
+        let sigmoid = { (x: Double) in Float(1 / (1 + Foundation.exp(-x))) }
+        XCTAssertEqual(scores.map(\.count), [2, 1])
+        for (got, want) in zip(scores.flatMap { $0 }, [sigmoid(0.3), sigmoid(0.6), sigmoid(0.4)]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+    }
+
     /// 1 when the completion ends in the `answer` column's text.
     struct EndsWithAnswer: RewardScoring {
         func score(_ batch: RewardBatch) throws -> [Float?] {

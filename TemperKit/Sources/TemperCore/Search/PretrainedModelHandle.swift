@@ -51,6 +51,8 @@ public final class PretrainedModelHandle: LanguageModelHandle {
         var o = options
         o.stopTokenIds.formUnion(pretrained.stopTokenIds)
         let out = try withNoGrad { try pretrained.generator.generate(prompts: prompts, options: o) }
+        // With nothing to generate the generator returns before its prefill: no pass ran.
+        if options.maxNewTokens == 0 { return out }
         let flat = out.flatMap { $0 }
         // Each prompt is prefilled once for all its samples.
         usage.tokensScored += prompts.map(\.count).reduce(0, +)
