@@ -5,9 +5,10 @@ import TemperCore
 /// `temper-bench grpo-learning`: evidence that the on-policy loop learns, not just runs. Per seed,
 /// a tiny Llama (the quickstart's: 3 layers, hidden 96, character vocabulary) is briefly SFT'd on
 /// 2-digit addition chats, then trained with `grpo` and the `exact-match` reward on prompt-only
-/// rows of the training problems; held-out greedy exact match (pass@1) is measured before and
-/// after GRPO on problems neither stage saw. Everything goes through `TrainingSession` and the
-/// plugins, as `temper train` does.
+/// rows of the training problems; on problems neither stage saw, pass@1 is measured before and
+/// after GRPO as METHODS.md §9 defines it — the mean exact-match accuracy of k = 8 samples per
+/// problem at the training temperature — and, beside it, greedy exact match. Everything goes
+/// through `TrainingSession` and the plugins, as `temper train` does.
 struct GRPOLearningBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo-learning",
@@ -18,7 +19,7 @@ struct GRPOLearningBenchmark: ParsableCommand {
     @Option(name: .customLong("sft-steps"), help: "SFT steps before GRPO (batch 32).")
     var sftSteps = 600
     @Option(name: .customLong("grpo-steps"), help: "GRPO steps.")
-    var grpoSteps = 150
+    var grpoSteps = 100
     @Option(name: .customLong("grpo-lr"), help: "GRPO learning rate (AdamW, constant).")
     var grpoLR = 1e-4
     @Option(name: .customLong("num-generations"), help: "Completions per prompt.")
@@ -40,13 +41,13 @@ struct GRPOLearningBenchmark: ParsableCommand {
             throw ValidationError("component \(name) is not registered (are the libTemperPlugin*.so files next to temper-bench?) \(report)")
         }
         print("task: 2-digit addition chats; SFT \(sftSteps) steps (batch 32, lr 3e-3), then GRPO \(grpoSteps) steps " +
-              "(\(promptsPerStep) prompts × \(numGenerations) completions, exact-match reward, lr \(grpoLR), temperature \(temperature)); held-out pass@1 = greedy exact match on 500 problems")
-        var rows: [(seed: Int, before: Double, after: Double, seconds: Double)] = []
+              "(\(promptsPerStep) prompts × \(numGenerations) completions, exact-match reward, lr \(grpoLR), temperature \(temperature)); held-out pass@1 = mean exact match of 8 samples per problem at temperature \(temperature), 500 problems; greedy beside it")
+        var rows: [(seed: Int, before: Double, after: Double, greedyBefore: Double, greedyAfter: Double, seconds: Double)] = []
         for seed in seedList {
             let r = try runSeed(seed)
             rows.append(r)
-            print(String(format: "seed %d: pass@1 after SFT %.1f%% → after GRPO %.1f%% (%+.1f points; GRPO %.0f s)",
-                         seed, 100 * r.before, 100 * r.after, 100 * (r.after - r.before), r.seconds))
+            print(String(format: "seed %d: pass@1 after SFT %.1f%% → after GRPO %.1f%% (%+.1f points); greedy %.1f%% → %.1f%%; GRPO %.0f s",
+                         seed, 100 * r.before, 100 * r.after, 100 * (r.after - r.before), 100 * r.greedyBefore, 100 * r.greedyAfter, r.seconds))
         }
         let gains = rows.map { $0.after - $0.before }
         let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(xs.count) }
@@ -54,12 +55,14 @@ struct GRPOLearningBenchmark: ParsableCommand {
             let m = mean(xs)
             return xs.count > 1 ? (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(xs.count - 1)).squareRoot() : 0
         }
-        print(String(format: "mean over %d seeds: SFT %.1f%% ± %.1f → GRPO %.1f%% ± %.1f; gain %+.1f ± %.1f points (± = sample std)",
+        print(String(format: "mean over %d seeds: pass@1 SFT %.1f%% ± %.1f → GRPO %.1f%% ± %.1f; gain %+.1f ± %.1f points (± = sample std)",
                      rows.count, 100 * mean(rows.map(\.before)), 100 * spread(rows.map(\.before)),
                      100 * mean(rows.map(\.after)), 100 * spread(rows.map(\.after)), 100 * mean(gains), 100 * spread(gains)))
+        let greedyGains = rows.map { $0.greedyAfter - $0.greedyBefore }
+        print(String(format: "greedy exact match: gain %+.1f ± %.1f points", 100 * mean(greedyGains), 100 * spread(greedyGains)))
     }
 
-    private func runSeed(_ seed: Int) throws -> (seed: Int, before: Double, after: Double, seconds: Double) {
+    private func runSeed(_ seed: Int) throws -> (seed: Int, before: Double, after: Double, greedyBefore: Double, greedyAfter: Double, seconds: Double) {
         let out = URL(fileURLWithPath: output).appendingPathComponent("seed-\(seed)")
         try? FileManager.default.removeItem(at: out)
         let tokenizer = try CharacterChatTokenizer.make()
@@ -74,7 +77,8 @@ struct GRPOLearningBenchmark: ParsableCommand {
                                ("learning_rate", "3e-3"), ("lr_scheduler_type", "cosine"), ("warmup_ratio", "0.05"),
                                ("per_device_train_batch_size", "32"), ("max_steps", String(sftSteps)), ("assistant_only_loss", "true"),
                                ("max_length", "64"), ("seed", String(seed))])
-        let before = try AdditionTask.accuracy(of: model, tokenizer: tokenizer, on: task.heldOut).accuracy
+        let greedyBefore = try AdditionTask.accuracy(of: model, tokenizer: tokenizer, on: task.heldOut).accuracy
+        let before = try sampledPassAt1(model, tokenizer, task.heldOut, seed: seed)
 
         let promptFile = out.appendingPathComponent("prompts.jsonl")
         let lines = task.train.map { #"{"prompt": [{"role": "user", "content": "\#($0.question)"}], "answer": "\#($0.answer)"}"# }
@@ -85,8 +89,27 @@ struct GRPOLearningBenchmark: ParsableCommand {
                                ("num_generations", String(numGenerations)), ("per_device_train_batch_size", String(promptsPerStep * numGenerations)),
                                ("max_completion_length", "5"), ("max_steps", String(grpoSteps)), ("temperature", String(temperature)), ("logging_steps", "5"), ("seed", String(seed))])
         let seconds = Date().timeIntervalSince(started)
-        let after = try AdditionTask.accuracy(of: model, tokenizer: tokenizer, on: task.heldOut).accuracy
-        return (seed, before, after, seconds)
+        let greedyAfter = try AdditionTask.accuracy(of: model, tokenizer: tokenizer, on: task.heldOut).accuracy
+        let after = try sampledPassAt1(model, tokenizer, task.heldOut, seed: seed)
+        return (seed, before, after, greedyBefore, greedyAfter, seconds)
+    }
+
+    /// Mean exact-match accuracy of 8 samples per problem at `temperature` (the same streams before
+    /// and after, so the two measurements differ by the weights alone).
+    private func sampledPassAt1(_ model: LlamaModel, _ tokenizer: Tokenizer, _ problems: [AdditionTask.Problem], seed: Int) throws -> Double {
+        var settings = RolloutSettings()
+        settings.temperature = Float(temperature)
+        settings.maxCompletionLength = 5
+        let sampler = RolloutSampler(model: model, tokenizer: tokenizer, settings: settings)
+        let k = 8
+        var correct = 0
+        for start in stride(from: 0, to: problems.count, by: 50) {
+            let chunk = Array(problems[start..<min(problems.count, start + 50)])
+            let prompts = try chunk.map { try tokenizer.encodeChat([ChatMessage(role: "user", content: $0.question)], addGenerationPrompt: true) }
+            let samples = try sampler.sample(prompts: prompts, copies: k, seed: UInt64(seed) &+ UInt64(start) &* 7919)
+            for (i, s) in samples.enumerated() where s.text == chunk[i / k].answer { correct += 1 }
+        }
+        return Double(correct) / Double(problems.count * k)
     }
 
     /// One `TrainingSession` over the in-memory model (full fine-tuning, AdamW); it checkpoints only its last step.

@@ -38,6 +38,10 @@ def main():
     set_threads(args.threads)
     torch.manual_seed(1)
     model = load_model(args.model)
+    # transformers dequantizes the GGUF to float32 on load but keeps it flagged as quantized, which
+    # its Trainer refuses to train; the weights are plain float32 tensors, as Temper's are.
+    model.hf_quantizer = None
+    model.is_quantized = False
     if args.model.endswith(".gguf"):
         folder, name = os.path.split(os.path.abspath(args.model))
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)

@@ -144,6 +144,25 @@ final class GRPOTrainingTests: XCTestCase {
         }
     }
 
+    func testDynamicSamplingDropsGroupsWithoutRewardSpreadAndSaysWhenNoneIsLeft() throws {
+        // Digits are common in a random model's 4 characters: some groups are mixed, some not;
+        // the kept ones all have a spread.
+        let dir = try makeTemporaryFolder("grpo-dynamic")
+        let s = try session(dir, [("dynamic_sampling", "true"), ("dynamic_sampling_max_rounds", "3"), ("max_steps", "3")])
+        try s.trainer.train()
+        let entries = try String(contentsOf: dir.appendingPathComponent("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double]) }
+        XCTAssertEqual(entries.count, 3)
+        for e in entries { XCTAssertNotNil(e["dynamic_sampling/dropped_groups"], "\(e.keys.sorted())") }
+        // exact-match never matches an untrained model's answer: every group is constant, none is left.
+        let none = try session(try makeTemporaryFolder("grpo-dynamic-none"), [("dynamic_sampling", "true"),
+                                                                             ("dynamic_sampling_max_rounds", "2"), ("rewards", "exact-match")])
+        XCTAssertThrowsError(try none.trainer.train()) {
+            XCTAssertTrue("\($0)".hasPrefix("step 1: dynamic sampling found no group whose rewards differ in 2 sampling rounds; training stopped."),
+                          "\($0)")
+        }
+    }
+
     func testRewardsThatNeverApplyStopTheRunKeepingTheLastCheckpoint() throws {
         // exact-match returns nil where the answer cell is null: with no answers at all, no
         // completion is ever scored, and no step can be taken.

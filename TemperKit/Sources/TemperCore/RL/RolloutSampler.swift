@@ -7,15 +7,15 @@ import Foundation
 /// and `withEvalMode`, so LoRA dropout is off while sampling, as TRL generates with the model in
 /// eval mode. Each call's rows draw from their own Philox streams keyed by `seed` and the row, so
 /// a round's samples are a function of the weights, the prompts and the seed alone.
-struct RolloutSampler {
+public struct RolloutSampler {
     /// One sampled completion.
-    struct Sample {
+    public struct Sample {
         /// New token ids, the stop token included when one ended it (it is trained on, as in TRL).
-        var ids: [Int32]
+        public var ids: [Int32]
         /// The decoded completion without the stop token: what rewards read.
-        var text: String
+        public var text: String
         /// Whether it reached `max_completion_length` without stopping.
-        var truncated: Bool
+        public var truncated: Bool
     }
 
     let model: LlamaModel
@@ -24,7 +24,9 @@ struct RolloutSampler {
     /// Tokens that end a completion: the model's end-of-sequence ids and the tokenizer's.
     let stopTokens: Set<Int32>
 
-    init(model: LlamaModel, tokenizer: Tokenizer, settings: RolloutSettings) {
+    /// A sampler over `model` with `settings`' temperature, truncation and length (also for
+    /// evaluating a policy the way it is trained: sampled pass@1).
+    public init(model: LlamaModel, tokenizer: Tokenizer, settings: RolloutSettings) {
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
@@ -35,7 +37,7 @@ struct RolloutSampler {
 
     /// `copies` completions of each prompt, prompt-major (all of prompt 0's, then prompt 1's ...);
     /// `greedy` samples at temperature 0 (ReMax's baseline).
-    func sample(prompts: [[Int32]], copies: Int, seed: UInt64, greedy: Bool = false) throws -> [Sample] {
+    public func sample(prompts: [[Int32]], copies: Int, seed: UInt64, greedy: Bool = false) throws -> [Sample] {
         let s = settings
         // One prompt's copies are rows i × copies + j of one batch: prefilled once, and row r draws
         // from the stream keyed by (seed, r), whatever else is in the batch.
