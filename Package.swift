@@ -13,7 +13,7 @@
 // SwiftPM caches a manifest's evaluation by its text, not by the folders it lists, so the line
 // below names the plugin folders: `temper new` rewrites it, and a folder added by hand needs it
 // edited (or one `swift build --manifest-cache none`) before SwiftPM sees the new plugin.
-// Plugin folders: CExactMatch, Objectives, Optimizers, PEFT, Rewards
+// Plugin folders: CExactMatch, Objectives, Optimizers, PEFT, Rewards, Search
 import Foundation
 import PackageDescription
 

@@ -62,11 +62,15 @@ public struct SearchResult {
     public var candidates: [[ScoredCandidate]]
     /// Compute spent, over all prompts.
     public var usage: ComputeUsage
+    /// One message per candidate whose scoring threw (`prompt 0, candidate 3: ...`): such a candidate
+    /// is kept unscored and ranked last, and the others are scored as usual.
+    public var scoringFailures: [String]
 
     /// A result from parts.
-    public init(candidates: [[ScoredCandidate]], usage: ComputeUsage) {
+    public init(candidates: [[ScoredCandidate]], usage: ComputeUsage, scoringFailures: [String] = []) {
         self.candidates = candidates
         self.usage = usage
+        self.scoringFailures = scoringFailures
     }
 }
 
