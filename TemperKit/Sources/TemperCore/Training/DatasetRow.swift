@@ -52,7 +52,7 @@ public enum DatasetRow: Equatable {
         }
     }
 
-    private static func messages(_ json: JSONValue, field: String) throws -> [ChatMessage] {
+    static func messages(_ json: JSONValue, field: String) throws -> [ChatMessage] {
         guard let items = json.arrayValue else { throw RowError(field: field, "expected a list of messages, got \(json.kindDescription)") }
         guard !items.isEmpty else { throw RowError(field: field, "the list of messages is empty") }
         return try items.enumerated().map { i, item in
