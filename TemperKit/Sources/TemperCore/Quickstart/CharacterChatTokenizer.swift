@@ -24,11 +24,13 @@ public enum CharacterChatTokenizer {
         var seen = Set<UInt8>()
         let bytes = Array(alphabet.utf8).filter { seen.insert($0).inserted }
         precondition(bytes.allSatisfy { $0 < 128 }, "CharacterChatTokenizer: the alphabet must be ASCII")
-        let tokens = bytes.map { ByteLevelAlphabet.encode([$0]) }
-        let start = Int32(tokens.count), end = Int32(tokens.count + 1)
+        let characters = bytes.map { ByteLevelAlphabet.encode([$0]) }
+        let start = Int32(characters.count), end = Int32(characters.count + 1)
         let added = [AddedToken(content: "<|im_start|>", id: start, special: true),
                      AddedToken(content: "<|im_end|>", id: end, special: true)]
-        return TokenizerDefinition(tokens: tokens, merges: [], addedTokens: added,
+        // The control tokens are in the vocabulary too, as in a GGUF file's, so a saved
+        // tokenizer_config.json can name its end-of-sequence token.
+        return TokenizerDefinition(tokens: characters + added.map(\.content), merges: [], addedTokens: added,
                                    preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: false),
                                    eosTokenID: end, padTokenID: end, chatTemplate: chatTemplate)
     }
