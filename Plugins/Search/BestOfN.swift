@@ -26,6 +26,6 @@ public final class BestOfN: SearchStrategy {
         let candidates = try samples.enumerated().map { i, seqs in
             rankedByScore(seqs, try scorer.score(seqs, prompt: i, of: request))
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, scoringFailures: scorer.failures)
+        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: scorer.failures)
     }
 }

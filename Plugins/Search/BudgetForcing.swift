@@ -58,7 +58,7 @@ public final class BudgetForcing: SearchStrategy {
             let score = request.verifier == nil ? nil : try scorer.score([answer], prompt: i, of: request)[0]
             results.append([ScoredCandidate(sequence: answer, score: score)])
         }
-        return SearchResult(candidates: results, usage: request.model.usage - before, scoringFailures: scorer.failures)
+        return SearchResult(candidates: results, usage: request.model.usage - before, failures: scorer.failures)
     }
 
     /// One budget-forced continuation of `prompt`.
@@ -75,7 +75,7 @@ public final class BudgetForcing: SearchStrategy {
             var options = request.generation
             options.numReturnSequences = 1
             options.maxNewTokens = maxNewTokens
-            options.stop = stop
+            options.stopStrings = stop
             options.seed = request.generation.seed &+ UInt64(round)
             let piece = try request.model.generate(prompts: [try request.model.tokenize(prompt + text)], options: options)[0][0]
             text += piece.text
@@ -84,7 +84,7 @@ public final class BudgetForcing: SearchStrategy {
             return piece
         }
         while true {
-            let piece = try generate(maxNewTokens: maxThinking - thought, stop: request.generation.stop + [endOfThinking], round: waits)
+            let piece = try generate(maxNewTokens: maxThinking - thought, stop: request.generation.stopStrings + [endOfThinking], round: waits)
             thought += piece.tokenIDs.count
             // Cut off at the cap (s1's maximum): the answer is forced below.
             if piece.finishReason == .length || thought >= maxThinking { break }
@@ -94,7 +94,7 @@ public final class BudgetForcing: SearchStrategy {
             waits += 1
         }
         try append(forced: endOfThinking + answerPrompt)
-        let answer = try generate(maxNewTokens: maxAnswer, stop: request.generation.stop, round: waits + 1)
+        let answer = try generate(maxNewTokens: maxAnswer, stop: request.generation.stopStrings, round: waits + 1)
         return GeneratedSequence(tokenIDs: ids, text: text, tokenLogprobs: logprobs, finishReason: answer.finishReason)
     }
 }

@@ -55,8 +55,8 @@ public final class ComputeOptimal: SearchStrategy {
             routed.budget.samplesPerPrompt = choice.budget
             let result = try ComponentRegistry.shared.search(choice.search).search(routed)
             candidates.append(result.candidates[0])
-            failures += (probes.scoringFailures + result.scoringFailures).map { "prompt \(i): \($0)" }
+            failures += (probes.failures + result.failures).map { "prompt \(i): \($0)" }
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, scoringFailures: failures)
+        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
     }
 }

@@ -25,6 +25,6 @@ public final class GreedySearch: SearchStrategy {
             let scores = request.verifier == nil ? [nil] : try scorer.score(seqs, prompt: i, of: request)
             return [ScoredCandidate(sequence: seqs[0], score: scores[0])]
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, scoringFailures: scorer.failures)
+        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: scorer.failures)
     }
 }

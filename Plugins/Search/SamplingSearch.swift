@@ -24,6 +24,6 @@ public final class SamplingSearch: SearchStrategy {
             let scores = request.verifier == nil ? seqs.map { _ in nil } : try scorer.score(seqs, prompt: i, of: request)
             return zip(seqs, scores).map { ScoredCandidate(sequence: $0, score: $1) }
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, scoringFailures: scorer.failures)
+        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: scorer.failures)
     }
 }

@@ -71,6 +71,6 @@ public final class SelfRefine: SearchStrategy {
             let kept = versions.indices.reversed().map { ScoredCandidate(sequence: versions[$0], score: scores.isEmpty ? nil : scores[$0]) }
             results.append(kept)
         }
-        return SearchResult(candidates: results, usage: request.model.usage - before, scoringFailures: scorer.failures)
+        return SearchResult(candidates: results, usage: request.model.usage - before, failures: scorer.failures)
     }
 }

@@ -43,6 +43,6 @@ public final class WeightedBestOfN: SearchStrategy {
             kept += groups.unanswered.map { ScoredCandidate(sequence: seqs[$0], score: nil) }
             return kept
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, scoringFailures: scorer.failures)
+        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: scorer.failures)
     }
 }

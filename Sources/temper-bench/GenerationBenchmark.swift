@@ -117,14 +117,15 @@ struct GenerationBenchmark: ParsableCommand {
         let prefill = try bestSeconds(of: 3) { _ = try withNoGrad { try pm.model.forward(ids) } }
 
         let short = randomPrompt(16)
-        let greedy = SamplingParameters(maxNewTokens: newTokens, temperature: 0)
-        let first1 = try bestSeconds(of: 3) { _ = try pm.generator.generate(prompts: [short], parameters: SamplingParameters(maxNewTokens: 1)) }
-        let decode1 = try bestSeconds(of: 2) { _ = try pm.generator.generate(prompts: [short], parameters: greedy) } - first1
+        let greedy = GenerationOptions(maxNewTokens: newTokens, temperature: 0)
+        let one = GenerationOptions(maxNewTokens: 1, temperature: 0)
+        let first1 = try bestSeconds(of: 3) { _ = try pm.generator.generate(prompts: [short], options: one) }
+        let decode1 = try bestSeconds(of: 2) { _ = try pm.generator.generate(prompts: [short], options: greedy) } - first1
 
         let prompts8 = (0..<8).map { _ in randomPrompt(16) }
-        let sampled = SamplingParameters(maxNewTokens: newTokens, temperature: 1, topP: 0.95, seed: 3)
-        let first8 = try bestSeconds(of: 2) { _ = try pm.generator.generate(prompts: prompts8, parameters: SamplingParameters(maxNewTokens: 1)) }
-        let decode8 = try bestSeconds(of: 2) { _ = try pm.generator.generate(prompts: prompts8, parameters: sampled) } - first8
+        let sampled = GenerationOptions(maxNewTokens: newTokens, temperature: 1, topP: 0.95, seed: 3)
+        let first8 = try bestSeconds(of: 2) { _ = try pm.generator.generate(prompts: prompts8, options: one) }
+        let decode8 = try bestSeconds(of: 2) { _ = try pm.generator.generate(prompts: prompts8, options: sampled) } - first8
 
         guard decode1 > 0, decode8 > 0 else {
             throw ValidationError("decoding \(newTokens) tokens took no longer than the first one: too few to time, use more --new-tokens")

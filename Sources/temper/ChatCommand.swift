@@ -15,7 +15,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         let (pm, adapter) = try model.load()
-        let parameters = try sampling.parameters(stopTokens: pm.stopTokenIds)
+        let options = try sampling.options(stopTokens: pm.stopTokenIds, vocabSize: pm.model.config.vocabSize)
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         let opening = messages
         let adapted = adapter.map { " + \($0)" } ?? ""
@@ -30,7 +30,7 @@ struct ChatCommand: ParsableCommand {
             messages.append(ChatMessage(role: "user", content: text))
             let ids: [Int32]
             do { ids = try pm.tokenizer.encodeChat(messages) } catch { throw CommandError(description: "\(error)") }
-            let (result, summary) = try streamGeneration(pm, prompt: ids, parameters: parameters, adapter: adapter)
+            let (result, summary) = try streamGeneration(pm, prompt: ids, options: options, adapter: adapter)
             // Through the same unbuffered handle as the reply, so a piped transcript keeps its order.
             FileHandle.standardOutput.write(Data("\n".utf8))
             FileHandle.standardError.write(Data(summary.utf8))

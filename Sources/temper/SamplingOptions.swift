@@ -15,16 +15,21 @@ struct SamplingOptions: ParsableArguments {
     var minP: Float = 0
     @Option(name: .customLong("repetition-penalty"), help: "CTRL repetition penalty (1 = off).")
     var repetitionPenalty: Float = 1
+    @Option(name: .customLong("min-new-tokens"), help: "Fewest tokens before a stop token or text may end generation.")
+    var minNewTokens = 0
+    @Option(name: .customLong("suppress-token"), help: "A token id that is never generated (repeatable).")
+    var suppressTokens: [Int32] = []
     @Option(name: .customLong("stop"), help: "A text that ends generation (repeatable).")
     var stop: [String] = []
     @Option(help: "Random seed for sampling.")
     var seed: UInt64 = 0
 
-    /// The parameters, stopping at the model's end-of-turn tokens as well as `--stop`.
-    func parameters(stopTokens: Set<Int32>) throws -> SamplingParameters {
-        let p = SamplingParameters(maxNewTokens: maxNewTokens, temperature: temperature, topK: topK, topP: topP, minP: minP,
-                                   repetitionPenalty: repetitionPenalty, stopTokenIds: stopTokens, stopStrings: stop, seed: seed)
-        do { try p.validate() } catch { throw CommandError(description: "\(error)") }
+    /// The options, stopping at the model's end-of-turn tokens as well as `--stop`.
+    func options(stopTokens: Set<Int32>, vocabSize: Int) throws -> GenerationOptions {
+        let p = GenerationOptions(maxNewTokens: maxNewTokens, minNewTokens: minNewTokens, temperature: temperature, topK: topK,
+                                  topP: topP, minP: minP, repetitionPenalty: repetitionPenalty, stopStrings: stop,
+                                  stopTokenIds: stopTokens, suppressTokenIds: Set(suppressTokens), seed: seed)
+        do { try p.validate(vocabSize: vocabSize) } catch { throw CommandError(description: "\(error)") }
         return p
     }
 }

@@ -36,8 +36,8 @@ extension TestSupport {
     /// model's stop tokens as `temper generate` does.
     static func greedyIDs(_ pm: PretrainedModel, _ prompt: String, chat: Bool = false, tokens: Int = 12) throws -> [Int32] {
         let ids = chat ? try pm.tokenizer.encodeChat([ChatMessage(role: "user", content: prompt)]) : pm.tokenizer.encode(prompt)
-        let parameters = SamplingParameters(maxNewTokens: tokens, stopTokenIds: pm.stopTokenIds)
-        return try pm.generator.generate(prompts: [ids], parameters: parameters)[0].tokenIds
+        let options = GenerationOptions(maxNewTokens: tokens, temperature: 0, stopTokenIds: pm.stopTokenIds)
+        return try pm.generator.generate(prompts: [ids], options: options)[0][0].tokenIDs
     }
 
     /// What `temper generate` prints for the generated `ids`: the text without the stop token, a newline.

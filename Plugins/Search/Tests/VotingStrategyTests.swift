@@ -49,7 +49,7 @@ final class VotingStrategyTests: XCTestCase {
         let best = try ComponentRegistry.shared.search("best-of-n").search(request(scripted(halves), ["Q"], samples: 5, verifier: verifier))
         XCTAssertEqual(texts(best), ["#### 7", "#### 0.5", "#### \\frac{1}{2}", "#### 1/2", "#### 7"])
         XCTAssertEqual(best.candidates[0].map(\.score), [0.9, 0.4, 0.4, 0.3, 0.05])
-        XCTAssertEqual(best.scoringFailures, [])
+        XCTAssertEqual(best.failures, [])
     }
 
     func testARewardThatThrowsOnOneCandidateFailsOnlyThatCandidate() throws {
@@ -60,7 +60,7 @@ final class VotingStrategyTests: XCTestCase {
         }
         for strategy in ["best-of-n", "weighted-best-of-n", "sampling"] {
             let result = try ComponentRegistry.shared.search(strategy).search(request(model, ["Q"], samples: 3, verifier: verifier))
-            XCTAssertEqual(result.scoringFailures, ["prompt 0, candidate 1: cannot grade 'boom'"], strategy)
+            XCTAssertEqual(result.failures, ["prompt 0, candidate 1: cannot grade 'boom'"], strategy)
             XCTAssertEqual(result.candidates[0].count, 3, strategy)
             XCTAssertEqual(result.candidates[0].first { $0.sequence.text == "boom" }?.score, .some(nil), strategy)
         }

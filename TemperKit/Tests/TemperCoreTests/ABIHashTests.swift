@@ -8,6 +8,8 @@ final class ABIHashTests: XCTestCase {
     /// The plugin-facing sources, relative to Sources/TemperCore. Plugins compile against these
     /// (including the TemperModels types the protocols hand to plugins: parameters and linear layers).
     static let interfaceFiles = [
+        "../TemperModels/Generation/GeneratedSequence.swift",
+        "../TemperModels/Generation/GenerationOptions.swift",
         "../TemperModels/Model/Linear.swift",
         "../TemperModels/Model/NamedParameter.swift",
         "Parameters/ComponentConfig.swift",
@@ -18,6 +20,7 @@ final class ABIHashTests: XCTestCase {
         "Plugin/PluginEntry.swift",
         "Protocols/AdaptableModel.swift",
         "Protocols/Component.swift",
+        "Protocols/DecodingSession.swift",
         "Protocols/LanguageModelHandle.swift",
         "Protocols/LoadablePEFTMethod.swift",
         "Protocols/Objective.swift",
@@ -27,6 +30,7 @@ final class ABIHashTests: XCTestCase {
         "Protocols/RewardFunction.swift",
         "Protocols/SavedAdapterTensors.swift",
         "Protocols/SearchStrategy.swift",
+        "Protocols/StepScoring.swift",
         "Protocols/UpdateTarget.swift",
     ]
 

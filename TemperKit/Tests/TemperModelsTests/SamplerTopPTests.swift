@@ -6,7 +6,7 @@ import TemperTensor
 /// Top-p sorts only a growing prefix of the vocabulary; these check it keeps exactly the tokens a
 /// full stable sort would (ties by lower id), also when the prefix has to grow several times.
 final class SamplerTopPTests: XCTestCase {
-    func draws(_ logits: [Float], _ params: SamplingParameters, n: Int) -> Set<Int32> {
+    func draws(_ logits: [Float], _ params: GenerationOptions, n: Int) -> Set<Int32> {
         var sampler = Sampler(parameters: params)
         var rng = PhiloxRNG(seed: 5)
         var seen = Set<Int32>()
@@ -20,7 +20,7 @@ final class SamplerTopPTests: XCTestCase {
         // 2000 equally likely tokens: top-p 0.2 needs 400 of them, beyond the first prefix of 64
         // and the second of 256; a stable sort keeps ids 0..<400 (up to float rounding of the mass).
         let logits = [Float](repeating: 0, count: 2000)
-        let kept = draws(logits, SamplingParameters(temperature: 1, topP: 0.2), n: 20000)
+        let kept = draws(logits, GenerationOptions(temperature: 1, topP: 0.2), n: 20000)
         XCTAssertLessThan(kept.max()!, 402)
         XCTAssertGreaterThan(kept.count, 380)
     }
@@ -39,7 +39,7 @@ final class SamplerTopPTests: XCTestCase {
             mass += Foundation.exp(Double(logits[i] - maxL)) / z
             if mass >= top { break }
         }
-        let kept = draws(logits, SamplingParameters(temperature: 1, topP: Float(top)), n: 30000)
+        let kept = draws(logits, GenerationOptions(temperature: 1, topP: Float(top)), n: 30000)
         XCTAssertTrue(kept.isSubset(of: expected), "sampled \(kept.subtracting(expected).count) tokens outside the top-p set")
         XCTAssertGreaterThan(kept.count, expected.count * 9 / 10)
     }

@@ -102,11 +102,11 @@ final class SmolLM2ReferenceTests: XCTestCase {
         let cases = try Self.greedyCases()
         // All prompts in one left-padded batch: batching must not change greedy choices.
         let results = try pm.generator.generate(prompts: cases.map(\.prompt_ids),
-                                                parameters: SamplingParameters(maxNewTokens: 32, temperature: 0))
+                                                options: GenerationOptions(maxNewTokens: 32, temperature: 0)).map { $0[0] }
         for (c, r) in zip(cases, results) {
             let n = c.stable_prefix_len
-            XCTAssertEqual(Array(r.tokenIds.prefix(n)), Array(c.new_ids.prefix(n)), c.prompt)
-            XCTAssertEqual(r.tokenIds.count, 32)
+            XCTAssertEqual(Array(r.tokenIDs.prefix(n)), Array(c.new_ids.prefix(n)), c.prompt)
+            XCTAssertEqual(r.tokenIDs.count, 32)
             XCTAssertEqual(r.finishReason, .length)
         }
     }

@@ -26,6 +26,7 @@ final class __Name__Tests: XCTestCase {
                                                      columns: ["target": [.number(3), .number(0)]], verifier: Closeness()))
         XCTAssertEqual(result.candidates.map { $0.first?.sequence.text }, ["3", "0"])
         XCTAssertEqual(result.candidates[0].map(\.score), [0, -1, -1, -2, -3])
-        XCTAssertEqual(result.usage, ComputeUsage(tokensGenerated: 10, forwardPasses: 10))
+        // 10 rows of a 1-token prompt, each producing its digit and the end-of-sequence token.
+        XCTAssertEqual(result.usage, ComputeUsage(tokensGenerated: 20, tokensScored: 10, forwardPasses: 2))
     }
 }

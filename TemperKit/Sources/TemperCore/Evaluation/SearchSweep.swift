@@ -133,7 +133,7 @@ public struct SearchSweep {
             passAt1: try passAtK(samples: candidates.count, correct: c, k: 1),
             passAtK: try passAtK(samples: candidates.count, correct: c, k: candidates.count),
             majorityCorrect: majority.map { correct[$0] } ?? false, usage: result.usage, seconds: Date().timeIntervalSince(start),
-            scoringFailures: (result.scoringFailures + grader.failures).map { "item \(i): \($0)" })
+            scoringFailures: (result.failures + grader.failures).map { "item \(i): \($0)" })
     }
 
     /// The figures of one (strategy, budget) over its seeds.

@@ -1,90 +1,59 @@
-/// Sampling settings for one generation call (Hugging Face `GenerationConfig` names).
-public struct GenerationOptions: Equatable, Sendable {
-    /// Most tokens to generate per sequence.
-    public var maxNewTokens: Int
-    /// Softmax temperature; 0 means greedy.
-    public var temperature: Float
-    /// Keep only the k most likely tokens (0 = off).
-    public var topK: Int
-    /// Nucleus sampling mass (1 = off).
-    public var topP: Float
-    /// Drop tokens below `minP × p(max)` (0 = off).
-    public var minP: Float
-    /// Sequences to sample per prompt.
-    public var numReturnSequences: Int
-    /// Texts that end a sequence (besides the model's end-of-sequence tokens).
-    public var stop: [String]
-    /// Seed for the sampler, so a search is reproducible.
-    public var seed: UInt64
-
-    /// Options with Hugging Face-like defaults (sampling at T = 1, nothing truncated).
-    public init(maxNewTokens: Int = 256, temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0,
-                numReturnSequences: Int = 1, stop: [String] = [], seed: UInt64 = 0) {
-        self.maxNewTokens = maxNewTokens
-        self.temperature = temperature
-        self.topK = topK
-        self.topP = topP
-        self.minP = minP
-        self.numReturnSequences = numReturnSequences
-        self.stop = stop
-        self.seed = seed
-    }
-}
-
-/// Why a generated sequence ended.
-public enum FinishReason: String, Sendable {
-    /// An end-of-sequence token.
-    case eos
-    /// A stop string.
-    case stop
-    /// `maxNewTokens` reached (DAPO-style objectives mask these).
-    case length
-}
-
-/// One generated continuation.
-public struct GeneratedSequence: Equatable, Sendable {
-    /// Generated token ids (prompt excluded).
-    public var tokenIDs: [Int32]
-    /// Their decoded text.
-    public var text: String
-    /// log p of each generated token under the sampling distribution's model (before temperature).
-    public var tokenLogprobs: [Float]
-    /// Why it ended.
-    public var finishReason: FinishReason
-
-    /// A sequence from parts.
-    public init(tokenIDs: [Int32], text: String, tokenLogprobs: [Float], finishReason: FinishReason) {
-        self.tokenIDs = tokenIDs
-        self.text = text
-        self.tokenLogprobs = tokenLogprobs
-        self.finishReason = finishReason
-    }
-}
-
-/// The language model as search strategies and rollout generation see it: tokenize, generate,
-/// and score. Models (TemperModels) implement it; tests use small fakes.
+/// The language model as search strategies, step scorers and rollout generation see it: tokenize,
+/// render chats, generate, score, and decode step by step in sessions whose rows share prefixes.
+/// `PretrainedModelHandle` implements it over a loaded model; tests use `ScriptedLanguageModel`.
 ///
-/// Each call reports the work it did through `usage`, so a strategy can report compute honestly.
+/// Every call reports the work it did through `usage` (sessions included), so a strategy can
+/// report its compute honestly.
 public protocol LanguageModelHandle: AnyObject {
     /// Text → token ids (no special tokens added).
     func tokenize(_ text: String) throws -> [Int32]
     /// Token ids → text.
     func detokenize(_ ids: [Int32]) throws -> String
-    /// Ids that end a sequence.
+    /// Ids that end a sequence (the model's end-of-turn / end-of-text tokens). `generate` and
+    /// sessions stop at these in addition to `GenerationOptions.stopTokenIds`.
     var endOfSequenceTokenIDs: [Int32] { get }
-    /// Samples `options.numReturnSequences` continuations of each prompt; result[i] belongs to prompt i.
+    /// The prompt text the model's chat template makes of `messages`, ending with the assistant's
+    /// turn opened (what `tokenize` then turns into a prompt).
+    func renderChat(_ messages: [ChatMessage]) throws -> String
+    /// Samples `options.numReturnSequences` continuations of each prompt in one batched decode;
+    /// `result[i]` belongs to prompt `i`.
     func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]]
-    /// log p(continuation[t] | prompt, continuation[..<t]) for each t: one forward pass.
-    func logprobs(prompt: [Int32], continuation: [Int32]) throws -> [Float]
-    /// Compute used so far by this handle (generate + logprobs).
+    /// For each pair, `log p(continuation[t] | prompt, continuation[..<t])` for every `t`: the pairs
+    /// are scored in padded batches (one forward pass per batch), not one pass each.
+    func logprobs(_ pairs: [LogprobRequest]) throws -> [[Float]]
+    /// A decoding session whose rows start as `prompts` (row `i` is prompt `i`, prefilled in one
+    /// batch).
+    func startSession(prompts: [[Int32]]) throws -> any DecodingSession
+    /// Compute used so far by this handle and its sessions.
     var usage: ComputeUsage { get }
+}
+
+/// One (prompt, continuation) pair to score with `LanguageModelHandle.logprobs`.
+public struct LogprobRequest: Equatable, Sendable {
+    /// The conditioning tokens (not scored); at least one.
+    public var prompt: [Int32]
+    /// The tokens whose log-probabilities are returned.
+    public var continuation: [Int32]
+
+    /// A pair from parts.
+    public init(prompt: [Int32], continuation: [Int32]) {
+        self.prompt = prompt
+        self.continuation = continuation
+    }
+}
+
+extension LanguageModelHandle {
+    /// `log p(continuation[t] | prompt, continuation[..<t])` for one pair.
+    public func logprobs(prompt: [Int32], continuation: [Int32]) throws -> [Float] {
+        try logprobs([LogprobRequest(prompt: prompt, continuation: continuation)])[0]
+    }
 }
 
 /// Inference compute, the x-axis of every test-time-scaling plot.
 public struct ComputeUsage: Equatable, Sendable {
     /// Tokens produced by sampling.
     public var tokensGenerated: Int
-    /// Tokens processed in prefill or scoring passes.
+    /// Tokens processed in prefill, teacher-forcing or scoring passes (not sampled ones).
     public var tokensScored: Int
     /// Model forward calls (a decode step of a batch counts once).
     public var forwardPasses: Int

@@ -25,6 +25,9 @@ public struct SearchRequest {
     public var columns: [String: [ColumnValue]]
     /// Scores candidates (outcome reward, reward model, or nil for strategies that need none).
     public var verifier: (any RewardScoring)?
+    /// Scores the steps of partial solutions (a PRM, self-evaluation, rollouts) for step-level
+    /// strategies; nil for strategies that need none.
+    public var stepScorer: (any StepScoring)?
     /// Spending limits.
     public var budget: SearchBudget
     /// Sampling settings for the strategy's generate calls.
@@ -32,11 +35,13 @@ public struct SearchRequest {
 
     /// A request from parts.
     public init(model: any LanguageModelHandle, prompts: [String], columns: [String: [ColumnValue]] = [:],
-                verifier: (any RewardScoring)? = nil, budget: SearchBudget = .init(), generation: GenerationOptions = .init()) {
+                verifier: (any RewardScoring)? = nil, stepScorer: (any StepScoring)? = nil, budget: SearchBudget = .init(),
+                generation: GenerationOptions = .init()) {
         self.model = model
         self.prompts = prompts
         self.columns = columns
         self.verifier = verifier
+        self.stepScorer = stepScorer
         self.budget = budget
         self.generation = generation
     }
@@ -62,15 +67,15 @@ public struct SearchResult {
     public var candidates: [[ScoredCandidate]]
     /// Compute spent, over all prompts.
     public var usage: ComputeUsage
-    /// One message per candidate whose scoring threw (`prompt 0, candidate 3: ...`): such a candidate
-    /// is kept unscored and ranked last, and the others are scored as usual.
-    public var scoringFailures: [String]
+    /// One message per candidate whose scoring failed (it is kept, scored nil, ranked last),
+    /// naming the prompt and the error: a failing candidate never takes the others down.
+    public var failures: [String]
 
     /// A result from parts.
-    public init(candidates: [[ScoredCandidate]], usage: ComputeUsage, scoringFailures: [String] = []) {
+    public init(candidates: [[ScoredCandidate]], usage: ComputeUsage, failures: [String] = []) {
         self.candidates = candidates
         self.usage = usage
-        self.scoringFailures = scoringFailures
+        self.failures = failures
     }
 }
 

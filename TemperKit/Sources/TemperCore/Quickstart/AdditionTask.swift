@@ -50,13 +50,13 @@ public struct AdditionTask {
         let generator = Generator(model: model, tokenizer: tokenizer)
         var stop: Set<Int32> = []
         if let eos = tokenizer.eosTokenID { stop.insert(eos) }
-        let params = SamplingParameters(maxNewTokens: problems.map(\.answer.count).max()! + 2, temperature: 0, stopTokenIds: stop)
+        let options = GenerationOptions(maxNewTokens: problems.map(\.answer.count).max()! + 2, temperature: 0, stopTokenIds: stop)
         var completions: [String] = []
         for start in stride(from: 0, to: problems.count, by: batchSize) {
             let chunk = problems[start..<min(problems.count, start + batchSize)]
             let prompts = try chunk.map { try tokenizer.encodeChat([ChatMessage(role: "user", content: $0.question)], addGenerationPrompt: true) }
-            let results = try withNoGrad { try generator.generate(prompts: prompts, parameters: params) }
-            completions += results.map { tokenizer.decode($0.tokenIds, skipSpecialTokens: true) }
+            let results = try withNoGrad { try generator.generate(prompts: prompts, options: options) }
+            completions += results.map { tokenizer.decode($0[0].tokenIDs, skipSpecialTokens: true) }
         }
         let correct = zip(problems, completions).filter { $0.answer == $1 }.count
         return (Double(correct) / Double(problems.count), completions)

@@ -1,27 +1,5 @@
 import TemperTensor
 
-/// Why a sequence stopped.
-public enum FinishReason: String, Sendable, Codable {
-    /// It produced one of `stopTokenIds`.
-    case stopToken = "stop"
-    /// Its text reached one of `stopStrings`.
-    case stopString = "stop_string"
-    /// It reached `maxNewTokens`.
-    case length
-}
-
-/// One generated continuation.
-public struct GenerationResult: Sendable, Equatable {
-    /// New token ids, including the stop token when one ended the sequence.
-    public var tokenIds: [Int32]
-    /// The decoded new text, without the stop token and cut before a stop string.
-    public var text: String
-    /// Log-probability of each new token (see `Sampler.sample` for which distribution).
-    public var logProbs: [Float]
-    /// Why it stopped.
-    public var finishReason: FinishReason
-}
-
 /// Batched generation with a KV cache: prompts of different lengths are left-padded into one
 /// batch, prefilled in one forward pass, then decoded a token per step for every live sequence.
 /// Finished sequences leave the batch (their cache rows are dropped) so they cost nothing more.
@@ -37,27 +15,37 @@ public struct Generator {
         self.tokenizer = tokenizer
     }
 
-    /// Continues every prompt. `onToken(sequence, token)` is called as each token is chosen (for
-    /// streaming). Sequence `i` draws from its own random stream keyed by `seed` and `i`, so its
-    /// samples do not depend on what else is in the batch.
-    public func generate(prompts: [[Int32]], parameters: SamplingParameters,
-                         onToken: ((Int, Int32) -> Void)? = nil) throws -> [GenerationResult] {
-        try parameters.validate()
-        guard !prompts.isEmpty else { return [] }
+    /// Continues every prompt `options.numReturnSequences` times; `result[i]` holds prompt `i`'s
+    /// sequences. `onToken(row, token)` is called as each token is chosen (for streaming), with
+    /// `row = i × numReturnSequences + j` for sample `j` of prompt `i`. Row `r` draws from its own
+    /// random stream keyed by `options.seed` and `r`, so its samples do not depend on what else is in
+    /// the batch. Stops at exactly `options.stopTokenIds` (add the model's end-of-turn tokens there).
+    public func generate(prompts: [[Int32]], options: GenerationOptions,
+                         onToken: ((Int, Int32) -> Void)? = nil) throws -> [[GeneratedSequence]] {
+        try options.validate(vocabSize: model.config.vocabSize)
         for (i, p) in prompts.enumerated() where p.isEmpty {
             throw ModelInputError("prompt \(i) is empty: generation needs at least one prompt token")
         }
-        let vocab = model.config.vocabSize
-        let longest = prompts.map(\.count).max()!
-        var results = prompts.map { _ in GenerationResult(tokenIds: [], text: "", logProbs: [], finishReason: .length) }
-        if parameters.maxNewTokens == 0 { return results }
+        let n = options.numReturnSequences
+        let flat = try generate(prompts, samples: n, options: options, onToken: onToken)
+        return prompts.indices.map { i in Array(flat[i * n..<(i + 1) * n]) }
+    }
 
-        var rngs = prompts.indices.map { PhiloxRNG(seed: parameters.seed &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
-        var samplers = prompts.map { _ in Sampler(parameters: parameters) }
-        var seen = prompts
-        // Rows of the current batch, as indices into `prompts`.
-        var live = Array(prompts.indices)
-        var cache = KVCache(config: model.config, batchSize: prompts.count, capacity: model.prefixLength + longest + parameters.maxNewTokens)
+    /// `samples` sequences per prompt (non-empty), decoded as one batch of rows `i × samples + j`.
+    /// Each prompt is prefilled once; its cache rows are then copied to its samples.
+    private func generate(_ prompts: [[Int32]], samples: Int, options: GenerationOptions,
+                          onToken: ((Int, Int32) -> Void)?) throws -> [GeneratedSequence] {
+        guard let longest = prompts.map(\.count).max() else { return [] }
+        let vocab = model.config.vocabSize
+        let count = prompts.count * samples
+        var rows = prompts.flatMap { p in Array(repeating: DecodingRow(context: p), count: samples) }
+        if options.maxNewTokens == 0 { return rows.map { $0.result(tokenizer: tokenizer) } }
+
+        var rngs = (0..<count).map { Self.stream(seed: options.seed, row: $0) }
+        var samplers = rows.map { _ in Sampler(parameters: options) }
+        // Rows of the current batch, as indices into `rows`.
+        var live = Array(0..<count)
+        var cache = KVCache(config: model.config, batchSize: prompts.count, capacity: model.prefixLength + longest + options.maxNewTokens)
         var mask = [[Int32]]()
         var ids = [Int32]()
         for p in prompts {
@@ -66,48 +54,27 @@ public struct Generator {
             mask.append([Int32](repeating: 0, count: pad) + [Int32](repeating: 1, count: p.count))
         }
         var input = Tensor(shape: [prompts.count, longest], int32: ids)
+        var prefill = true
 
         try withNoGrad {
-            for _ in 0..<parameters.maxNewTokens {
-                let maskTensor = Tensor(shape: [live.count, mask[0].count], int32: mask.flatMap { $0 })
-                let logits = try model.forward(input, cache: cache, attentionMask: maskTensor, positions: .last)
-                // Rows are sampled in parallel (each has its own sampler and random stream, so the
-                // draws do not depend on the split); the bookkeeping below stays in row order.
-                var picks = [(Int32, Float)](repeating: (0, 0), count: live.count)
-                let rows = live, history = seen
-                withExtendedLifetime(logits) {
-                    let lp = UnsafePointer(logits.floatPointer)
-                    samplers.withUnsafeMutableBufferPointer { sp in
-                        rngs.withUnsafeMutableBufferPointer { rp in
-                            picks.withUnsafeMutableBufferPointer { pp in
-                                Parallel.forEach(rows.count) { row in
-                                    let seq = rows[row]
-                                    pp[row] = sp[seq].sample(lp + row * vocab, vocab: vocab, seen: history[seq], rng: &rp[seq])
-                                }
-                            }
-                        }
-                    }
+            while true {
+                let maskTensor = Tensor(shape: [mask.count, mask[0].count], int32: mask.flatMap { $0 })
+                var logits = try model.forward(input, cache: cache, attentionMask: maskTensor, positions: .last)
+                if prefill, samples > 1 {
+                    // Every sample of prompt i continues prompt i's prefill.
+                    let copies = prompts.indices.flatMap { Array(repeating: $0, count: samples) }
+                    cache = cache.selecting(rows: copies)
+                    mask = copies.map { mask[$0] }
+                    logits = Tensor.concat(copies.map { logits.narrow(0, start: $0, length: 1) }, axis: 0)
                 }
+                prefill = false
+                let picks = Self.sample(logits, vocab: vocab, rows: live, samplers: &samplers, rngs: &rngs,
+                                        contexts: rows.map(\.context), produced: rows.map(\.produced.count))
                 var next = [Int32](), stillLive = [Int](), keepRows = [Int]()
                 for (row, seq) in live.enumerated() {
                     let (token, logProb) = picks[row]
-                    seen[seq].append(token)
-                    results[seq].tokenIds.append(token)
-                    results[seq].logProbs.append(logProb)
                     onToken?(seq, token)
-                    if parameters.stopTokenIds.contains(token) {
-                        results[seq].finishReason = .stopToken
-                        results[seq].text = tokenizer.decode(results[seq].tokenIds.dropLast())
-                        continue
-                    }
-                    if !parameters.stopStrings.isEmpty {
-                        let text = tokenizer.decode(results[seq].tokenIds)
-                        if let cut = Self.firstStop(in: text, parameters.stopStrings) {
-                            results[seq].finishReason = .stopString
-                            results[seq].text = String(text[..<cut])
-                            continue
-                        }
-                    }
+                    if rows[seq].accept(token, logprob: logProb, options: options, tokenizer: tokenizer) { continue }
                     next.append(token)
                     stillLive.append(seq)
                     keepRows.append(row)
@@ -122,13 +89,34 @@ public struct Generator {
                 input = Tensor(shape: [live.count, 1], int32: next)
             }
         }
-        for seq in prompts.indices where results[seq].finishReason == .length {
-            results[seq].text = tokenizer.decode(results[seq].tokenIds)
-        }
-        return results
+        return rows.map { $0.result(tokenizer: tokenizer) }
     }
 
-    private static func firstStop(in text: String, _ stops: [String]) -> String.Index? {
-        stops.compactMap { text.range(of: $0)?.lowerBound }.min()
+    /// The random stream of batch row `row` under `seed`.
+    static func stream(seed: UInt64, row: Int) -> PhiloxRNG {
+        PhiloxRNG(seed: seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// Samples the next token of each batch row of `logits` (`[B, 1, vocab]`), row `i` being
+    /// sequence `rows[i]`. Rows are sampled in parallel (each has its own sampler and random stream,
+    /// so the draws do not depend on the split).
+    static func sample(_ logits: Tensor, vocab: Int, rows: [Int], samplers: inout [Sampler], rngs: inout [PhiloxRNG],
+                       contexts: [[Int32]], produced: [Int]) -> [(Int32, Float)] {
+        var picks = [(Int32, Float)](repeating: (0, 0), count: rows.count)
+        withExtendedLifetime(logits) {
+            let lp = UnsafePointer(logits.floatPointer)
+            samplers.withUnsafeMutableBufferPointer { sp in
+                rngs.withUnsafeMutableBufferPointer { rp in
+                    picks.withUnsafeMutableBufferPointer { pp in
+                        Parallel.forEach(rows.count) { row in
+                            let seq = rows[row]
+                            pp[row] = sp[seq].sample(lp + row * vocab, vocab: vocab, seen: contexts[seq],
+                                                     produced: produced[seq], rng: &rp[seq])
+                        }
+                    }
+                }
+            }
+        }
+        return picks
     }
 }

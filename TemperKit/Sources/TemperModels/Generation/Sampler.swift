@@ -1,21 +1,24 @@
 import Foundation
 import TemperTensor
 
-/// Turns one row of logits into a token: repetition penalty, temperature, top-k, top-p, min-p, then
-/// a draw (or argmax when greedy), in Hugging Face's order.
+/// Turns one row of logits into a token: repetition penalty, suppressed tokens (`suppress_tokens`,
+/// and the stop tokens before `min_new_tokens`), temperature, top-k, top-p, min-p, then a draw (or
+/// argmax when greedy), in Hugging Face's order (logits processors before warpers).
 struct Sampler {
-    let parameters: SamplingParameters
+    let parameters: GenerationOptions
     /// Scratch, reused across steps so sampling allocates nothing per token.
     private var scores: [Float] = []
     private var order: [Int32] = []
 
-    init(parameters: SamplingParameters) { self.parameters = parameters }
+    init(parameters: GenerationOptions) { self.parameters = parameters }
 
     /// Picks a token from `logits` (`vocab` floats); `seen` is the prompt and output so far (for the
-    /// repetition penalty). Returns the token and its log-probability under the model's softmax at
-    /// the sampling temperature (1 when greedy), before truncation — the quantity RL objectives
-    /// compare against a training forward pass.
-    mutating func sample(_ logits: UnsafePointer<Float>, vocab: Int, seen: [Int32], rng: inout PhiloxRNG) -> (Int32, Float) {
+    /// repetition penalty) and `produced` how many tokens this sequence has generated (stop tokens
+    /// are suppressed while it is below `minNewTokens`). Returns the token and its log-probability
+    /// under the model's softmax at the sampling temperature (1 when greedy) after suppression,
+    /// before truncation — the quantity RL objectives compare against a training forward pass.
+    mutating func sample(_ logits: UnsafePointer<Float>, vocab: Int, seen: [Int32], produced: Int = 0,
+                         rng: inout PhiloxRNG) -> (Int32, Float) {
         let p = parameters
         if scores.count != vocab { scores = [Float](repeating: 0, count: vocab) }
         scores.withUnsafeMutableBufferPointer { s in
@@ -25,6 +28,10 @@ struct Sampler {
                     let v = s[Int(id)]
                     s[Int(id)] = v > 0 ? v / p.repetitionPenalty : v * p.repetitionPenalty
                 }
+            }
+            for id in p.suppressTokenIds where Int(id) < vocab { s[Int(id)] = -.infinity }
+            if produced < p.minNewTokens {
+                for id in p.stopTokenIds where Int(id) < vocab { s[Int(id)] = -.infinity }
             }
             let invT: Float = p.temperature > 0 ? 1 / p.temperature : 1
             var maxV = -Float.infinity
