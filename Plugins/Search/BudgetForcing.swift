@@ -7,8 +7,11 @@ import TemperCore
 /// and the answer generated (at most `max_answer_tokens`).
 ///
 /// The candidate's text is the whole continuation — thinking, appended "Wait"s, the forced
-/// delimiter and prompt, the answer — so rewards read its final answer. Forced text was not
-/// sampled: its token log-probabilities are NaN. Sequential: the budget's sample count is not used.
+/// delimiter and prompt, the answer — so rewards read its final answer; its token ids are that text
+/// tokenized. It mixes sampled and forced text, so it carries no per-token log-probabilities (NaN
+/// each). Thinking is measured in tokens of the thinking text (the stop delimiter not counted); the
+/// compute reported is every token the model generated. Sequential: the budget's sample count is
+/// not used.
 public final class BudgetForcing: SearchStrategy {
     /// Registered name.
     public static let name = "budget-forcing"
@@ -63,14 +66,8 @@ public final class BudgetForcing: SearchStrategy {
 
     /// One budget-forced continuation of `prompt`.
     func force(_ prompt: String, _ request: SearchRequest) throws -> GeneratedSequence {
-        var text = "", ids: [Int32] = [], logprobs: [Float] = []
+        var text = ""
         var thought = 0, waits = 0
-        func append(forced: String) throws {
-            let forcedIDs = try request.model.tokenize(forced)
-            text += forced
-            ids += forcedIDs
-            logprobs += forcedIDs.map { _ in .nan }
-        }
         func generate(maxNewTokens: Int, stop: [String], round: Int) throws -> GeneratedSequence {
             var options = request.generation
             options.numReturnSequences = 1
@@ -79,22 +76,21 @@ public final class BudgetForcing: SearchStrategy {
             options.seed = request.generation.seed &+ UInt64(round)
             let piece = try request.model.generate(prompts: [try request.model.tokenize(prompt + text)], options: options)[0][0]
             text += piece.text
-            ids += piece.tokenIDs
-            logprobs += piece.tokenLogprobs
             return piece
         }
         while true {
             let piece = try generate(maxNewTokens: maxThinking - thought, stop: request.generation.stopStrings + [endOfThinking], round: waits)
-            thought += piece.tokenIDs.count
+            thought += try request.model.tokenize(piece.text).count
             // Cut off at the cap (s1's maximum): the answer is forced below.
             if piece.finishReason == .length || thought >= maxThinking { break }
             // Stopped early (the delimiter, a stop string or end of sequence): s1's minimum.
             guard thought < minThinking, waits < maxWaits else { break }
-            try append(forced: wait)
+            text += wait
             waits += 1
         }
-        try append(forced: endOfThinking + answerPrompt)
+        text += endOfThinking + answerPrompt
         let answer = try generate(maxNewTokens: maxAnswer, stop: request.generation.stopStrings, round: waits + 1)
-        return GeneratedSequence(tokenIDs: ids, text: text, tokenLogprobs: logprobs, finishReason: answer.finishReason)
+        let ids = try request.model.tokenize(text)
+        return GeneratedSequence(tokenIDs: ids, text: text, tokenLogprobs: ids.map { _ in .nan }, finishReason: answer.finishReason)
     }
 }

@@ -32,8 +32,8 @@ final class ComputeOptimalTests: XCTestCase {
         let result = try ComponentRegistry.shared.search("compute-optimal:table=\(path)").search(r)
         XCTAssertEqual(texts(result, 0), ["#### 5"], "easy: both probes right, d = 0, bin 0: greedy")
         XCTAssertEqual(texts(result, 1), ["#### 3", "#### 3", "#### 9", "#### 9"], "hard: d = 0.5, bin 1: self-consistency@4 (a tie: first answer)")
-        // Probes 2 × 6 tokens, greedy 6; probes 2 × 6, self-consistency 4 × 6.
-        XCTAssertEqual(result.usage.tokensGenerated, 12 + 6 + 12 + 24)
+        // 7 tokens a sample (6 characters, end of sequence). Probes 2 × 7, greedy 7; probes 2 × 7, self-consistency 4 × 7.
+        XCTAssertEqual(result.usage.tokensGenerated, 14 + 7 + 14 + 28)
 
         // Unscored probes count as wrong: every question is in bin 1, where only greedy fits 2 samples.
         r.budget.samplesPerPrompt = 2

@@ -29,11 +29,12 @@ final class SequentialStrategyTests: XCTestCase {
         // 2 tokens < 5: "Wait"; then 6 ≥ 5: no second Wait, the answer is forced.
         XCTAssertEqual(texts(result), ["abWaitcdef</think>\nFinal Answer: 42"])
         XCTAssertEqual(prompts.seen, ["Q ", "Q abWait", "Q abWaitcdef</think>\nFinal Answer:"])
-        // The stop string is generated, then cut from the text: it is charged.
-        XCTAssertEqual(result.usage.tokensGenerated, 10 + 12 + 3)
+        // The stop string is generated, then cut from the text: it is charged, as the end-of-sequence token is.
+        XCTAssertEqual(result.usage.tokensGenerated, 10 + 12 + 4)
         let sequence = result.candidates[0][0].sequence
-        XCTAssertEqual(sequence.tokenIDs.count, sequence.text.unicodeScalars.count)
-        XCTAssertEqual(sequence.tokenLogprobs.filter(\.isNaN).count, 4 + 8 + 14, "Wait, </think> and the answer prompt are forced")
+        XCTAssertEqual(sequence.tokenIDs, try model.tokenize(sequence.text))
+        XCTAssertEqual(sequence.tokenLogprobs.count, sequence.tokenIDs.count)
+        XCTAssertTrue(sequence.tokenLogprobs.allSatisfy(\.isNaN), "sampled and forced text mixed: no per-token log-probabilities")
         XCTAssertEqual(sequence.finishReason, .eos)
     }
 
@@ -49,7 +50,7 @@ final class SequentialStrategyTests: XCTestCase {
         let model = thinker(firstThought: "abcdefgh</think>", prompts: prompts)
         let result = try ComponentRegistry.shared.search("budget-forcing:min_thinking_tokens=2,max_thinking_tokens=3").search(request(model, ["Q "]))
         XCTAssertEqual(texts(result), ["abc</think>\nFinal Answer: 42"])
-        XCTAssertEqual(result.usage.tokensGenerated, 3 + 3)
+        XCTAssertEqual(result.usage.tokensGenerated, 3 + 4)
     }
 
     func testBudgetForcingStopsWaitingAfterMaxWaits() throws {
@@ -96,7 +97,7 @@ final class SequentialStrategyTests: XCTestCase {
             .search(request(refiner(prompts), ["Q "]))
         XCTAssertEqual(texts(result), ["#### 2", "#### 1"])
         XCTAssertEqual(result.candidates[0].map(\.score), [nil, nil])
-        XCTAssertEqual(result.usage.tokensGenerated, 6 + 6 + 6)
+        XCTAssertEqual(result.usage.tokensGenerated, 7 + 7 + 7, "each with its end-of-sequence token")
     }
 
     func testSelfRefineSplitsTheTokenBudgetOverItsGenerations() throws {
