@@ -118,9 +118,12 @@ struct EvalCommand: ParsableCommand {
 /// The progress line `temper eval` keeps on standard error while it runs.
 final class EvalProgress {
     private var shown = false
+    private var last = Date.distantPast
 
-    /// Rewrites the line for `p`.
+    /// Rewrites the line for `p`, at most five times a second (and always at the end of a run).
     func show(_ p: SearchSweep.Progress) {
+        guard p.done == p.total || Date().timeIntervalSince(last) >= 0.2 else { return }
+        last = Date()
         let line = "eval: \(p.search) budget \(p.budget) seed \(p.seed): \(p.done)/\(p.total) items, \(p.correct) correct"
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
         shown = true

@@ -46,7 +46,7 @@ struct SearchCommand: ParsableCommand {
             let request = SearchRequest(model: handle, prompts: [try options.render(p, with: handle)],
                                         columns: file?.columns(ofRow: i) ?? [:], verifier: verifier,
                                         budget: SearchBudget(samplesPerPrompt: budget, maxGeneratedTokens: maxGeneratedTokens),
-                                        generation: generation)
+                                        generation: rowOptions(generation, row: i))
             let result: SearchResult
             do { result = try strategy.search(request) } catch {
                 throw CommandError(description: file.map { "\(data ?? ""):\($0.lines[i]): \(error)" } ?? "\(error)")
@@ -57,6 +57,14 @@ struct SearchCommand: ParsableCommand {
             print(Self.jsonLine(index: i, result))
             fflush(stdout)
         }
+    }
+
+    /// The options of row `i`: its own sampler seed, so rows are independent draws (`--seed` with
+    /// one prompt is used as given).
+    private func rowOptions(_ options: GenerationOptions, row i: Int) -> GenerationOptions {
+        var o = options
+        if data != nil { o.seed = SearchSweep.itemSeed(options.seed, item: i) }
+        return o
     }
 
     /// One output line for the single prompt of `result`.

@@ -113,7 +113,7 @@ public struct SearchSweep {
     func searchItem(_ i: Int, _ strategy: any SearchStrategy, spec: String, budget: Int, seed: UInt64, model: any LanguageModelHandle,
                     prompt: String, columns: [String: [ColumnValue]]) throws -> SweepItemRecord {
         var options = generation
-        options.seed = seed
+        options.seed = Self.itemSeed(seed, item: i)
         let request = SearchRequest(model: model, prompts: [prompt], columns: columns, verifier: reward,
                                     budget: SearchBudget(samplesPerPrompt: budget), generation: options)
         let start = Date()
@@ -134,6 +134,17 @@ public struct SearchSweep {
             passAtK: try passAtK(samples: candidates.count, correct: c, k: candidates.count),
             majorityCorrect: majority.map { correct[$0] } ?? false, usage: result.usage, seconds: Date().timeIntervalSince(start),
             scoringFailures: (result.failures + grader.failures).map { "item \(i): \($0)" })
+    }
+
+    /// The sampler seed of item `i` in the run with `seed`: a different stream per item, so the
+    /// items of one run are independent draws (with one seed for all, sample k of every item
+    /// would reuse the same random numbers and the items' errors would be correlated).
+    public static func itemSeed(_ seed: UInt64, item i: Int) -> UInt64 {
+        // SplitMix64's finalizer over (seed, item): nearby inputs give unrelated seeds.
+        var z = seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The figures of one (strategy, budget) over its seeds.
@@ -160,7 +171,8 @@ public struct SearchSweep {
             let seed = generation.seed &+ UInt64(seedIndex)
             for i in prompts.indices {
                 var options = generation
-                options.seed = seed
+                // Probes draw other numbers than the searches of the same item and seed.
+                options.seed = Self.itemSeed(~seed, item: i)
                 let probe = try sampler.search(SearchRequest(model: model, prompts: [prompts[i]], columns: columns.mapValues { [$0[i]] },
                                                              verifier: reward, budget: SearchBudget(samplesPerPrompt: probeSamples),
                                                              generation: options))
