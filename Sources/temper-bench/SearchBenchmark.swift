@@ -3,9 +3,10 @@ import Foundation
 import TemperCore
 
 /// `temper-bench search`: best-of-N on a chat prompt through the `best-of-n` plugin and the model
-/// handle — N samples of one prompt in one batched decode, each scored by the `length` reward —
-/// in generated tokens per second of the whole search, beside transformers' `generate` with
-/// `num_return_sequences=N` (`scripts/reference/search.py`) run in the same invocation.
+/// handle — N samples of one prompt in one batched decode, each scored by the `repetition` reward
+/// (the least repetitive first) — in generated tokens per second of the whole search, beside
+/// transformers' `generate` with `num_return_sequences=N` (`scripts/reference/search.py`) run in
+/// the same invocation.
 struct SearchBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
@@ -44,8 +45,8 @@ struct SearchBenchmark: ParsableCommand {
         if let t = threads { Parallel.threadCount = t }
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
         let report = PluginLoader.shared.load(.standard())
-        guard ComponentRegistry.shared.descriptor(named: "best-of-n") != nil, ComponentRegistry.shared.descriptor(named: "length") != nil else {
-            throw ValidationError("best-of-n or length is not registered (are the Search and Rewards plugins next to temper-bench?) \(report)")
+        guard ComponentRegistry.shared.descriptor(named: "best-of-n") != nil, ComponentRegistry.shared.descriptor(named: "repetition") != nil else {
+            throw ValidationError("best-of-n or repetition is not registered (are the Search and Rewards plugins next to temper-bench?) \(report)")
         }
         print(loadAverageLine())
         var python = reference.python(threads: Parallel.threadCount)
@@ -60,7 +61,7 @@ struct SearchBenchmark: ParsableCommand {
         let handle = try PretrainedModelHandle.load(model: URL(fileURLWithPath: model))
         let prompt = try handle.renderChat([ChatMessage(role: "user", content: Self.question)])
         let strategy = try ComponentRegistry.shared.search("best-of-n")
-        let request = SearchRequest(model: handle, prompts: [prompt], verifier: try ComponentRegistry.shared.reward("length").reward,
+        let request = SearchRequest(model: handle, prompts: [prompt], verifier: try ComponentRegistry.shared.reward("repetition").reward,
                                     budget: SearchBudget(samplesPerPrompt: samples),
                                     generation: GenerationOptions(maxNewTokens: newTokens, minNewTokens: newTokens, temperature: 1, topP: 0.95, seed: 5))
         print("best-of-\(samples), \(newTokens) tokens each, \(Parallel.threadCount) thread(s), prompt of \(try handle.tokenize(prompt).count) tokens")

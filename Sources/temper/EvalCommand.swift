@@ -55,7 +55,7 @@ struct EvalCommand: ParsableCommand {
             }
             return n
         }
-        let reward = try options.verifier()!
+        guard let reward = try options.verifier() else { throw CommandError(description: "give the --reward SPEC that grades answers") }
         for spec in searches {
             do { _ = try ComponentRegistry.shared.search(spec) } catch let e as SpecError { throw CommandError(description: e.message) }
         }

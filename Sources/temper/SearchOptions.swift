@@ -23,7 +23,8 @@ struct SearchOptions: ParsableArguments {
     /// sample would be the same.
     func generation(for handle: PretrainedModelHandle, samples: Int) throws -> GenerationOptions {
         if sampling.temperature == 0, samples > 1 {
-            FileHandle.standardError.write(Data("warning: --temperature 0 makes every one of the \(samples) samples the same; sampling strategies want e.g. --temperature 0.8\n".utf8))
+            FileHandle.standardError.write(Data(("warning: --temperature 0 makes all \(samples) samples of a prompt the same; " +
+                                                 "strategies that sample several want e.g. --temperature 0.8\n").utf8))
         }
         return try sampling.options(stopTokens: [], vocabSize: handle.pretrained.model.config.vocabSize)
     }
