@@ -58,6 +58,7 @@ capped() {
         *"temper-bench sft"*) cmd="$cmd --batch 1 --seq-len 16 --steps 1" ;;
         *"temper-bench math-equiv"*) cmd="$cmd --completions 2048 --rounds 1" ;;
         *"temper-bench code-exec"*) cmd="$cmd --runs 8 --rounds 1" ;;
+        *"temper-bench prefix-sharing"*) cmd="$cmd --steps 2 --step-tokens 4 --prompt-tokens 16" ;;
     esac
     printf '%s' "$cmd"
 }

@@ -12,5 +12,10 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(SelfRefine.self)
         r.add(BudgetForcing.self)
         r.add(ComputeOptimal.self)
+        r.add(BeamSearch.self)
+        r.add(DiverseVerifierTreeSearch.self)
+        r.add(LookaheadSearch.self)
+        r.add(MonteCarloTreeSearch.self)
+        r.add(TreeOfThoughts.self)
     }
 }

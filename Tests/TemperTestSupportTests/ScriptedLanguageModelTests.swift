@@ -11,9 +11,9 @@ final class ScriptedLanguageModelTests: XCTestCase {
         // A later call continues the count for the same prompt text.
         let again = try model.generate(prompts: [try model.tokenize("a")], options: GenerationOptions())
         XCTAssertEqual(again[0][0], GeneratedSequence(tokenIDs: [97, 35, 50, 0], text: "a#2", tokenLogprobs: [-1, -1, -1, -1], finishReason: .eos))
-        // Call 1: prefill of 4 rows of 1 token (1 pass), 4 rows of 3 + EOS = 16 tokens in 3 more
-        // passes; call 2: prefill (1 token, 1 pass), 4 tokens in 3 more passes.
-        XCTAssertEqual(model.usage, ComputeUsage(tokensGenerated: 20, tokensScored: 5, forwardPasses: 8))
+        // Call 1: prefill of the 2 one-token prompts (1 pass), 4 rows of 3 + EOS = 16 tokens in 3
+        // more passes; call 2: prefill (1 token, 1 pass), 4 tokens in 3 more passes.
+        XCTAssertEqual(model.usage, ComputeUsage(tokensGenerated: 20, tokensScored: 3, forwardPasses: 8))
     }
 
     func testStopStringsAndTokenLimitEndSequencesAsADecoderWould() throws {

@@ -59,9 +59,9 @@ public final class ScriptedLanguageModel: LanguageModelHandle {
     public func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]] {
         try options.validate()
         let texts = try prompts.map(detokenize)
-        // Each sample is a row of the batch, prefilled with its prompt.
+        // Each prompt is prefilled once for all its samples.
         usage.forwardPasses += prompts.isEmpty ? 0 : 1
-        usage.tokensScored += prompts.map(\.count).reduce(0, +) * options.numReturnSequences
+        usage.tokensScored += prompts.map(\.count).reduce(0, +)
         let flat = decodeBatch(texts.flatMap { Array(repeating: $0, count: options.numReturnSequences) }, options: options,
                                afterPrefill: true)
         let n = options.numReturnSequences

@@ -26,7 +26,8 @@ final class __Name__Tests: XCTestCase {
                                                      columns: ["target": [.number(3), .number(0)]], verifier: Closeness()))
         XCTAssertEqual(result.candidates.map { $0.first?.sequence.text }, ["3", "0"])
         XCTAssertEqual(result.candidates[0].map(\.score), [0, -1, -1, -2, -3])
-        // 10 rows of a 1-token prompt, each producing its digit and the end-of-sequence token.
-        XCTAssertEqual(result.usage, ComputeUsage(tokensGenerated: 20, tokensScored: 10, forwardPasses: 2))
+        // Two 1-token prompts prefilled once, then 10 rows each producing its digit and the
+        // end-of-sequence token.
+        XCTAssertEqual(result.usage, ComputeUsage(tokensGenerated: 20, tokensScored: 2, forwardPasses: 2))
     }
 }

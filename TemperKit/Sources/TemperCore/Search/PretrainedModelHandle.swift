@@ -52,7 +52,8 @@ public final class PretrainedModelHandle: LanguageModelHandle {
         o.stopTokenIds.formUnion(pretrained.stopTokenIds)
         let out = try withNoGrad { try pretrained.generator.generate(prompts: prompts, options: o) }
         let flat = out.flatMap { $0 }
-        usage.tokensScored += prompts.map(\.count).reduce(0, +) * options.numReturnSequences
+        // Each prompt is prefilled once for all its samples.
+        usage.tokensScored += prompts.map(\.count).reduce(0, +)
         usage.tokensGenerated += flat.map(\.tokenIDs.count).reduce(0, +)
         // The prefill yields the first token; each further step is one batched pass.
         usage.forwardPasses += flat.isEmpty ? 0 : max(flat.map(\.tokenIDs.count).max() ?? 0, 1)

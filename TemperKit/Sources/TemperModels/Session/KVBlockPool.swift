@@ -30,10 +30,6 @@ public final class KVBlockPool {
 
     /// Blocks some sequence holds.
     public var blocksInUse: Int { references.count - free.count }
-    /// Blocks ever allocated (in use or free for reuse): the pool's memory is this × the block size.
-    public var blocksAllocated: Int { references.count }
-    /// Bytes of one block.
-    public var bytesPerBlock: Int { blockFloats * MemoryLayout<Float>.size }
 
     /// A fresh block with one reference.
     func allocate() -> Int {

@@ -12,8 +12,6 @@ public enum PrefixSharingProbe {
         public var positionsComputed: Int
         /// Forward passes.
         public var forwardPasses: Int
-        /// KV blocks held at the end (before the session is released).
-        public var blocksInUse: Int
     }
 
     /// Runs the beam search from `prompt` for `steps` steps.
@@ -46,6 +44,6 @@ public enum PrefixSharingProbe {
             session.release(ranked.dropFirst(beams).map(\.row))
         }
         return Outcome(beams: live.map(\.tokens), positionsComputed: session.positionsComputed,
-                       forwardPasses: session.forwardPasses, blocksInUse: session.pool.blocksInUse)
+                       forwardPasses: session.forwardPasses)
     }
 }

@@ -206,6 +206,9 @@ public final class SharedPrefixSession {
     /// One pass over `count` new tokens of each row of `batch`, writing their keys and values into
     /// the rows' blocks; the last position's logits when `logits`.
     private func forward(_ batch: [Int], count t: Int, logits: Bool) throws -> Tensor? {
+        guard let longest = batch.map({ table[$0]!.cached }).max() else {
+            return logits ? Tensor.zeros([0, 1, model.config.vocabSize]) : nil
+        }
         let b = batch.count, bs = pool.blockSize
         // Room for the new positions: fresh blocks, or a private copy of a shared partial block.
         for r in batch {
@@ -219,7 +222,7 @@ public final class SharedPrefixSession {
         }
         let starts = batch.map { table[$0]!.cached }
         let ids = batch.flatMap { r -> [Int32] in let row = table[r]!; return Array(row.tokens[row.cached..<row.cached + t]) }
-        let span = starts.max()! + t
+        let span = longest + t
         var keep = [Int32](repeating: 0, count: b * span)
         for (i, s) in starts.enumerated() {
             for j in (span - s - t)..<span { keep[i * span + j] = 1 }
