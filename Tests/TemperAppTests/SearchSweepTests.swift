@@ -39,7 +39,7 @@ final class SearchSweepTests: XCTestCase {
         b.seconds = 0.25
         XCTAssertEqual(b.json, #####"{"search":"sampling","budget":2,"seed":0,"item":1,"answer":"#### 6","answer_score":1,"correct":true,"##### +
                        #####""candidates":2,"correct_candidates":1,"pass_at_1":0.5,"pass_at_k":1,"maj_at_k":true,"tokens_generated":14,"##### +
-                       #####""tokens_scored":2,"forward_passes":7,"seconds":0.25,"scoring_failures":[]}"#####)
+                       #####""tokens_scored":1,"forward_passes":7,"seconds":0.25,"scoring_failures":[]}"#####)
         // Probes: a is never wrong (d = 0, bin 0), b half the time (d = 0.5, bin 1).
         XCTAssertEqual(outcome.table, ComputeOptimalTable(probeSamples: 2, bins: 2, choices: [
             .init(bin: 0, budget: 2, search: "sampling", accuracy: 1, tokensPerAnswer: 14, items: 2),

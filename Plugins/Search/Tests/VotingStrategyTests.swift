@@ -21,9 +21,9 @@ final class VotingStrategyTests: XCTestCase {
         let result = try ComponentRegistry.shared.search("self-consistency").search(request(scripted(halves), ["Q"], samples: 5))
         XCTAssertEqual(texts(result), ["#### 0.5", "#### \\frac{1}{2}", "#### 1/2", "#### 7", "#### 7"])
         XCTAssertEqual(result.candidates[0].map(\.score), [0.6, 0.6, 0.6, 0.4, 0.4])
-        // One batched decode: 5 prompt tokens prefilled in one pass, then one pass per step of the longest row
-        // (16 characters and the end-of-sequence token, the first from the prefill's logits).
-        XCTAssertEqual(result.usage, ComputeUsage(tokensGenerated: 8 + 16 + 8 + 6 + 6 + 5, tokensScored: 5, forwardPasses: 1 + 16))
+        // One batched decode: the 1-token prompt prefilled once for all 5 samples, then one pass per step of the
+        // longest row (16 characters and the end-of-sequence token, the first from the prefill's logits).
+        XCTAssertEqual(result.usage, ComputeUsage(tokensGenerated: 8 + 16 + 8 + 6 + 6 + 5, tokensScored: 1, forwardPasses: 1 + 16))
     }
 
     func testSelfConsistencyLeavesSamplesWithoutAnswerOutOfTheVote() throws {
