@@ -62,11 +62,12 @@ struct EvalCommand: ParsableCommand {
         let file = try SearchOptions.readPrompts(data)
         let count = min(file.count, limit ?? file.count)
         let handle = try options.loadModel()
-        let sweep: SearchSweep
+        let generation = try options.generation(for: handle, samples: budgetList.max() ?? 1)
+        var sweep: SearchSweep
         do {
-            sweep = try SearchSweep(searches: searches, budgets: budgetList, seeds: seeds,
-                                    generation: try options.generation(for: handle, samples: budgetList.max() ?? 1), reward: reward,
+            sweep = try SearchSweep(searches: searches, budgets: budgetList, seeds: seeds, generation: generation, reward: reward,
                                     passThreshold: passThreshold, probeSamples: sweepTable == nil ? nil : probeSamples, bins: bins)
+            sweep.stepScorer = try options.stepScorer(handle, verifier: reward, generation: generation)
         } catch let e as SpecError {
             throw CommandError(description: e.message)
         }

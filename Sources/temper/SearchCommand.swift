@@ -42,9 +42,10 @@ struct SearchCommand: ParsableCommand {
         let handle = try options.loadModel()
         let prompts = file?.prompts ?? [.text(prompt ?? "")]
         let generation = try options.generation(for: handle, samples: budget)
+        let stepScorer = try options.stepScorer(handle, verifier: verifier, generation: generation)
         for (i, p) in prompts.enumerated() {
             let request = SearchRequest(model: handle, prompts: [try options.render(p, with: handle)],
-                                        columns: file?.columns(ofRow: i) ?? [:], verifier: verifier,
+                                        columns: file?.columns(ofRow: i) ?? [:], verifier: verifier, stepScorer: stepScorer,
                                         budget: SearchBudget(samplesPerPrompt: budget, maxGeneratedTokens: maxGeneratedTokens),
                                         generation: rowOptions(generation, row: i))
             let result: SearchResult

@@ -15,6 +15,9 @@ struct SearchOptions: ParsableArguments {
     @Flag(name: .customLong("chat"), inversion: .prefixedNo,
           help: "Render a string prompt as a user message with the model's chat template (message lists always are).")
     var chat = true
+    @Option(name: .customLong("step-scorer"),
+            help: "What scores the steps of partial solutions for step-level strategies (beam, dvts, lookahead, mcts): none, self-evaluation (the model's p(Yes) that the last step is correct) or rollout (4 rollouts graded by --reward).")
+    var stepScorerName = "none"
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var plugins: PluginOptions
 
@@ -34,6 +37,19 @@ struct SearchOptions: ParsableArguments {
         guard !rewards.isEmpty else { return nil }
         do { return RewardSum(try rewards.map { try ComponentRegistry.shared.reward($0) }) } catch let e as SpecError {
             throw CommandError(description: e.message)
+        }
+    }
+
+    /// The step scorer `--step-scorer` names, over `handle` (steps end at a blank line); nil for `none`.
+    func stepScorer(_ handle: any LanguageModelHandle, verifier: (any RewardScoring)?, generation: GenerationOptions) throws -> (any StepScoring)? {
+        switch stepScorerName {
+        case "none": return nil
+        case "self-evaluation": return SelfEvaluationStepScorer(model: handle)
+        case "rollout":
+            guard let verifier else { throw CommandError(description: "--step-scorer rollout grades its rollouts with --reward: give one") }
+            return try RolloutStepScorer(model: handle, reward: verifier, options: generation)
+        default:
+            throw CommandError(description: "--step-scorer must be none, self-evaluation or rollout, got '\(stepScorerName)'")
         }
     }
 

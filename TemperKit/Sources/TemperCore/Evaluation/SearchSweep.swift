@@ -24,6 +24,8 @@ public struct SearchSweep {
     public var probeSamples: Int?
     /// Difficulty bins of the routing table (Snell et al. use 5).
     public var bins: Int
+    /// Scores partial solutions for step-level strategies (beam, dvts, mcts); nil for none.
+    public var stepScorer: (any StepScoring)?
 
     /// A sweep; errors name what is out of range.
     public init(searches: [String], budgets: [Int], seeds: Int, generation: GenerationOptions, reward: any RewardScoring,
@@ -114,7 +116,7 @@ public struct SearchSweep {
                     prompt: String, columns: [String: [ColumnValue]]) throws -> SweepItemRecord {
         var options = generation
         options.seed = Self.itemSeed(seed, item: i)
-        let request = SearchRequest(model: model, prompts: [prompt], columns: columns, verifier: reward,
+        let request = SearchRequest(model: model, prompts: [prompt], columns: columns, verifier: reward, stepScorer: stepScorer,
                                     budget: SearchBudget(samplesPerPrompt: budget), generation: options)
         let start = Date()
         let result = try strategy.search(request)
