@@ -6,8 +6,8 @@ struct TemperBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "temper-bench",
         abstract: "Benchmarks of Temper's tensor runtime.",
-        subcommands: [GEMMBenchmark.self, BlockBenchmark.self, GenerationBenchmark.self, CodeExecBenchmark.self, MathEquivBenchmark.self, SFTBenchmark.self,
-                      PrefixSharingBenchmark.self, GRPOBenchmark.self, GRPOLearningBenchmark.self, DPOBenchmark.self]
+        subcommands: [GEMMBenchmark.self, BlockBenchmark.self, GenerationBenchmark.self, SearchBenchmark.self, CodeExecBenchmark.self, MathEquivBenchmark.self,
+                      SFTBenchmark.self, PrefixSharingBenchmark.self, GRPOBenchmark.self, GRPOLearningBenchmark.self, DPOBenchmark.self]
     )
 }
 

@@ -16,15 +16,22 @@ public enum CharacterChatTokenizer {
     /// A tokenizer for `alphabet` (ASCII; ids in alphabet order), then `<|im_start|>` and
     /// `<|im_end|>`, which is also the end-of-sequence and padding token.
     public static func make(alphabet: String = defaultAlphabet) throws -> Tokenizer {
+        try Tokenizer(definition(alphabet: alphabet))
+    }
+
+    /// The definition `make` builds from: what a saved model folder's `tokenizer.json` holds.
+    public static func definition(alphabet: String = defaultAlphabet) -> TokenizerDefinition {
         var seen = Set<UInt8>()
         let bytes = Array(alphabet.utf8).filter { seen.insert($0).inserted }
         precondition(bytes.allSatisfy { $0 < 128 }, "CharacterChatTokenizer: the alphabet must be ASCII")
-        let tokens = bytes.map { ByteLevelAlphabet.encode([$0]) }
-        let start = Int32(tokens.count), end = Int32(tokens.count + 1)
+        let characters = bytes.map { ByteLevelAlphabet.encode([$0]) }
+        let start = Int32(characters.count), end = Int32(characters.count + 1)
         let added = [AddedToken(content: "<|im_start|>", id: start, special: true),
                      AddedToken(content: "<|im_end|>", id: end, special: true)]
-        return try Tokenizer(TokenizerDefinition(tokens: tokens, merges: [], addedTokens: added,
-                                                 preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: false),
-                                                 eosTokenID: end, padTokenID: end, chatTemplate: chatTemplate))
+        // The control tokens are in the vocabulary too, as in a GGUF file's, so a saved
+        // tokenizer_config.json can name its end-of-sequence token.
+        return TokenizerDefinition(tokens: characters + added.map(\.content), merges: [], addedTokens: added,
+                                   preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: false),
+                                   eosTokenID: end, padTokenID: end, chatTemplate: chatTemplate)
     }
 }

@@ -54,7 +54,8 @@ public struct Quickstart {
                     say: (String) -> Void) throws -> Result {
         let s = settings
         let out = URL(fileURLWithPath: s.outputDir)
-        let tokenizer = try CharacterChatTokenizer.make()
+        let tokenizerDefinition = CharacterChatTokenizer.definition()
+        let tokenizer = try Tokenizer(tokenizerDefinition)
         let config = ModelConfig(vocabSize: tokenizer.vocabularySize, hiddenSize: s.hiddenSize, intermediateSize: s.hiddenSize * 8 / 3,
                                  numHiddenLayers: s.layers, numAttentionHeads: s.heads, maxPositionEmbeddings: 256,
                                  eosTokenIds: tokenizer.eosTokenID.map { [Int($0)] } ?? [])
@@ -91,6 +92,9 @@ public struct Quickstart {
 
         let after = try AdditionTask.accuracy(of: model, tokenizer: tokenizer, on: task.heldOut)
         say(String(format: "held-out exact match after training: %.1f%% (before: %.1f%%)", 100 * after.accuracy, 100 * before.accuracy))
+        let modelFolder = out.appendingPathComponent("model")
+        try QuickstartModelFolder.write(model, tokenizer: tokenizerDefinition, to: modelFolder)
+        say("trained model saved to \(modelFolder.path) (load it with --model in temper generate, search or eval)")
         let examples = (0..<min(5, task.heldOut.count)).map { (task.heldOut[$0].question, task.heldOut[$0].answer, after.completions[$0]) }
         return Result(accuracyBefore: before.accuracy, accuracyAfter: after.accuracy, summary: summary, examples: examples)
     }

@@ -3,8 +3,8 @@ import TemperCore
 /// 1 when the completion's final answer equals the reference answer mathematically, else 0; nil
 /// for rows without a reference.
 ///
-/// The answer is found by `AnswerExtractor` (last `\boxed{}`, `#### x`, "the answer is x",
-/// `<answer>` tag, last number) and compared by `Equivalence`: numbers in any common spelling
+/// The answer is found and compared by TemperCore's `MathAnswerReader` (last `\boxed{}`, `#### x`,
+/// "the answer is x", `<answer>` tag, last number), the reader search strategies vote with: numbers in any common spelling
 /// (thousands separators, decimal commas, fractions, mixed numbers, percent, scientific notation,
 /// units and currency around them), radicals and π, tuples, intervals, sets and solution lists,
 /// equations and inequalities, matrices, and algebraic expressions equal as functions.
@@ -17,7 +17,7 @@ public struct MathEquivReward: RewardFunction {
     public static let parameters: [ParameterSpec] = [
         .string("answer_column", default: "answer", aliases: ["column", "solution_column"],
                 doc: "dataset column holding the reference answer (a bare answer, a MATH solution with \\boxed{}, or a GSM8K solution with ####)"),
-        .choice("extract", ExtractionMode.allCases.map(\.rawValue), default: ExtractionMode.auto.rawValue,
+        .choice("extract", MathExtractionMode.allCases.map(\.rawValue), default: MathExtractionMode.auto.rawValue,
                 doc: "where the final answer is looked for: auto (answer tag, last \\boxed, ####, 'the answer is', then the last math span or number), boxed, hash, answer-is, last-number, answer-tag"),
         .bool("require_format", default: false,
               doc: "score 0 unless the answer is in the place `extract` names (auto: tag, box, #### or 'answer is'); no fallback to the last number"),
@@ -28,19 +28,18 @@ public struct MathEquivReward: RewardFunction {
     ]
 
     let column: String
-    let extractor: AnswerExtractor
-    let options: EquivalenceOptions
+    let reader: MathAnswerReader
 
     /// Reads the settings.
     public init(config: ComponentConfig) throws {
         column = try config.string("answer_column")
         let mode = try config.string("extract")
-        guard let m = ExtractionMode(rawValue: mode) else {
-            throw SpecError("math-equiv: extract must be one of \(ExtractionMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(mode)'")
+        guard let m = MathExtractionMode(rawValue: mode) else {
+            throw SpecError("math-equiv: extract must be one of \(MathExtractionMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(mode)'")
         }
-        extractor = AnswerExtractor(mode: m, requireFormat: try config.bool("require_format"))
-        options = EquivalenceOptions(relativeTolerance: try config.double("relative_tolerance"),
-                                     orderedTuples: try config.bool("ordered_tuples"))
+        reader = MathAnswerReader(extract: m, requireFormat: try config.bool("require_format"),
+                                  relativeTolerance: try config.double("relative_tolerance"),
+                                  orderedTuples: try config.bool("ordered_tuples"))
     }
 
     /// 1 or 0 per completion, nil where the reference cell is null or empty; a missing column is an error.
@@ -48,14 +47,14 @@ public struct MathEquivReward: RewardFunction {
         try batch.validate()
         let answers = try batch.column(column, for: Self.name)
         // A reference repeats across a group of completions (GRPO, best-of-N): read each once.
-        var references: [String: ParsedAnswer] = [:]
-        var gold = [ParsedAnswer?](repeating: nil, count: batch.count)
+        var references: [String: MathAnswer?] = [:]
+        var gold = [MathAnswer?](repeating: nil, count: batch.count)
         for (k, cell) in answers.enumerated() {
             guard let text = Self.referenceText(cell) else { continue }
             if let cached = references[text] { gold[k] = cached; continue }
-            let parsed = ParsedAnswer(AnswerExtractor.reference(Array(text.utf8)))
+            let parsed = reader.reference(text)
             references[text] = parsed
-            gold[k] = parsed.isEmpty ? nil : parsed
+            gold[k] = parsed
         }
         var scores = [Float](repeating: .nan, count: batch.count)
         let completions = batch.completions
@@ -72,9 +71,9 @@ public struct MathEquivReward: RewardFunction {
     }
 
     /// Whether `completion` answers `gold`.
-    func grade(_ completion: String, against gold: ParsedAnswer) -> Bool {
-        guard let answer = extractor.extract(Array(completion.utf8)), !answer.isEmpty else { return false }
-        return Equivalence.equivalent(gold, ParsedAnswer(answer), options)
+    func grade(_ completion: String, against gold: MathAnswer) -> Bool {
+        guard let answer = reader.answer(in: completion) else { return false }
+        return reader.equivalent(gold, answer)
     }
 
     /// The reference as text: strings as they are, numbers without a spurious `.0`, lists joined.

@@ -1,5 +1,5 @@
-/// Where a completion's final answer is looked for.
-enum ExtractionMode: String, CaseIterable {
+/// Where a completion's final answer is looked for (the `extract` setting of `math-equiv`).
+public enum MathExtractionMode: String, CaseIterable, Sendable {
     /// `<answer>` tag, else the last `\boxed{}`, else `#### x`, else "the answer is x", else (unless
     /// the format is required) the last math span or number.
     case auto
@@ -22,7 +22,7 @@ enum ExtractionMode: String, CaseIterable {
 /// answer was found. Several boxes in a row (`\boxed{-2} and \boxed{1}`) form one list answer, so
 /// a completion that boxes several different candidates matches only a reference listing them all.
 struct AnswerExtractor {
-    var mode: ExtractionMode
+    var mode: MathExtractionMode
     /// Only accept the answer in the place `mode` names (for `auto`: a tag, box, `####` or
     /// "answer is"); never fall back to the last number.
     var requireFormat: Bool

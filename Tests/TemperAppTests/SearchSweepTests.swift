@@ -1,0 +1,63 @@
+import Foundation
+import TemperCore
+import TemperTestSupport
+import XCTest
+
+/// `temper eval`'s engine on a scripted model: every figure of a row and of an item's record worked
+/// out by hand, and the routing table it builds.
+final class SearchSweepTests: XCTestCase {
+    override func setUp() { TestPlugins.loadBuilt(requiring: ["sampling", "greedy"]) }
+
+    /// 1 when the text is "#### " + the answer column.
+    struct Exact: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] {
+            let answers = try batch.column("answer", for: "exact")
+            return zip(batch.completions, answers).map { $0 == "#### " + $1.text ? 1 : 0 }
+        }
+    }
+
+    func testSweepFiguresOnAScriptedModel() throws {
+        // "a" (answer 1) is always right; "b" (answer 6) alternates right, wrong, right, ...
+        let model = ScriptedLanguageModel { prompt, k in prompt == "a" ? "#### 1" : ["#### 6", "#### 5"][k % 2] }
+        let sweep = try SearchSweep(searches: ["sampling"], budgets: [2], seeds: 2, generation: GenerationOptions(maxNewTokens: 16),
+                                    reward: Exact(), probeSamples: 2, bins: 2)
+        var records: [SweepItemRecord] = []
+        var lastProgress: SearchSweep.Progress?
+        let outcome = try sweep.run(model: model, prompts: ["a", "b"], columns: ["answer": [.string("1"), .number(6)]],
+                                    progress: { lastProgress = $0 }, record: { records.append($0) })
+        XCTAssertEqual(outcome.rows.count, 1)
+        let row = outcome.rows[0]
+        XCTAssertEqual(row.accuracy, MeanSpread(mean: 1, std: 0))
+        XCTAssertEqual(row.passAt1, MeanSpread(mean: 0.75, std: 0), "a: 2/2, b: 1/2")
+        XCTAssertEqual(row.passAtK, MeanSpread(mean: 1, std: 0))
+        XCTAssertEqual(row.majAtK, MeanSpread(mean: 1, std: 0), "b's tie goes to its first answer, 6")
+        XCTAssertEqual(row.tokensPerAnswer, MeanSpread(mean: 14, std: 0), "2 samples of 6 characters and an end-of-sequence token")
+        XCTAssertEqual(records.map(\.seed), [0, 0, 1, 1])
+        XCTAssertEqual(lastProgress?.done, 2)
+        XCTAssertEqual(lastProgress?.correct, 2)
+        var b = records[1]
+        b.seconds = 0.25
+        XCTAssertEqual(b.json, #####"{"search":"sampling","budget":2,"seed":0,"item":1,"answer":"#### 6","answer_score":1,"correct":true,"##### +
+                       #####""candidates":2,"correct_candidates":1,"pass_at_1":0.5,"pass_at_k":1,"maj_at_k":true,"tokens_generated":14,"##### +
+                       #####""tokens_scored":1,"forward_passes":7,"seconds":0.25,"scoring_failures":[]}"#####)
+        // Probes: a is never wrong (d = 0, bin 0), b half the time (d = 0.5, bin 1).
+        XCTAssertEqual(outcome.table, ComputeOptimalTable(probeSamples: 2, bins: 2, choices: [
+            .init(bin: 0, budget: 2, search: "sampling", accuracy: 1, tokensPerAnswer: 14, items: 2),
+            .init(bin: 1, budget: 2, search: "sampling", accuracy: 1, tokensPerAnswer: 14, items: 2),
+        ]))
+        XCTAssertEqual(outcome.probeUsage.tokensGenerated, 2 * 2 * 2 * 7)
+    }
+
+    func testSweepSettingsOutOfRange() {
+        let options = GenerationOptions()
+        XCTAssertThrowsError(try SearchSweep(searches: [], budgets: [1], seeds: 1, generation: options, reward: Exact())) {
+            XCTAssertEqual("\($0)", "eval: needs at least one --search")
+        }
+        XCTAssertThrowsError(try SearchSweep(searches: ["greedy"], budgets: [1, 0], seeds: 1, generation: options, reward: Exact())) {
+            XCTAssertEqual("\($0)", "eval: budgets must be positive sample counts, got 1,0")
+        }
+        XCTAssertThrowsError(try SearchSweep(searches: ["greedy"], budgets: [1], seeds: 0, generation: options, reward: Exact())) {
+            XCTAssertEqual("\($0)", "eval: --seeds must be at least 1, got 0")
+        }
+    }
+}
