@@ -122,8 +122,9 @@ for f in "$ref"/*.safetensors ${step_ref:+"$ref/checkpoint-$step_ref"/*.safetens
   rel="${f#"$ref"/}"
   compared=$((compared + 1))
   if [ ! -e "$run/$rel" ]; then echo "$rel: missing in the killed run"; result=1; continue; fi
-  printf '%s: ' "$rel"
-  python3 "$here/compare-safetensors.py" "$ref/$rel" "$run/$rel" || result=1
+  verdict="$(python3 "$here/compare-safetensors.py" "$ref/$rel" "$run/$rel")" || result=1
+  echo "$rel: $(echo "$verdict" | tail -1)"
+  echo "$verdict" | sed '$d'   # the tensors that differ, if any
 done
 [ "$compared" -gt 0 ] || { echo "kill-resume-loop: the uninterrupted run wrote no *.safetensors to compare" >&2; exit 2; }
 if [ "$result" -eq 0 ]; then

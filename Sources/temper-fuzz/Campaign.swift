@@ -31,6 +31,8 @@ final class Campaign {
     private(set) var findings: [String: Finding] = [:]
     private(set) var executed = 0
     private(set) var accepted = 0
+    /// Inputs that passed the time limit in a batch but finished alone with five times the limit.
+    private(set) var slow = 0
 
     init(target: FuzzTarget, settings: CampaignSettings, material: SeedMaterial, executable: String) {
         self.target = target
@@ -87,13 +89,31 @@ final class Campaign {
                 record(kind: "crash", reason: reason, input: batch[i], stderrFile: stderrFile)
                 from = i + 1
             case .hung(let i):
-                record(kind: "hang", reason: "no result within \(settings.inputTimeout) s", input: batch[i], stderrFile: stderrFile)
+                if try hangsAlone(batch[i], work: work) {
+                    record(kind: "hang", reason: "no result within \(settings.inputTimeout) s", input: batch[i], stderrFile: stderrFile)
+                } else {
+                    slow += 1
+                }
                 from = i + 1
             case .setupFailed(let reason):
                 let tail = (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
                 throw FuzzError("\(target.name): the child failed before its first input (\(reason)):\n\(tail)")
             }
         }
+    }
+
+    /// Whether an input that ran past the limit in a batch still does alone, in a fresh child given
+    /// five times the limit: on a loaded machine a child can be descheduled past a short limit, and
+    /// such an input is counted as slow, not reported as a hang.
+    private func hangsAlone(_ input: [UInt8], work: URL) throws -> Bool {
+        let patient = ChildProcess(executable: child.executable, inputTimeout: 5 * settings.inputTimeout, memoryMB: settings.memoryMB)
+        let batch = work.appendingPathComponent("alone.bin")
+        try InputBatch.write([input], to: batch)
+        var ignored = 0
+        let outcome = try patient.run(target: target.name, batch: batch, from: 0, scratch: work.appendingPathComponent("scratch"),
+                                      stderrFile: work.appendingPathComponent("alone-stderr.txt"), accepted: &ignored)
+        if case .hung = outcome { return true }
+        return false
     }
 
     /// Files a finding under its signature: the kind, the way the child died and Swift's

@@ -80,7 +80,7 @@ struct ChildProcess {
                 kill(pid, SIGKILL)
                 _ = reap(pid)
                 if let current { return .hung(index: current) }
-                return .setupFailed(reason: "no progress within \(Int(setupTimeout)) s of starting")
+                return .setupFailed(reason: ready ? "no exit within \(Int(setupTimeout)) s after its last input" : "not ready within \(Int(setupTimeout)) s of starting")
             }
             let got = read(readEnd, &buffer, buffer.count)
             if got <= 0 { break }
@@ -91,7 +91,8 @@ struct ChildProcess {
                 if line == "ready" { ready = true }
                 else if line.hasPrefix("done ") { current = nil; accepted += Int(line.dropFirst(5)) ?? 0 }
                 else if let i = Int(line) { current = i }
-                deadline = Date().addingTimeInterval(inputTimeout)
+                // Only an input is held to the per-input limit; set-up and exit get the long one.
+                deadline = Date().addingTimeInterval(current == nil ? setupTimeout : inputTimeout)
             }
         }
         let status = reap(pid)

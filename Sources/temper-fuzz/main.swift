@@ -102,7 +102,8 @@ func main() throws -> Int32 {
             let rate = Double(campaign.executed) / max(seconds, 1e-9)
             let share = 100 * Double(campaign.accepted) / Double(max(campaign.executed, 1))
             print(String(format: "%@: %d executions in %.1f s (%.0f/s), %.1f %% accepted, %d crashes, %d hangs",
-                         t.name, campaign.executed, seconds, rate, share, crashes, hangs))
+                         t.name, campaign.executed, seconds, rate, share, crashes, hangs)
+                  + (campaign.slow > 0 ? " (\(campaign.slow) slow under load: past --timeout in a batch, done within 5× alone)" : ""))
             for report in try campaign.saveFindings(executable: executable) { print("  finding: \(report.path)") }
             total += crashes + hangs
             fflush(stdout)
