@@ -15,7 +15,7 @@ struct CampaignSettings {
 struct Finding {
     var kind: String
     var reason: String
-    var stderrTail: String
+    var stderrHead: String
     var input: [UInt8]
     var count: Int
 }
@@ -89,7 +89,9 @@ final class Campaign {
                 record(kind: "crash", reason: reason, input: batch[i], stderrFile: stderrFile)
                 from = i + 1
             case .hung(let i):
-                if try hangsAlone(batch[i], work: work) {
+                // One confirmed hang stands for the others: confirming each would cost 6× the limit.
+                let confirmed = findings.values.contains { $0.kind == "hang" }
+                if try confirmed || hangsAlone(batch[i], work: work) {
                     record(kind: "hang", reason: "no result within \(settings.inputTimeout) s", input: batch[i], stderrFile: stderrFile)
                 } else {
                     slow += 1
@@ -123,7 +125,7 @@ final class Campaign {
         let fatal = stderr.split(separator: "\n").first { $0.contains("Fatal error") || $0.contains("error:") }.map(String.init) ?? ""
         let signature = kind + " " + reason + " " + String(fatal.filter { !$0.isNumber })
         if findings[signature] != nil { findings[signature]!.count += 1; return }
-        findings[signature] = Finding(kind: kind, reason: reason, stderrTail: String(stderr.suffix(2000)), input: input, count: 1)
+        findings[signature] = Finding(kind: kind, reason: reason, stderrHead: String(stderr.prefix(3000)), input: input, count: 1)
     }
 
     /// Saves every finding (input, minimized input, report) under the crash folder; returns the
@@ -149,8 +151,8 @@ final class Campaign {
             input: \(base.lastPathComponent).input (\(f.input.count) bytes); minimized: \(base.lastPathComponent).min.input (\(small.count) bytes)
             replay: temper-fuzz replay \(target.name) \(base.path).min.input
             minimized input (escaped): \(escaped(small))
-            stderr of the child:
-            \(f.stderrTail)
+            stderr of the child (its start: the error and the first frames):
+            \(f.stderrHead)
 
             """
             let url = base.appendingPathExtension("txt")

@@ -96,7 +96,7 @@ struct JSONMutator {
         case (4, .object(var o)) where !dictionary.isEmpty:
             o[rng.pick(dictionary)] = rng.pick(Self.interestingValues)
             return .object(o)
-        case (5, .int(let n)): return .int(n &+ rng.below(5) - 2)
+        case (5, .int(let n)): return .int(n &+ (rng.below(5) - 2))
         default: return rng.pick(Self.interestingValues)
         }
     }

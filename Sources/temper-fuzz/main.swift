@@ -48,7 +48,7 @@ func number<T: LosslessStringConvertible>(_ named: [String: String], _ key: Stri
 }
 
 func target(named name: String) throws -> FuzzTarget {
-    guard let t = allTargets().first(where: { $0.name == name }) else {
+    guard let t = (allTargets() + [HarnessSelfTestTarget()]).first(where: { $0.name == name }) else {
         throw FuzzError("unknown target '\(name)'; targets: " + allTargets().map(\.name).joined(separator: ", "))
     }
     return t
