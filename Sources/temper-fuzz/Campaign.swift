@@ -130,7 +130,7 @@ final class Campaign {
 
     /// Saves every finding (input, minimized input, report) under the crash folder; returns the
     /// report files written.
-    func saveFindings(executable: String) throws -> [URL] {
+    func saveFindings() throws -> [URL] {
         guard !findings.isEmpty else { return [] }
         let folder = settings.crashFolder.appendingPathComponent(target.name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -16,9 +16,6 @@ final class SeedMaterial {
 
     init(root: URL) { self.root = root }
 
-    var fixtures: URL { root.appendingPathComponent("fixtures") }
-    var examples: URL { root.appendingPathComponent("examples") }
-
     /// Bytes of a repository file.
     func file(_ relative: String) throws -> [UInt8] {
         let url = root.appendingPathComponent(relative)

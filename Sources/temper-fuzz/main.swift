@@ -104,7 +104,7 @@ func main() throws -> Int32 {
             print(String(format: "%@: %d executions in %.1f s (%.0f/s), %.1f %% accepted, %d crashes, %d hangs",
                          t.name, campaign.executed, seconds, rate, share, crashes, hangs)
                   + (campaign.slow > 0 ? " (\(campaign.slow) slow under load: past --timeout in a batch, done within 5× alone)" : ""))
-            for report in try campaign.saveFindings(executable: executable) { print("  finding: \(report.path)") }
+            for report in try campaign.saveFindings() { print("  finding: \(report.path)") }
             total += crashes + hangs
             fflush(stdout)
         }
