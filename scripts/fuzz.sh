@@ -7,7 +7,7 @@
 # Builds temper-fuzz and the plugins (release), then runs each target for the given number of
 # executions in child processes (2 s per input, 2 GB of address space) and prints, per target, the
 # executions per second and the crashes and hangs found. Findings, minimized, go to
-# fuzz-crashes/<target>/ (in .build/) with a report each (temper-fuzz replay TARGET FILE reproduces one).
+# .build/fuzz-crashes/<target>/ with a report each (temper-fuzz replay TARGET FILE reproduces one).
 # Exit 0 when no target found anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
