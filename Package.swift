@@ -72,6 +72,7 @@ let package = Package(
     products: [
         .executable(name: "temper", targets: ["temper"]),
         .executable(name: "temper-bench", targets: ["temper-bench"]),
+        .executable(name: "temper-fuzz", targets: ["temper-fuzz"]),
     ] + (swiftPlugins + cPlugins).map { .library(name: "TemperPlugin\($0)", type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(path: "TemperKit"),
@@ -81,6 +82,8 @@ let package = Package(
     targets: [
         .executableTarget(name: "temper", dependencies: [kit, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "temper-bench", dependencies: [kit, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The parsers' mutation fuzzer (scripts/fuzz.sh); it runs its inputs in child processes of itself.
+        .executableTarget(name: "temper-fuzz", dependencies: [kit]),
         .testTarget(name: "TemperAppTests", dependencies: [kit, testSupport], path: "Tests/TemperAppTests"),
         // TemperTestSupport's own tests: here rather than in its package, to reuse this build.
         .testTarget(name: "TemperTestSupportTests", dependencies: [kit, testSupport], path: "Tests/TemperTestSupportTests"),

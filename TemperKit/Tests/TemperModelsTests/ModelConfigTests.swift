@@ -76,6 +76,20 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertThrowsError(try LlamaModel(config: gguf, seed: 1)) { XCTAssertTrue("\($0)".contains("num_hidden_layers 4294967295"), "\($0)") }
     }
 
+    /// Found by temper-fuzz (config-json): head_dim and num_attention_heads of 10^18 each passed
+    /// the positivity checks, then their product overflowed in parameterCount and trapped. The
+    /// minimized config, as the fuzzer wrote it:
+    func testAttentionWidthOverflowIsAnErrorNotATrap() throws {
+        let fuzzed = #"{"arres":["LlLM"],"as":false,"ad":1,"dtype":"flo","e_id":2,"head_dim":1e+18,"h":"silu","hidden_size":32,"er_e":0.02,"intermediate_size":64,"gs":256,"mlps":false,"model_type":"llama","num_attention_heads":1e+18,"num_hidden_layers":2,"numd":null,"rmss":1e-05,"ropers":{"rope_theta":10000,"rope_type":"default"},"tie_wosion":"5.24.0","use_cache":true,"vocab_size":49152}"#
+        assertConfigError(fuzzed, ["config.json: the sizes (vocab_size 49152, hidden_size 32, intermediate_size 64, num_attention_heads 1000000000000000000, "
+                                   + "num_key_value_heads 1000000000000000000, head_dim 1000000000000000000, num_hidden_layers 2) "
+                                   + "describe a model of more weights than can be counted"])
+        var c = try parse("{\"model_type\": \"llama\", \(base)}")
+        c.numKeyValueHeads = 1 << 62
+        c.numAttentionHeads = 1 << 62
+        XCTAssertNil(c.parameterCount)
+    }
+
     func testParameterCountIsTheModels() throws {
         for tied in [true, false] {
             var c = try parse("{\"model_type\": \"llama\", \(base), \"num_key_value_heads\": 2}")

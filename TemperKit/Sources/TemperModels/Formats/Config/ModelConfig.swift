@@ -91,6 +91,7 @@ public struct ModelConfig: Sendable, Equatable {
         guard let count = parameterCount, count <= Int(clamping: memory / 4) else {
             let needs = parameterCount.map { String(format: "%.1f GB of float32 weights", Double($0) * 4 / 1e9) } ?? "more weights than can be counted"
             throw fail("the sizes (vocab_size \(vocabSize), hidden_size \(hiddenSize), intermediate_size \(intermediateSize), "
+                       + "num_attention_heads \(numAttentionHeads), num_key_value_heads \(numKeyValueHeads), head_dim \(headDim), "
                        + "num_hidden_layers \(numHiddenLayers)) describe a model of \(needs), more than this machine's "
                        + String(format: "%.1f GB of memory", Double(memory) / 1e9))
         }
@@ -113,7 +114,9 @@ public struct ModelConfig: Sendable, Equatable {
                 return overflow ? nil : r
             }
         }
-        let h = hiddenSize, q = numAttentionHeads * headDim, kv = numKeyValueHeads * headDim
+        // The attention widths too: num_attention_heads × head_dim from a file can overflow alone.
+        let h = hiddenSize
+        guard let q = product(numAttentionHeads, headDim), let kv = product(numKeyValueHeads, headDim) else { return nil }
         let layer = sum(product(h, q), product(h, kv), product(h, kv), product(q, h), product(3, h, intermediateSize), product(2, h))
         let embeddings = product(vocabSize, h)
         return sum(embeddings, layer.flatMap { product($0, numHiddenLayers) }, h, tieWordEmbeddings ? 0 : embeddings)
