@@ -38,7 +38,8 @@ commands() {
 }
 
 if [ "${1:-}" = "--setup" ]; then
-    first=$(commands README.md | awk -F'\t' '$1 ~ /^Set-up/ { print $2; exit }')
+    # Reads every line (no early exit): the writer would die of SIGPIPE under pipefail.
+    first=$(commands README.md | awk -F'\t' '$1 ~ /^Set-up/ && !found { print $2; found = 1 }')
     [ -n "$first" ] || { echo "check-docs: README.md has no \`\`\`sh block under a 'Set-up' heading" >&2; exit 2; }
     printf '%s\n' "$first"
     exit 0
