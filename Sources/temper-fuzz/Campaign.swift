@@ -140,11 +140,11 @@ final class Campaign {
         var reports: [URL] = []
         for (n, f) in findings.values.sorted(by: { $0.count > $1.count }).enumerated() {
             let base = folder.appendingPathComponent("\(f.kind)-\(n + 1)")
-            try Data(f.input).write(to: base.appendingPathExtension("input"))
+            try Data(f.input).write(to: base.appendingPathExtension("input"), options: .atomic)
             let minimizer = Minimizer(child: child, target: target.name, work: work, expected: f.kind == "hang" ? nil : f.reason,
                                       seconds: settings.minimizeSeconds)
             let small = try minimizer.minimize(f.input)
-            try Data(small).write(to: base.appendingPathExtension("min.input"))
+            try Data(small).write(to: base.appendingPathExtension("min.input"), options: .atomic)
             let report = """
             target: \(target.name)
             \(f.kind): \(f.reason), \(f.count) input(s) with this signature
