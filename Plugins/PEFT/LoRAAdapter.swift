@@ -22,16 +22,19 @@ final class LoRAAdapter: LinearAdapter {
     /// recorded (`TrainingMode.isDropoutActive`); evaluation, generation and the log-prob passes of
     /// RL (`withEvalMode`) see no dropout.
     let dropout: Float
-    private var rng: PhiloxRNG
+    /// Keeps this adapter's masks apart from every other adapter's: each mask's stream is a function
+    /// of the trainer's dropout key (seed, step, micro-batch), the draw number and this salt, so a
+    /// resumed run and a checkpointed layer's recompute draw exactly the same masks.
+    private let dropoutSalt: UInt64
 
-    init(module: String, a: Tensor, b: Tensor, magnitude: Tensor?, scaling: Float, dropout: Float, seed: UInt64) {
+    init(module: String, a: Tensor, b: Tensor, magnitude: Tensor?, scaling: Float, dropout: Float) {
         self.module = module
         self.a = a
         self.b = b
         self.magnitude = magnitude
         self.scaling = scaling
         self.dropout = dropout
-        rng = PhiloxRNG(seed: seed)
+        dropoutSalt = TrainingMode.stableHash("\(module).lora_A.weight")
     }
 
     var parameters: [NamedParameter] {
@@ -43,6 +46,7 @@ final class LoRAAdapter: LinearAdapter {
 
     func forward(_ x: Tensor, layer: Linear) -> Tensor {
         let dropping = dropout > 0 && TrainingMode.isDropoutActive
+        var rng = PhiloxRNG(seed: dropping ? TrainingMode.nextDropoutSeed(salt: dropoutSalt) : 0)
         let xd = dropping ? x.dropout(p: dropout, rng: &rng) : x
         // Scaling the r-wide intermediate is cheaper than scaling the out-wide result.
         let update = (xd.linear(a) * scaling).linear(b)

@@ -37,7 +37,7 @@ public class LoRAFamily {
                         + (dora ? "" : ", or pissa: A, B from the top-r singular vectors of W, the residual kept as the frozen weight")),
             .int("pissa_niter", default: 8, range: .atLeast(0), doc: "subspace iterations of PiSSA's randomised SVD (exact when r + 8 ≥ min(out, in))"),
             .float("loraplus_lr_ratio", default: 1, range: .greaterThan(0), doc: "LoRA+ (Hayou et al. 2024): B's learning rate is this many times A's"),
-            .int("seed", default: 42, range: .atLeast(0), doc: "seed of the initialisation and of dropout"),
+            .int("seed", default: 42, range: .atLeast(0), doc: "seed of the initialisation (dropout masks follow the trainer's seed, step and micro-batch)"),
         ]
     }
 
@@ -80,16 +80,15 @@ public class LoRAFamily {
         }
         freezeBase(model)
         var rng = PhiloxRNG(seed: seed)
-        for (index, layer) in layers.enumerated() {
+        for layer in layers {
             let (a, b) = try initialFactors(layer, rng: &rng)
             var magnitude: Tensor?
             if useDoRA {
                 // At B = 0 the adapted weight is W, so m = ‖W‖_row makes the output start unchanged.
-                let probe = LoRAAdapter(module: layer.name, a: a, b: b, magnitude: nil, scaling: scaling, dropout: 0, seed: 0)
+                let probe = LoRAAdapter(module: layer.name, a: a, b: b, magnitude: nil, scaling: scaling, dropout: 0)
                 magnitude = trainableLeaf([layer.outFeatures], probe.adaptedRowNorms(layer.weight), name: "\(layer.name).lora_magnitude_vector")
             }
-            let adapter = LoRAAdapter(module: layer.name, a: a, b: b, magnitude: magnitude, scaling: scaling, dropout: dropout,
-                                      seed: seed &+ 0x9E37_79B9 &* UInt64(index + 1))
+            let adapter = LoRAAdapter(module: layer.name, a: a, b: b, magnitude: magnitude, scaling: scaling, dropout: dropout)
             layer.adapter = adapter
             installed.append((layer, adapter))
         }

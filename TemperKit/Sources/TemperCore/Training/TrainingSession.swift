@@ -34,12 +34,7 @@ public final class TrainingSession {
         peft = try registry.make(recipe.peft ?? ComponentSpec(name: "full"), kind: .peft, as: (any PEFTMethod).self)
         parameterCount = try peft.apply(to: pretrained.model)
         if try recipe.bool("gradient_checkpointing") {
-            // Recomputation must reproduce the forward exactly; a dropout inside a layer would draw
-            // a second, different mask and give silently wrong gradients.
-            if let dropout = recipe.peft?.settings.first(where: { $0.key.hasSuffix("dropout") }),
-               Double("\(dropout.value)").map({ $0 != 0 }) ?? true {
-                throw SpecError("recipe: gradient_checkpointing cannot be combined with \(dropout.key)=\(dropout.value): recomputing a layer would draw a different dropout mask")
-            }
+            // Dropout inside a recomputed layer replays its masks (`TrainingMode.withDropoutState`).
             let layers = pretrained.model.layers.count
             let wanted = recipe.isSet("gradient_checkpointing_layers") ? try recipe.int("gradient_checkpointing_layers") : layers
             pretrained.model.checkpointedLayers = min(wanted, layers)

@@ -4,10 +4,12 @@ extension Tensor {
     ///
     /// Gradients reach `inputs` that require grad and every leaf parameter `body` uses (they
     /// accumulate into `grad` during the recomputation's own backward). `body` must compute the same
-    /// values when run again: no fresh random draws inside it.
+    /// values when run again: its only random draws may be dropout masks from `TrainingMode`, which
+    /// the recompute replays (same key and draw numbers, dropout on or off as in the first pass).
     public static func checkpoint(_ inputs: [Tensor], _ body: @escaping ([Tensor]) -> Tensor) -> Tensor {
         guard GradMode.isEnabled else { return body(inputs) }
-        let output = GradMode.withNoGrad { body(inputs) }
+        let dropout = TrainingMode.dropoutState
+        let output = TrainingMode.withDropoutState(dropout, advancing: true) { GradMode.withNoGrad { body(inputs) } }
         // Recorded even when no input requires grad: the parameters inside `body` may.
         output.requiresGrad = true
         output.gradFn = GradFn(name: "checkpoint", inputs: inputs) { gradOutput in
@@ -16,7 +18,7 @@ extension Tensor {
                 d.requiresGrad = t.requiresGrad
                 return d
             }
-            let recomputed = GradMode.withGradEnabled { body(replay) }
+            let recomputed = TrainingMode.withDropoutState(dropout, advancing: false) { GradMode.withGradEnabled { body(replay) } }
             if recomputed.requiresGrad { recomputed.backward(gradOutput) }
             return replay.map { $0.requiresGrad ? $0.grad : nil }
         }
