@@ -155,11 +155,72 @@ final class TrainerTests: XCTestCase {
         let dir = try TrainingFixtures.tempDir()
         let objective = TestNLL()
         objective.scale = .infinity
-        let (trainer, model) = try setup(dir, configure: { $0.skipNonfiniteSteps = true; $0.maxSteps = 3 }, objective: objective)
+        let (trainer, model) = try setup(dir, configure: { $0.skipNonfiniteSteps = true; $0.maxSteps = 8 }, objective: objective)
         let before = model.namedParameters.map(\.tensor.scalars)
-        let summary = try trainer.train()
+        let summary = try trainer.train(stopAfter: 3)   // the share of skipped steps is judged from step 8 on
         XCTAssertEqual(summary.skippedSteps, 3)
         XCTAssertEqual(model.namedParameters.map(\.tensor.scalars), before, "skipped steps must not touch the weights")
+    }
+
+    func testMostStepsSkippedStopsTheRun() throws {
+        let objective = TestNLL()
+        objective.scale = .infinity
+        let (all, _) = try setup(try TrainingFixtures.tempDir(), configure: { $0.skipNonfiniteSteps = true; $0.maxSteps = 3 }, objective: objective)
+        XCTAssertThrowsError(try all.train()) {
+            XCTAssertTrue("\($0)".hasPrefix("3 of 3 steps had a non-finite loss or gradient and were skipped (skip_nonfinite_steps); " +
+                                           "with more than 50 % skipped nothing is being trained, so training stopped without writing a final model. " +
+                                           "No checkpoint was written before it."), "\($0)")
+        }
+        // 2 of 12 skipped: the run goes on and ends normally.
+        let few = TestNLL()
+        few.scaleAtStep = { $0 == 2 || $0 == 5 ? .nan : 1 }
+        let (some, _) = try setup(try TrainingFixtures.tempDir(), configure: { $0.skipNonfiniteSteps = true }, objective: few)
+        XCTAssertEqual(try some.train().skippedSteps, 2)
+        // 5 of 9 skipped: judged once 8 steps ran.
+        let most = TestNLL()
+        most.scaleAtStep = { $0 % 2 == 0 ? .nan : 1 }
+        let (many, _) = try setup(try TrainingFixtures.tempDir(), configure: { $0.skipNonfiniteSteps = true }, objective: most)
+        XCTAssertThrowsError(try many.train()) { XCTAssertTrue("\($0)".hasPrefix("5 of 9 steps had a non-finite loss"), "\($0)") }
+        XCTAssertEqual(many.state.globalStep, 9)
+    }
+
+    func testCollapsedModelStopsTheRun() throws {
+        let objective = TestNLL()
+        objective.deadGradient = true
+        let (trainer, _) = try setup(try TrainingFixtures.tempDir(), configure: { $0.saveSteps = 2 }, objective: objective)
+        XCTAssertThrowsError(try trainer.train()) {
+            let message = "\($0)"
+            XCTAssertTrue(message.hasPrefix("the model has collapsed: the gradient norm has been exactly 0 for the last 5 steps with the loss at "), message)
+            XCTAssertTrue(message.contains("The last good checkpoint is ") && message.contains("checkpoint-4 "), message)
+        }
+        XCTAssertEqual(trainer.state.globalStep, 5)
+    }
+
+    func testEpochsArePassesOverTheDataWithAShortLastStep() throws {
+        // Transformers' Trainer: 8 rows, batch 3 → 3 micro-batches; accumulation 2 → 2 steps per
+        // epoch (the second with one micro-batch); 3 epochs → 6 steps and exactly 24 rows trained.
+        let objective = TestNLL()
+        let (trainer, _) = try setup(try TrainingFixtures.tempDir(), rows: 8, configure: {
+            $0.perDeviceTrainBatchSize = 3; $0.gradientAccumulationSteps = 2; $0.maxSteps = -1; $0.numTrainEpochs = 3
+        }, objective: objective)
+        XCTAssertEqual(trainer.state.maxSteps, 6)
+        let summary = try trainer.train()
+        XCTAssertEqual(summary.globalStep, 6)
+        XCTAssertEqual(objective.trainedRows, 24)
+        XCTAssertEqual(trainer.state.microBatchesConsumed, 9)
+        XCTAssertEqual(trainer.state.epoch, 3)
+        XCTAssertEqual(trainer.state.logHistory.filter { $0["loss"] != nil }.compactMap { $0["epoch"] }, [2, 3], "epochs logged at steps 4 and 6")
+        // Half an epoch is one step.
+        let (half, _) = try setup(try TrainingFixtures.tempDir(), rows: 8, configure: {
+            $0.perDeviceTrainBatchSize = 3; $0.gradientAccumulationSteps = 2; $0.maxSteps = -1; $0.numTrainEpochs = 0.5
+        })
+        XCTAssertEqual(half.state.maxSteps, 1)
+    }
+
+    func testMaxStepsZeroIsRefused() throws {
+        XCTAssertThrowsError(try setup(try TrainingFixtures.tempDir(), configure: { $0.maxSteps = 0 })) {
+            XCTAssertEqual("\($0)", "max_steps is 0, which would train nothing; set max_steps > 0, or -1 (the default) to train for num_train_epochs")
+        }
     }
 
     func testResumeRefusesOtherSettings() throws {
@@ -169,6 +230,12 @@ final class TrainerTests: XCTestCase {
         let (other, _) = try setup(dir, configure: { $0.maxSteps = 4; $0.perDeviceTrainBatchSize = 2 })
         XCTAssertThrowsError(try other.train(resumeFrom: dir.appendingPathComponent("run/checkpoint-4"))) {
             XCTAssertTrue("\($0)".contains("per_device_train_batch_size 4, this run has 2"), "\($0)")
+        }
+        let (faster, _) = try setup(dir, configure: { $0.maxSteps = 4 }, lr: 0.1)
+        XCTAssertThrowsError(try faster.train(resumeFrom: dir.appendingPathComponent("run/checkpoint-4"))) {
+            XCTAssertTrue("\($0)".hasSuffix("it was written with the learning-rate schedule (lr_scheduler_type cosine, learning_rate 0.05, 4 steps, " +
+                                           "warmup_steps 2), this run has (lr_scheduler_type cosine, learning_rate 0.1, 4 steps, warmup_steps 2); " +
+                                           "resuming needs the same settings"), "\($0)")
         }
     }
 

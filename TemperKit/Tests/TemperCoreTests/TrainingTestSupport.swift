@@ -57,6 +57,12 @@ final class TestNLL: Objective {
     var inputKind: ObjectiveInputKind { .batches }
     /// Multiplies the loss (tests make it NaN).
     var scale: Float = 1
+    /// Multiplies the loss at a given optimizer step instead of `scale`, when set.
+    var scaleAtStep: ((Int) -> Float)?
+    /// Cuts the loss off from the weights (value kept, gradient exactly 0), as a collapsed model.
+    var deadGradient = false
+    /// Rows of every micro-batch seen with gradients on (the training passes).
+    var trainedRows = 0
     init(config: ComponentConfig) throws {}
     init() {}
 
@@ -68,7 +74,10 @@ final class TestNLL: Objective {
         for r in 0..<b { for c in 0..<(t - 1) where mask[r * t + c + 1] != 0 { targets[r * t + c] = idv[r * t + c + 1] } }
         let logits = try context.policy.logits(inputIDs: ids, attentionMask: batch.attentionMask)
         let loss = Tensor.crossEntropy(logits: logits, targets: Tensor(shape: [b, t], int32: targets))
-        return ObjectiveOutput(loss: scale == 1 ? loss : loss * scale)
+        if GradMode.isEnabled { trainedRows += b }
+        let factor = scaleAtStep?(context.step) ?? scale
+        if deadGradient { return ObjectiveOutput(loss: loss.detached() + loss * 0) }
+        return ObjectiveOutput(loss: factor == 1 ? loss : loss * factor)
     }
 }
 

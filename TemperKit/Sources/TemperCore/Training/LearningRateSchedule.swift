@@ -55,6 +55,13 @@ public struct LearningRateSchedule: Codable, Equatable {
         }
     }
 
+    /// The settings as a recipe would spell them, for messages (e.g. a resume that changed them).
+    public var summary: String {
+        var parts = ["lr_scheduler_type \(kind.rawValue)", "learning_rate \(Float(peak))", "\(totalSteps) steps", "warmup_steps \(warmupSteps)"]
+        if kind == .cosineWithMinLR { parts.append("min_lr_rate \(minLRRate)") }
+        return "(" + parts.joined(separator: ", ") + ")"
+    }
+
     /// The learning rate for 0-based step `step`.
     public func learningRate(step: Int) -> Double { peak * multiplier(step: step) }
 }

@@ -79,6 +79,9 @@ public final class Trainer {
     var store: CheckpointStore
     private let trainable: [NamedParameter]
     private let batchesPerEpoch: Int
+    /// Optimizer steps per pass over the data: ⌈micro-batches / accumulation⌉, the last one short
+    /// when they do not divide (as Transformers' Trainer), so every epoch is exactly one pass.
+    private let stepsPerEpoch: Int
     private var epochOrder: (epoch: Int, order: [Int])? = nil
 
     /// A trainer on dataset batches. `padID` fills padding (any valid id: padded positions are masked out).
@@ -127,8 +130,15 @@ public final class Trainer {
         self.config = config
         trainable = flat
         let bs = config.perDeviceTrainBatchSize, accum = config.gradientAccumulationSteps
+        guard config.maxSteps != 0 else {
+            throw TrainingError("max_steps is 0, which would train nothing; set max_steps > 0, or -1 (the default) to train for num_train_epochs")
+        }
         batchesPerEpoch = rollouts?.microBatchesPerEpoch ?? ((trainData?.examples.count ?? 0) + bs - 1) / bs
+        // The rollout loop numbers its micro-batches as one stream of generation batches; dataset
+        // epochs end on a (possibly short) step of their own.
+        stepsPerEpoch = rollouts == nil ? (batchesPerEpoch + accum - 1) / accum : 0
         let total = config.maxSteps > 0 ? config.maxSteps
+            : rollouts == nil ? max(1, Int((config.numTrainEpochs * Double(stepsPerEpoch)).rounded(.up)))
             : max(1, Int((config.numTrainEpochs * Double(batchesPerEpoch) / Double(accum)).rounded(.up)))
         schedule = LearningRateSchedule(kind: config.lrSchedulerType, peak: Double(optimizer.learningRate), totalSteps: total,
                                         warmupSteps: config.warmupSteps, warmupRatio: config.warmupRatio, minLRRate: config.minLRRate)
@@ -155,19 +165,18 @@ public final class Trainer {
         var window = LogWindow()
         let sessionStart = Date(), sessionFirstStep = state.globalStep
         var lastReport = Date()
+        var zeroGradientSteps = 0
         while state.globalStep < end {
             let step = state.globalStep
             let lr = schedule.learningRate(step: step)
             optimizer.learningRate = Float(lr)
             let outcome = try runStep(step: step)
-            state.microBatchesConsumed += config.gradientAccumulationSteps
+            state.microBatchesConsumed += rollouts == nil ? microBatches(of: step).count : config.gradientAccumulationSteps
             state.globalStep += 1
-            state.epoch = rollouts?.epoch ?? Double(state.microBatchesConsumed) / Double(batchesPerEpoch)
+            state.epoch = rollouts?.epoch ?? Double(state.globalStep) / Double(stepsPerEpoch)
             if let problem = outcome.nonFinite {
                 guard config.skipNonfiniteSteps else {
-                    let keep = lastCheckpoint.map { "The last good checkpoint is \($0.path) (resume with --resume_from_checkpoint \($0.path))." }
-                        ?? "No checkpoint was written before it."
-                    throw TrainingError("step \(step + 1): \(problem); training stopped. \(keep) " +
+                    throw TrainingError("step \(step + 1): \(problem); training stopped. \(resumeHint) " +
                                         "Lower learning_rate or max_grad_norm, check the data, or set skip_nonfinite_steps to skip such steps.")
                 }
                 state.skippedSteps += 1
@@ -177,6 +186,7 @@ public final class Trainer {
                 state.numTokens += outcome.targetTokens
                 window.add(outcome, lr: lr)
             }
+            try checkHealth(outcome, zeroGradientSteps: &zeroGradientSteps)
             let now = Date()
             let logged = state.globalStep % config.loggingSteps == 0 || state.globalStep == state.maxSteps
             let done = Double(state.globalStep - sessionFirstStep)
@@ -217,6 +227,41 @@ public final class Trainer {
         summary.globalStep = state.globalStep
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Skipping a non-finite step now and then is what `skip_nonfinite_steps` is for; skipping most
+    /// of them means nothing is being trained.
+    static let maxSkippedShare = 0.5
+    /// Skipped shares are judged from this many steps on (and at the last step).
+    static let skippedShareMinSteps = 8
+    /// Consecutive dataset steps with a loss but an exactly zero gradient that mean the model has
+    /// collapsed (e.g. SGD diverged to constant outputs: loss stuck at ln(vocab), nothing flows back).
+    static let collapseSteps = 5
+
+    /// Stops a run that has stopped learning: too many skipped steps, or a dead gradient.
+    private func checkHealth(_ outcome: StepOutcome, zeroGradientSteps: inout Int) throws {
+        let stepsSoFar = state.globalStep
+        if state.skippedSteps > 0, stepsSoFar >= Self.skippedShareMinSteps || stepsSoFar == state.maxSteps,
+           Double(state.skippedSteps) > Self.maxSkippedShare * Double(stepsSoFar) {
+            throw TrainingError("\(state.skippedSteps) of \(stepsSoFar) steps had a non-finite loss or gradient and were skipped " +
+                                "(skip_nonfinite_steps); with more than \(Int(Self.maxSkippedShare * 100)) % skipped nothing is being " +
+                                "trained, so training stopped without writing a final model. \(resumeHint) " +
+                                "Lower learning_rate or max_grad_norm, or check the data.")
+        }
+        // Rollout objectives can have an exactly zero gradient on purpose (a group of equal rewards).
+        let dead = rollouts == nil && outcome.nonFinite == nil && outcome.targetTokens > 0 && outcome.gradNorm == 0 && outcome.loss > 0
+        zeroGradientSteps = dead ? zeroGradientSteps + 1 : 0
+        if zeroGradientSteps >= Self.collapseSteps {
+            throw TrainingError("the model has collapsed: the gradient norm has been exactly 0 for the last \(zeroGradientSteps) steps " +
+                                "with the loss at \(outcome.loss), so no further step can change it; training stopped without writing " +
+                                "a final model. \(resumeHint) Lower learning_rate (or use an adaptive optimizer) and train again.")
+        }
+    }
+
+    /// Where the last good weights are, for the messages of a stopped run.
+    private var resumeHint: String {
+        lastCheckpoint.map { "The last good checkpoint is \($0.path) (resume with --resume_from_checkpoint \($0.path))." }
+            ?? "No checkpoint was written before it."
     }
 
     /// The objective's loss and metrics averaged over the eval data (weighted as in training: by
@@ -276,14 +321,16 @@ public final class Trainer {
         var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: 0, inputTokens: 0, metrics: [:], nonFinite: nil)
         var inputs: [(input: ObjectiveInput, weight: Double, attention: Tensor)] = []
         var generationSeconds = 0.0, generationMetrics: [String: Double] = [:]
-        for k in 0..<config.gradientAccumulationSteps {
-            let index = state.microBatchesConsumed + k
-            guard let rollouts else {
+        if rollouts == nil {
+            for index in microBatches(of: step) {
                 let batch = microBatch(at: index)
                 outcome.targetTokens += Int(batch.lossMask.scalars.reduce(0, +))
                 inputs.append((.batch(batch), weight(of: batch), batch.attentionMask))
-                continue
             }
+        }
+        for k in 0..<config.gradientAccumulationSteps {
+            guard let rollouts else { break }
+            let index = state.microBatchesConsumed + k
             let part = try rollouts.microBatch(at: index, policy: policy, reference: reference, objective: objective, step: step)
             generationSeconds += part.generationSeconds
             // Every micro-batch of a generation batch reports that batch's metrics: kept once.
@@ -314,26 +361,40 @@ public final class Trainer {
         for p in trainable { p.tensor.grad = nil }
         defer { for p in trainable { p.tensor.grad = nil } }
         let context = ObjectiveContext(policy: policy, reference: reference, step: step)
-        for (input, w, attention) in inputs where w > 0 {
-            outcome.inputTokens += Int(attention.scalars.reduce(0, +))
-            let out = try objective.loss(input, context: context)
-            guard out.loss.count == 1 else {
-                throw TrainingError("objective '\(type(of: objective).name)' returned a loss of shape \(out.loss.shape); expected a scalar")
+        for (k, (input, w, attention)) in inputs.enumerated() where w > 0 {
+            outcome.inputTokens += attention.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }   // packed rows number their tokens
+            // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same.
+            let key = TrainingMode.dropoutKey(seed: UInt64(truncatingIfNeeded: config.seed), step: step, microBatch: k)
+            let finite = try TrainingMode.withDropoutKey(key) { () throws -> Bool in
+                let out = try objective.loss(input, context: context)
+                guard out.loss.count == 1 else {
+                    throw TrainingError("objective '\(type(of: objective).name)' returned a loss of shape \(out.loss.shape); expected a scalar")
+                }
+                // Each micro-batch's mean loss weighted by its share of the step's target tokens (or
+                // rows, for per-sequence losses): the step's gradient is that of the mean over all of
+                // them, whatever the split.
+                let share = w / totalWeight
+                let value = Double(out.loss.item)
+                outcome.loss += value * share
+                for (k, v) in out.metrics { outcome.metrics[k, default: 0] += v * share }
+                guard value.isFinite else { outcome.nonFinite = "the loss is \(value)"; return false }
+                if out.loss.requiresGrad { out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(share)])) }
+                return true
             }
-            // Each micro-batch's mean loss weighted by its share of the step's target tokens (or rows,
-            // for per-sequence losses): the step's gradient is that of the mean over all of them,
-            // whatever the split.
-            let share = w / totalWeight
-            let value = Double(out.loss.item)
-            outcome.loss += value * share
-            for (k, v) in out.metrics { outcome.metrics[k, default: 0] += v * share }
-            guard value.isFinite else { outcome.nonFinite = "the loss is \(value)"; return }
-            if out.loss.requiresGrad { out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(share)])) }
+            guard finite else { return }
         }
         outcome.gradNorm = GradientNorm.global(trainable)
         guard outcome.gradNorm.isFinite else { outcome.nonFinite = "the gradient norm is \(outcome.gradNorm)"; return }
         if config.maxGradNorm > 0 { GradientNorm.clip(trainable, norm: outcome.gradNorm, maxNorm: config.maxGradNorm) }
         if totalWeight > 0 { try optimizer.step(groups) }
+    }
+
+    /// The micro-batches (indices into the endless stream) that dataset step `step` trains on:
+    /// `gradient_accumulation_steps` of them, fewer on an epoch's last step when they do not divide.
+    private func microBatches(of step: Int) -> Range<Int> {
+        let epoch = step / stepsPerEpoch, first = (step % stepsPerEpoch) * config.gradientAccumulationSteps
+        let start = epoch * batchesPerEpoch + first
+        return start..<(start + min(config.gradientAccumulationSteps, batchesPerEpoch - first))
     }
 
     /// Micro-batch `index` of the endless stream: epoch after epoch, each in its own seeded order.
@@ -376,7 +437,7 @@ public final class Trainer {
             throw mismatch("gradient_accumulation_steps", s.gradientAccumulationSteps, state.gradientAccumulationSteps)
         }
         if s.seed != state.seed { throw mismatch("seed", s.seed, state.seed) }
-        if c.schedule != schedule { throw mismatch("the learning-rate schedule", c.schedule, schedule) }
+        if c.schedule != schedule { throw mismatch("the learning-rate schedule", c.schedule.summary, schedule.summary) }
         let names = Set(trainable.map(\.name))
         if let extra = c.weights.keys.sorted().first(where: { !names.contains($0) }) {
             throw TrainingError("cannot resume from \(folder.path): it holds \(extra), which this run does not train (another PEFT setup?)")

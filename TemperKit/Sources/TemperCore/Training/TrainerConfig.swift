@@ -8,9 +8,9 @@ public struct TrainerConfig: Equatable {
     public var perDeviceTrainBatchSize = 8
     /// Micro-batches per optimizer step.
     public var gradientAccumulationSteps = 1
-    /// Passes over the data when `maxSteps` ≤ 0.
+    /// Passes over the data when `maxSteps` is -1; each ends on a step of its own.
     public var numTrainEpochs = 3.0
-    /// Optimizer steps; ≤ 0 means derive from `numTrainEpochs`.
+    /// Optimizer steps; -1 means derive from `numTrainEpochs` (0, training nothing, is refused).
     public var maxSteps = -1
     /// The learning-rate schedule after warmup.
     public var lrSchedulerType = LearningRateSchedule.Kind.linear
