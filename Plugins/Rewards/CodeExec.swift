@@ -20,11 +20,11 @@ import TemperCore
 /// no capabilities, under RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC and RLIMIT_NOFILE, and
 /// is killed at the wall-time limit. Not contained: memory is limited per process (address space),
 /// not per sandbox (no cgroups), so `max_processes` × `memory_mb` bounds the total; /usr is
-/// readable; CPU time is not shared fairly with the host. Without namespaces (`rlimits`) only the
-/// rlimits, the uid and a temporary working folder apply: the network and world-readable host files
-/// stay reachable, a process that leaves the process group survives until its CPU limit, and a
-/// host that does not run as root cannot switch uid, so the code runs as the host's user; a note
-/// says so once. The tests run in a process apart from the completion's code, which they call
+/// readable; CPU time is not shared fairly with the host. Without namespaces (`rlimits`, which must
+/// be asked for: `auto` refuses to run untrusted code uncontained) only the rlimits, the uid and a
+/// temporary working folder apply: the network and world-readable host files stay reachable, a
+/// process that leaves the process group survives until its CPU limit, and a host that does not
+/// run as root cannot switch uid, so the code runs as the host's user; a warning says so once. The tests run in a process apart from the completion's code, which they call
 /// across with plain data (see `SandboxScripts.harness`): a completion cannot forge the verdict by
 /// printing it, exiting early, reading the harness's stack frames, or redefining a builtin the
 /// tests use; a test that needs an object of the solution's own class (a method call) fails.
@@ -47,7 +47,7 @@ public struct CodeExec: RewardFunction {
         .int("tmpfs_mb", default: 64, range: .closed(1, 1_048_576), doc: "size of the run's in-memory file tree (namespaces only)"),
         .int("parallel", default: 0, range: .atLeast(0), doc: "runs at once; 0 = one per core"),
         .choice("isolation", ["auto", "namespaces", "rlimits"], default: "auto",
-                doc: "auto = namespaces where the kernel allows them, else rlimits with a note; namespaces = fail if unavailable"),
+                doc: "auto and namespaces = Linux namespaces, refusing to run where they do not work; rlimits = no namespaces: host files and the network stay reachable (a warning says so)"),
         .string("python", default: "", doc: "interpreter (absolute path under /usr); empty = /usr/bin/python3 or /usr/local/bin/python3"),
         .bool("site_packages", default: false, doc: "let the code import site-packages (starts python without -S)"),
         .string("log_file", default: "", doc: "append one JSON line per scored completion (index, score, passed, total, reason) to this file"),
@@ -79,6 +79,7 @@ public struct CodeExec: RewardFunction {
                                processes: try config.int("max_processes"), openFiles: try config.int("max_open_files"),
                                tmpfsBytes: try config.int("tmpfs_mb") * mib)
         python = try Self.interpreter(try config.string("python"), isolated: requested != "rlimits")
+        try Self.checkIsPython(python)
     }
 
     /// Scores every row; nil where the row has no tests.
@@ -172,16 +173,34 @@ public struct CodeExec: RewardFunction {
         return found
     }
 
-    /// The isolation this run gets: `auto` probes once per process and notes a fallback once.
-    private func isolation() throws -> SandboxIsolation {
-        if requested == "rlimits" { return .rlimits }
-        let (works, why) = NamespaceProbe.shared.result(python: python)
-        if works { return .namespaces }
-        if requested == "namespaces" {
-            throw SandboxError.unavailable("isolation=namespaces, but Linux namespaces do not work here: \(why)")
+    /// Refuses an interpreter that is not Python 3 (`python=/bin/sh` would fail every row and score
+    /// them all 0 without a word): it must print its version for `-S -c`.
+    static func checkIsPython(_ path: String) throws {
+        let probe = "import sys; print('temper-python-probe', sys.version_info[0])"
+        let result = try Subprocess.run([path, "-S", "-c", probe], env: ["PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"], input: [], timeout: 20)
+        let answer = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard answer == "temper-python-probe 3" else {
+            let said = (answer.isEmpty ? result.stderr : answer).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw SpecError("code-exec: python=\(path) is not a Python 3 interpreter: `\(path) -S -c \"\(probe)\"` " +
+                            "exited with status \(result.status)\(said.isEmpty ? "" : " and said: \(said.prefix(200))")")
         }
-        NamespaceProbe.shared.noteFallbackOnce(why)
-        return .rlimits
+    }
+
+    /// The isolation this run gets: namespaces probed once per process; `rlimits` only when asked for.
+    private func isolation() throws -> SandboxIsolation {
+        let resolved = try Self.isolation(requested: requested, namespaces: requested == "rlimits" ? (false, "") : NamespaceProbe.shared.result(python: python))
+        if resolved == .rlimits { NamespaceProbe.shared.warnUncontainedOnce() }
+        return resolved
+    }
+
+    /// What `requested` means given whether namespaces work (and why not): completions are untrusted
+    /// code, so without namespaces the user must say `isolation=rlimits`, knowing what it leaves open.
+    static func isolation(requested: String, namespaces: (works: Bool, why: String)) throws -> SandboxIsolation {
+        if requested == "rlimits" { return .rlimits }
+        if namespaces.works { return .namespaces }
+        throw SandboxError.unavailable("isolation=\(requested), but Linux namespaces do not work here (\(namespaces.why)), so the " +
+                                       "completions' code cannot be contained; set isolation=rlimits to run it anyway, with " +
+                                       "\(NamespaceProbe.uncontained)")
     }
 
     /// Appends one JSON line per scored row.
@@ -219,12 +238,17 @@ final class NamespaceProbe: @unchecked Sendable {
         return r
     }
 
-    func noteFallbackOnce(_ why: String) {
+    /// What `isolation=rlimits` does not contain.
+    static let uncontained = "rlimits, an unprivileged uid (when the host runs as root) and a temporary folder as the only " +
+        "containment: the network and world-readable host files stay reachable, writes outside the folder land on the host, " +
+        "and a process that calls setsid() outlives the run until its CPU limit"
+
+    /// Says once per process what running without namespaces leaves open.
+    func warnUncontainedOnce() {
         lock.lock()
         defer { lock.unlock() }
         guard !noted else { return }
         noted = true
-        FileHandle.standardError.write(Data(("code-exec: Linux namespaces are unavailable (\(why)); runs are contained by rlimits, " +
-            "an unprivileged uid and a temporary folder only: no network isolation, and world-readable host files stay readable\n").utf8))
+        FileHandle.standardError.write(Data("code-exec: warning: isolation=rlimits runs untrusted code with \(Self.uncontained)\n".utf8))
     }
 }

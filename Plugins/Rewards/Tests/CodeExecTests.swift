@@ -292,6 +292,12 @@ final class CodeExecTests: XCTestCase {
         XCTAssertThrowsError(try ComponentRegistry.shared.reward("code-exec:python=/nonexistent/python3")) { error in
             XCTAssertEqual("\(error)", "code-exec: python=/nonexistent/python3 is not an executable file")
         }
+        // Any other program would fail every row and score them all 0 without a word.
+        XCTAssertThrowsError(try ComponentRegistry.shared.reward("code-exec:python=/bin/sh")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("code-exec: python=/bin/sh is not a Python 3 interpreter: `/bin/sh -S -c " +
+                                              "\"import sys; print('temper-python-probe', sys.version_info[0])\"` exited with status 2 and said: "),
+                          "\(error)")
+        }
         XCTAssertThrowsError(try ComponentRegistry.shared.reward("code-exec:timeout=0")) { error in
             XCTAssertTrue("\(error)".contains("timeout=0 is out of range"), "\(error)")
         }
