@@ -132,6 +132,21 @@ final class GenerationTests: XCTestCase {
         return Generator(model: model, tokenizer: tokenizer)
     }
 
+    func testContextLengthEndsRowsAndRefusesPromptsThatFillIt() throws {
+        let config = ModelConfig(vocabSize: 256, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
+                                 numKeyValueHeads: 1, maxPositionEmbeddings: 12, tieWordEmbeddings: true)
+        let g = Generator(model: try LlamaModel(config: config, seed: 3, initStd: 0.5), tokenizer: try tinyGenerator().tokenizer)
+        let options = GenerationOptions(maxNewTokens: 20, temperature: 1, seed: 42)
+        // Each row stops where its own context is full: 12 − 3 and 12 − 8 new tokens.
+        let out = try g.generate(prompts: [[10, 20, 30], [1, 2, 3, 4, 5, 6, 7, 8]], options: options).map { $0[0] }
+        XCTAssertEqual(out.map(\.tokenIDs.count), [9, 4])
+        XCTAssertEqual(out.map(\.finishReason), [.length, .length])
+        XCTAssertThrowsError(try g.generate(prompts: [[1], Array(repeating: 5, count: 12)], options: options)) {
+            XCTAssertEqual("\($0)", "prompt 1 has 12 tokens, leaving no room for a new one in the model's context of 12 " +
+                           "(max_position_embeddings); shorten the prompt")
+        }
+    }
+
     func testSamplingIsReproducibleAndIndependentOfBatchMates() throws {
         let g = try tinyGenerator()
         let params = GenerationOptions(maxNewTokens: 12, temperature: 1, seed: 42)

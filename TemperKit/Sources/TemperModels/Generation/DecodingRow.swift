@@ -1,5 +1,6 @@
 /// One sequence being decoded: what it has produced and the rules that end it (stop token, stop
-/// string, `max_new_tokens`, none of the first two before `min_new_tokens`). The generator and the
+/// string, `max_new_tokens` or the end of the model's context, none of the first two before
+/// `min_new_tokens`). The generator and the
 /// decoding sessions share it, so both stop at exactly the same token.
 struct DecodingRow {
     /// Prompt and every token since: what the repetition penalty looks at.
@@ -16,7 +17,14 @@ struct DecodingRow {
     /// ends after them.
     private var searchFrom: Int?
 
-    init(context: [Int32]) { self.context = context }
+    /// New tokens that fit in the model's context after the prompt (and any virtual prefix): the
+    /// row ends with `.length` there even if `max_new_tokens` allows more.
+    private let room: Int
+
+    init(context: [Int32], room: Int = .max) {
+        self.context = context
+        self.room = room
+    }
 
     /// Takes the sampled `token`; returns true when the row has ended.
     mutating func accept(_ token: Int32, logprob: Float, options: GenerationOptions, tokenizer: Tokenizer) -> Bool {
@@ -34,7 +42,7 @@ struct DecodingRow {
                 stoppedText = String(text[..<cut])
             }
         }
-        if finish == nil, produced.count >= options.maxNewTokens { finish = .length }
+        if finish == nil, produced.count >= min(options.maxNewTokens, room) { finish = .length }
         return finish != nil
     }
 

@@ -19,12 +19,21 @@ public struct Generator {
     /// sequences. `onToken(row, token)` is called as each token is chosen (for streaming), with
     /// `row = i × numReturnSequences + j` for sample `j` of prompt `i`. Row `r` draws from its own
     /// random stream keyed by `options.seed` and `r`, so its samples do not depend on what else is in
-    /// the batch. Stops at exactly `options.stopTokenIds` (add the model's end-of-turn tokens there).
+    /// the batch. Stops at exactly `options.stopTokenIds` (add the model's end-of-turn tokens there),
+    /// and with `.length` where the model's context (`max_position_embeddings`) is full; a prompt that
+    /// fills it already is an error.
     public func generate(prompts: [[Int32]], options: GenerationOptions,
                          onToken: ((Int, Int32) -> Void)? = nil) throws -> [[GeneratedSequence]] {
         try options.validate(vocabSize: model.config.vocabSize)
-        for (i, p) in prompts.enumerated() where p.isEmpty {
-            throw ModelInputError("prompt \(i) is empty: generation needs at least one prompt token")
+        let context = model.config.maxPositionEmbeddings
+        for (i, p) in prompts.enumerated() {
+            guard !p.isEmpty else { throw ModelInputError("prompt \(i) is empty: generation needs at least one prompt token") }
+            // Positions past the context were never trained: RoPE would extrapolate silently.
+            guard model.prefixLength + p.count < context else {
+                let prefix = model.prefixLength > 0 ? " (after \(model.prefixLength) virtual tokens)" : ""
+                throw ModelInputError("prompt \(i) has \(p.count) tokens\(prefix), leaving no room for a new one in the model's " +
+                                      "context of \(context) (max_position_embeddings); shorten the prompt")
+            }
         }
         let n = options.numReturnSequences
         let flat = try generate(prompts, samples: n, options: options, onToken: onToken)
@@ -38,7 +47,8 @@ public struct Generator {
         guard let longest = prompts.map(\.count).max() else { return [] }
         let vocab = model.config.vocabSize
         let count = prompts.count * samples
-        var rows = prompts.flatMap { p in Array(repeating: DecodingRow(context: p), count: samples) }
+        let context = model.config.maxPositionEmbeddings - model.prefixLength
+        var rows = prompts.flatMap { p in Array(repeating: DecodingRow(context: p, room: context - p.count), count: samples) }
         if options.maxNewTokens == 0 { return rows.map { $0.result(tokenizer: tokenizer) } }
 
         var rngs = (0..<count).map { Self.stream(seed: options.seed, row: $0) }
