@@ -114,6 +114,25 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(packed[0].lossMask, [false, true, true, true, true, true, false, true])
     }
 
+    func testPackedBatchGivesTheLossOfItsExamplesUnpacked() throws {
+        let dir = try TrainingFixtures.tempDir()
+        let path = try TrainingFixtures.write(TrainingFixtures.additionChats(count: 6), to: dir, name: "p.jsonl")
+        let plain = try TrainingFixtures.dataset(path, maxLength: 128), packed = try TrainingFixtures.dataset(path, maxLength: 128, packing: true)
+        XCTAssertEqual(packed.examples.map(\.packedLengths.count).reduce(0, +), 6)
+        XCTAssertLessThan(packed.examples.count, 6)
+        let pad = tok.padTokenID!
+        let batch = BatchCollator.collate(packed.examples, padID: pad)
+        // Segment numbers: example k of row 0 is k on its tokens.
+        let first = packed.examples[0].packedLengths
+        let expected = first.enumerated().flatMap { k, n in [Float](repeating: Float(k + 1), count: n) }
+        XCTAssertEqual(Array(batch.attentionMask.scalars.prefix(expected.count)), expected)
+        let model = try TrainingFixtures.model()
+        func loss(_ b: TrainingBatch) throws -> Float {
+            try withNoGrad { try TestNLL().loss(.batch(b), context: ObjectiveContext(policy: model)).loss.item }
+        }
+        XCTAssertEqual(try loss(batch), try loss(BatchCollator.collate(plain.examples, padID: pad)), accuracy: 1e-5)
+    }
+
     func testCollatorPadsOnTheRight() {
         let a = TokenizedExample(ids: [1, 2, 3], lossMask: [false, false, true])
         let b = TokenizedExample(ids: [4], lossMask: [true])

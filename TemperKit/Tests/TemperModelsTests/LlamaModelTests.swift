@@ -80,6 +80,30 @@ final class LlamaModelTests: XCTestCase {
         for (a, b) in zip(padded[97...], longAlone) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
+    func testPackedRowGivesEachExampleItsOwnLogits() throws {
+        let model = try tinyRandomModel()
+        let examples: [[Int32]] = [[3, 14, 15, 92], [65, 35], [8, 9, 79]]
+        let row: [Int32] = examples.flatMap { $0 } + [0, 0]
+        let segments: [Int32] = [1, 1, 1, 1, 2, 2, 3, 3, 3, 0, 0]
+        let ids = Tensor(shape: [2, 11], int32: row + row)
+        // Row 0 packed; row 1 the same tokens with a plain mask, where later examples see earlier ones.
+        let mask = Tensor(shape: [2, 11], int32: segments + segments.map { $0 == 0 ? 0 : 1 })
+        let packed = try withNoGrad { try model.forward(ids, attentionMask: mask) }.scalars
+        var start = 0
+        for example in examples {
+            let alone = try withNoGrad { try model.forward(Tensor(shape: [1, example.count], int32: example)) }.scalars
+            let inRow = Array(packed[(start * 97)..<((start + example.count) * 97)])
+            for (a, b) in zip(inRow, alone) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            start += example.count
+        }
+        // Without segments the second example's logits depend on the first's tokens.
+        let crossing = Array(packed[(11 + 4) * 97 ..< (11 + 6) * 97]), own = Array(packed[4 * 97 ..< 6 * 97])
+        XCTAssertGreaterThan(zip(crossing, own).map { abs($0 - $1) }.max()!, 1e-3)
+        XCTAssertThrowsError(try model.forward(ids, cache: KVCache(config: model.config, batchSize: 2, capacity: 16), attentionMask: mask)) {
+            XCTAssertEqual("\($0)", "a packed batch (segment numbers above 1 in the attention mask) cannot use a KV cache or virtual tokens")
+        }
+    }
+
     func testGradientsReachEveryParameterAndMatchFiniteDifferences() throws {
         let model = try tinyRandomModel(layers: 1, vocab: 31)
         for p in model.namedParameters { p.tensor.requiresGrad = true }

@@ -24,9 +24,12 @@ extension LlamaModel: TrainableLanguageModel {
 
     public func logits(hiddenStates: Tensor) -> Tensor { lmHead(hiddenStates) }
 
-    /// Objectives pass float masks (the batch's); the model takes int32.
+    /// Objectives pass float masks (the batch's); the model takes int32. Packed rows' segment
+    /// numbers (1, 2, 3, ...; `BatchCollator`) pass through; any other non-zero value means 1.
     static func int32Mask(_ m: Tensor) -> Tensor {
-        m.dtype == .int32 ? m : Tensor(shape: m.shape, int32: m.scalars.map { $0 != 0 ? 1 : 0 })
+        m.dtype == .int32 ? m : Tensor(shape: m.shape, int32: m.scalars.map { v in
+            v == 0 ? 0 : v >= 1 && v < 65_536 && v == v.rounded() ? Int32(v) : 1
+        })
     }
 }
 

@@ -2,7 +2,9 @@
 public enum BatchCollator {
     /// Right-pads `examples` (all of one shape) to the longest row with `padID`: attention mask 1 on
     /// real tokens, loss mask 1 on target tokens, both 0 on padding. Right padding leaves every
-    /// real token's causal context unchanged. Beyond plain sequences:
+    /// real token's causal context unchanged. A packed row (`packedLengths`) numbers its examples'
+    /// tokens 1, 2, 3, ... in the attention mask instead of 1: the model keeps attention within
+    /// each number (`LlamaModel.forward`). Beyond plain sequences:
     /// - preference pairs: rows `0..<n` chosen, `n..<2n` rejected, one batch padded to the longest of
     ///   all 2n, so both go through the model in one pass; `extra[BatchKeys.pairs]` marks it,
 ///   `extra[BatchKeys.scoreIndex]` holds where a sequence classifier reads each row (transformers'
@@ -20,7 +22,9 @@ public enum BatchCollator {
         precondition(examples.allSatisfy { $0.shape == shape }, "BatchCollator: examples of different shapes in one batch")
         switch shape {
         case .sequence:
-            return pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
+            var batch = pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
+            if examples.contains(where: { $0.packedLengths.count > 1 }) { batch.attentionMask = segmentMask(examples, length: batch.inputIDs.shape[1]) }
+            return batch
         case .pair:
             let rows = examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) } + examples.map { $0.rejected! }
             var batch = pad(rows, padID: padID)
@@ -59,6 +63,18 @@ public enum BatchCollator {
             batch.extra[BatchKeys.stepLabels] = Tensor(shape: [examples.count, length], int32: labels)
             return batch
         }
+    }
+
+    /// The attention mask of packed rows: example k of a row (from 1) is k on its tokens, padding 0.
+    static func segmentMask(_ examples: [TokenizedExample], length: Int) -> Tensor {
+        var mask = [Float](repeating: 0, count: examples.count * length)
+        for (r, e) in examples.enumerated() {
+            var t = 0
+            for (k, n) in (e.packedLengths.isEmpty ? [e.ids.count] : e.packedLengths).enumerated() {
+                for _ in 0..<n { mask[r * length + t] = Float(k + 1); t += 1 }
+            }
+        }
+        return Tensor(shape: [examples.count, length], scalars: mask)
     }
 
     /// Right-pads sequences into ids, attention mask and loss mask.

@@ -58,9 +58,11 @@ public struct TokenizedDataset {
 /// Packs short sequences into rows of at most `maxLength` tokens, so little of each batch is padding.
 ///
 /// First-fit decreasing, never splitting an example: every example stays whole in one row, so no
-/// target is cut from its context. Attention is not blocked between examples sharing a row (the
-/// model takes a padding mask only), as with TRL's original packing; each example's own first token
-/// carries no loss, so no target is predicted across a boundary.
+/// target is cut from its context. Each row records its examples' lengths (`packedLengths`), which
+/// the collator writes into the attention mask as segment numbers; the model then lets a token
+/// attend only to earlier tokens of its own example (as padding-free packing does), so a packed
+/// example gets the logits it would get alone. Each example's own first token carries no loss, so
+/// no target is predicted across a boundary.
 public enum SequencePacker {
     /// The packed rows, deterministic for a given input.
     public static func pack(_ examples: [TokenizedExample], maxLength: Int) -> [TokenizedExample] {
@@ -72,9 +74,12 @@ public enum SequencePacker {
             if let slot = free.firstIndex(where: { $0 >= e.ids.count }) {
                 rows[slot].ids += e.ids
                 rows[slot].lossMask += e.lossMask
+                rows[slot].packedLengths.append(e.ids.count)
                 free[slot] -= e.ids.count
             } else {
-                rows.append(e)
+                var row = e
+                row.packedLengths = [e.ids.count]
+                rows.append(row)
                 free.append(maxLength - e.ids.count)
             }
         }

@@ -21,6 +21,9 @@ public struct TokenizedExample: Equatable {
     /// A pair's reference log-probabilities [chosen, rejected], computed once before training
     /// (`precompute_ref_log_probs`, `ReferenceLogProbCache`).
     public var referenceLogProbs: [Float]?
+    /// The lengths of the examples a packed row holds, in order (`SequencePacker`); empty for a row
+    /// that is one example. The collator turns them into segment numbers in the attention mask.
+    public var packedLengths: [Int] = []
 
     /// An example from parts; `lossMask` must be as long as `ids`.
     public init(ids: [Int32], lossMask: [Bool]) {

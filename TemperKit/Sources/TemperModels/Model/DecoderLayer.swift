@@ -45,7 +45,8 @@ public final class Attention {
     }
 
     /// `x` `[B, T, hidden]` → `[B, T, hidden]`. With a cache, keys/values of earlier positions are
-    /// read from it and this call's are appended; `mask` (int32 `[B, S]`, 1 = keep) hides padding.
+    /// read from it and this call's are appended; `mask` (int32 `[B, S]`, 1 = keep) hides padding,
+    /// or (`[B, 1, T, S]`, packed rows) says which key each query may see.
     /// `prefix` keys/values (`[Hkv, n, D]`, prefix tuning) come before everything else;
     /// `positionOffset` is the RoPE position of `x`'s first token.
     func callAsFunction(_ x: Tensor, layer: Int, cache: KVCache?, mask: Tensor?,
@@ -61,7 +62,7 @@ public final class Attention {
             v = Tensor.concat([prefix.value.unsqueeze(0).expand([b, kvHeads, n, headDim]), v], axis: 2)
         }
         if let cache { (k, v) = cache.append(layer: layer, key: k, value: v) }
-        let keyMask = mask.map { $0.reshape([b, 1, 1, $0.shape[1]]) }
+        let keyMask = mask.map { $0.rank == 2 ? $0.reshape([b, 1, 1, $0.shape[1]]) : $0 }
         let out = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, mask: keyMask)
         return oProj(out.transpose(1, 2).reshape([b, t, heads * headDim]))
     }

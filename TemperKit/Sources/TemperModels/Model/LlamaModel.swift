@@ -68,6 +68,20 @@ public final class LlamaModel {
     /// `[B, T, vocab]` product would be almost all wasted work).
     public enum LogitPositions: Sendable { case all, last }
 
+    /// Packed rows' attention: keep flags `[B, 1, T, T]`, query `i` seeing key `j` when both carry
+    /// the same non-zero segment number (the kernel adds causality); padding sees nothing.
+    static func segmentMask(_ segments: Tensor) -> Tensor {
+        let b = segments.shape[0], t = segments.shape[1]
+        let s = segments.int32Values
+        var keep = [Int32](repeating: 0, count: b * t * t)
+        for r in 0..<b {
+            for i in 0..<t where s[r * t + i] != 0 {
+                for j in 0...i where s[r * t + j] == s[r * t + i] { keep[(r * t + i) * t + j] = 1 }
+            }
+        }
+        return Tensor(shape: [b, 1, t, t], int32: keep)
+    }
+
     /// Logits `[B, T, vocab]` (or `[B, 1, vocab]` for `.last`) for int32 token ids `[B, T]`.
     ///
     /// - `cache`: keys/values of earlier positions; this call's are appended to it.
@@ -75,6 +89,10 @@ public final class LlamaModel {
     ///   padding. Left padding keeps every sequence's last token in the last column. RoPE depends
     ///   only on relative positions, so a left-padded sequence gets the same logits as unpadded.
     ///   Positions of prompt/prefix-tuning tokens are not part of `S`: the model adds them.
+    ///   Values above 1 mark a packed row (without a cache or virtual tokens): tokens numbered k
+    ///   attend only to earlier tokens numbered k, so each packed example gets the logits it would
+    ///   get alone (RoPE's scores depend only on the distance between tokens, so where an example
+    ///   starts in the row does not matter).
     public func forward(_ ids: Tensor, cache: KVCache? = nil, attentionMask: Tensor? = nil,
                         positions: LogitPositions = .all) throws -> Tensor {
         lmHead(try hiddenStates(ids, cache: cache, attentionMask: attentionMask, positions: positions))
@@ -113,6 +131,12 @@ public final class LlamaModel {
             throw ModelInputError("KV cache holds \(cache.capacity) positions; \(n) prefix + \(t) new do not fit")
         }
         var mask = attentionMask
+        if let m = mask, m.int32Values.contains(where: { $0 > 1 }) {
+            guard cache == nil, n == 0 else {
+                throw ModelInputError("a packed batch (segment numbers above 1 in the attention mask) cannot use a KV cache or virtual tokens")
+            }
+            mask = Self.segmentMask(m)
+        }
         if n > 0, let m = mask {
             mask = Tensor.concat([Tensor(shape: [b, n], int32: [Int32](repeating: 1, count: b * n)), m], axis: 1)
         }
