@@ -46,8 +46,11 @@ final class LoRAAdapter: LinearAdapter {
 
     func forward(_ x: Tensor, layer: Linear) -> Tensor {
         let dropping = dropout > 0 && TrainingMode.isDropoutActive
-        var rng = PhiloxRNG(seed: dropping ? TrainingMode.nextDropoutSeed(salt: dropoutSalt) : 0)
-        let xd = dropping ? x.dropout(p: dropout, rng: &rng) : x
+        var xd = x
+        if dropping {
+            var rng = PhiloxRNG(seed: TrainingMode.nextDropoutSeed(salt: dropoutSalt))
+            xd = x.dropout(p: dropout, rng: &rng)
+        }
         // Scaling the r-wide intermediate is cheaper than scaling the out-wide result.
         let update = (xd.linear(a) * scaling).linear(b)
         guard let magnitude else { return layer.baseForward(x) + update }

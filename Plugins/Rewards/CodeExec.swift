@@ -24,8 +24,9 @@ import TemperCore
 /// be asked for: `auto` refuses to run untrusted code uncontained) only the rlimits, the uid and a
 /// temporary working folder apply: the network and world-readable host files stay reachable, a
 /// process that leaves the process group survives until its CPU limit, and a host that does not
-/// run as root cannot switch uid, so the code runs as the host's user; a warning says so once. The tests run in a process apart from the completion's code, which they call
-/// across with plain data (see `SandboxScripts.harness`): a completion cannot forge the verdict by
+/// run as root cannot switch uid, so the code runs as the host's user; a warning says so once.
+/// The tests run in a process apart from the completion's code, which they call across with plain
+/// data (see `SandboxScripts.harness`): a completion cannot forge the verdict by
 /// printing it, exiting early, reading the harness's stack frames, or redefining a builtin the
 /// tests use; a test that needs an object of the solution's own class (a method call) fails.
 public struct CodeExec: RewardFunction {
@@ -186,19 +187,16 @@ public struct CodeExec: RewardFunction {
         }
     }
 
-    /// The isolation this run gets: namespaces probed once per process; `rlimits` only when asked for.
-    private func isolation() throws -> SandboxIsolation {
-        let resolved = try Self.isolation(requested: requested, namespaces: requested == "rlimits" ? (false, "") : NamespaceProbe.shared.result(python: python))
-        if resolved == .rlimits { NamespaceProbe.shared.warnUncontainedOnce() }
-        return resolved
-    }
-
-    /// What `requested` means given whether namespaces work (and why not): completions are untrusted
+    /// The isolation this run gets (namespaces probed once per process). Completions are untrusted
     /// code, so without namespaces the user must say `isolation=rlimits`, knowing what it leaves open.
-    static func isolation(requested: String, namespaces: (works: Bool, why: String)) throws -> SandboxIsolation {
-        if requested == "rlimits" { return .rlimits }
-        if namespaces.works { return .namespaces }
-        throw SandboxError.unavailable("isolation=\(requested), but Linux namespaces do not work here (\(namespaces.why)), so the " +
+    private func isolation() throws -> SandboxIsolation {
+        if requested == "rlimits" {
+            NamespaceProbe.shared.warnUncontainedOnce()
+            return .rlimits
+        }
+        let (works, why) = NamespaceProbe.shared.result(python: python)
+        if works { return .namespaces }
+        throw SandboxError.unavailable("isolation=\(requested), but Linux namespaces do not work here (\(why)), so the " +
                                        "completions' code cannot be contained; set isolation=rlimits to run it anyway, with " +
                                        "\(NamespaceProbe.uncontained)")
     }

@@ -1,7 +1,7 @@
 /// One sequence being decoded: what it has produced and the rules that end it (stop token, stop
 /// string, `max_new_tokens` or the end of the model's context, none of the first two before
-/// `min_new_tokens`). The generator and the
-/// decoding sessions share it, so both stop at exactly the same token.
+/// `min_new_tokens`). The generator and the decoding sessions share it, so both stop at exactly the
+/// same token.
 struct DecodingRow {
     /// Prompt and every token since: what the repetition penalty looks at.
     var context: [Int32]
