@@ -75,7 +75,8 @@ struct DataCommand: ParsableCommand {
                 throw CommandError(description: "cannot write \(output): \(error)")
             }
             let what = preference ? "preference pairs" : steps ? "step-labelled chains" : "problems"
-            FileHandle.standardError.write(Data("wrote \(examples.count) \(split.rawValue) \(what) of \(task) to \(output) (grade with --reward \(reward))\n".utf8))
+            let use = steps ? "train a process reward model with --objective prm" : "grade with --reward \(reward)"
+            FileHandle.standardError.write(Data("wrote \(examples.count) \(split.rawValue) \(what) of \(task) to \(output) (\(use))\n".utf8))
         }
 
         /// `--digits 3`, `--digits=3` and a bare `--descending` (true) as parameter settings; dashes in
