@@ -27,7 +27,7 @@ public enum TaskStepChains {
         }.joined()
     }
 
-    /// One step of a chain: `left op right = result`.
+    /// The operation of one step: `left op right` (its written result is what `written` decides).
     struct Step: Equatable {
         var left: Int, op: Character, right: Int
     }
@@ -36,6 +36,7 @@ public enum TaskStepChains {
     /// the line when the solution is not such a chain.
     static func steps(_ e: TaskExample) throws -> [Step] {
         let lines = e.solution.split(separator: "\n").map(String.init)
+        guard !lines.isEmpty else { throw SpecError("--steps needs a task whose solution is a chain of steps; this solution is empty") }
         return try lines.map { line in
             let words = line.split(separator: " ").map(String.init)
             guard words.count == 5, let a = Int(words[0]), let b = Int(words[2]), words[3] == "=", Int(words[4]) != nil,
