@@ -19,5 +19,6 @@ public func temperPluginEntry(_ abi: UInt32, _ hash: UnsafePointer<CChar>?, _ re
         r.add(CPO.self)
         r.add(RewardModel.self)
         r.add(PRM.self)
+        r.add(OnlineDPO.self)
     }
 }

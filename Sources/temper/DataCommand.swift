@@ -42,6 +42,9 @@ struct DataCommand: ParsableCommand {
         @Flag(help: "Write preference pairs instead (prompt, chosen = a correct solution, rejected = the same with a wrong answer), for dpo, reward-modeling and friends.")
         var preference = false
 
+        @Flag(help: "Write step-labelled chains instead (prompt, completions = steps, labels; about half with one wrong step, it and every later step labelled false), for prm. Task arithmetic-chain.")
+        var steps = false
+
         @Argument(parsing: .allUnrecognized, help: "Task options, e.g. --digits 3.")
         var taskOptions: [String] = []
 
@@ -55,9 +58,11 @@ struct DataCommand: ParsableCommand {
             } catch let e as SpecError {
                 throw CommandError(description: e.message)
             }
+            guard !(preference && steps) else { throw CommandError(description: "--preference and --steps write different rows: give one") }
             let text: String
             do {
                 text = preference ? try TaskPreferencePairs.jsonl(examples, seed: seed, plain: plain)
+                    : steps ? try TaskStepChains.jsonl(examples, seed: seed)
                     : TaskDataset.jsonl(examples, plain: plain, withSolution: withSolution)
             } catch let e as SpecError {
                 throw CommandError(description: e.message)
@@ -69,8 +74,9 @@ struct DataCommand: ParsableCommand {
             do { try AtomicFileWriter.write(Data(text.utf8), to: URL(fileURLWithPath: output)) } catch {
                 throw CommandError(description: "cannot write \(output): \(error)")
             }
-            let what = preference ? "preference pairs" : "problems"
-            FileHandle.standardError.write(Data("wrote \(examples.count) \(split.rawValue) \(what) of \(task) to \(output) (grade with --reward \(reward))\n".utf8))
+            let what = preference ? "preference pairs" : steps ? "step-labelled chains" : "problems"
+            let use = steps ? "train a process reward model with --objective prm" : "grade with --reward \(reward)"
+            FileHandle.standardError.write(Data("wrote \(examples.count) \(split.rawValue) \(what) of \(task) to \(output) (\(use))\n".utf8))
         }
 
         /// `--digits 3`, `--digits=3` and a bare `--descending` (true) as parameter settings; dashes in

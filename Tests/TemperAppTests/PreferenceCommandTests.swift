@@ -38,6 +38,41 @@ final class PreferenceCommandTests: XCTestCase {
         XCTAssertEqual(zip(chosen, rejected).filter { $0 != $1 }.count, 2, "two neighbours swapped")
     }
 
+    func testDataMakeStepsWritesChainsLabelledFromTheirFirstWrongStep() throws {
+        let file = try makeTemporaryFolder("pref-steps").appendingPathComponent("chains.jsonl")
+        let r = try run(["data", "make", "arithmetic-chain", "--n", "200", "--seed", "4", "--steps", "--output", file.path, "--operations", "4"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("wrote 200 train step-labelled chains of arithmetic-chain to \(file.path)"), r.err)
+        var wrong = 0, firstWrong = [Int](repeating: 0, count: 4)
+        for line in try String(contentsOf: file, encoding: .utf8).split(separator: "\n") {
+            let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertTrue((row["prompt"] as? String)?.hasPrefix("Compute ") == true)
+            let steps = try XCTUnwrap(row["completions"] as? [String]), labels = try XCTUnwrap(row["labels"] as? [Bool])
+            let first = try XCTUnwrap(row["first_wrong_step"] as? Int)
+            XCTAssertEqual(steps.count, 4)
+            XCTAssertEqual(labels, (0..<4).map { first < 0 || $0 < first }, "true before the wrong step, false from it on")
+            var carried: Int?
+            for (i, step) in steps.enumerated() {
+                // "a + b = c": a carries on from the previous result; only the wrong step's c is off.
+                let w = step.split(separator: " ").map(String.init)
+                let a = try XCTUnwrap(Int(w[0])), b = try XCTUnwrap(Int(w[2])), c = try XCTUnwrap(Int(w[4]))
+                if let carried { XCTAssertEqual(a, carried, step) }
+                let right = w[1] == "+" ? a + b : a - b
+                if i == first { XCTAssertTrue(c != right && abs(c - right) <= 5, step) } else { XCTAssertEqual(c, right, step) }
+                carried = c
+            }
+            if first >= 0 { wrong += 1; firstWrong[first] += 1 }
+        }
+        XCTAssertTrue((70...130).contains(wrong), "about half the chains are wrong: \(wrong)")
+        XCTAssertTrue(firstWrong.allSatisfy { $0 >= 10 }, "the wrong step is drawn over the whole chain: \(firstWrong)")
+        let bad = try run(["data", "make", "addition", "--n", "1", "--steps"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.err.contains("--steps needs a task whose solution is a chain of 'a + b = c' / 'a - b = c' lines (arithmetic-chain); got the line '"), bad.err)
+        let both = try run(["data", "make", "arithmetic-chain", "--n", "1", "--steps", "--preference"])
+        XCTAssertEqual(both.status, 1)
+        XCTAssertTrue(both.err.contains("--preference and --steps write different rows: give one"), both.err)
+    }
+
     func testDPOWithPrecomputedReferenceLogProbsTrainsAndResumesWithoutRecomputing() throws {
         let dir = try makeTemporaryFolder("pref-dpo")
         let data = try pairs(in: dir)

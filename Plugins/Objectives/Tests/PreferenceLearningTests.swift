@@ -20,12 +20,14 @@ final class PreferenceLearningTests: XCTestCase {
     }
 
     /// Preference rows of 4-number sorting as `TaskPreferencePairs` makes them (chosen sorted,
-    /// rejected with two neighbours swapped), 400 train and 40 held-out problems from the task's
-    /// disjoint splits; the prompt is cut to the numbers ("sort 68 59 26 47") to keep sequences short.
-    private func writePairs(seed: UInt64, to dir: URL) throws -> (train: URL, eval: URL) {
+    /// rejected with two neighbours swapped), `trainCount` train and 40 held-out problems from the
+    /// task's disjoint splits; the prompt is cut to the numbers ("sort 68 59 26 47") to keep sequences short.
+    private func writePairs(seed: UInt64, trainCount: Int = 400, to dir: URL) throws -> (train: URL, eval: URL) {
         let task = try TaskCatalog.make("sorting", options: [("length", .text("4")), ("max_value", .text("20"))])
         func rows(_ split: TaskSplit, _ count: Int) throws -> String {
-            let examples = try TaskDataset.generate(task, count: count, seed: seed, split: split)
+            // A list of equal numbers has no wrong order to make: left out.
+            let examples = try TaskDataset.generate(task, count: count + count / 20, seed: seed, split: split)
+                .filter { Set($0.answer.text.split(separator: " ")).count > 1 }.prefix(count).map { $0 }
             let lines = try TaskPreferencePairs.jsonl(examples, seed: seed, plain: true).split(separator: "\n")
             return try zip(examples, lines).map { example, line in
                 var row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -35,14 +37,14 @@ final class PreferenceLearningTests: XCTestCase {
             }.joined(separator: "\n") + "\n"
         }
         let train = dir.appendingPathComponent("train.jsonl"), eval = dir.appendingPathComponent("eval.jsonl")
-        try rows(.train, 400).write(to: train, atomically: true, encoding: .utf8)
+        try rows(.train, trainCount).write(to: train, atomically: true, encoding: .utf8)
         try rows(.test, 40).write(to: eval, atomically: true, encoding: .utf8)
         return (train, eval)
     }
 
-    private func trainer(objective spec: String, seed: UInt64, steps: Int, lr: Double, reference: Bool) throws -> (Trainer, LlamaModel) {
+    private func trainer(objective spec: String, seed: UInt64, steps: Int, lr: Double, reference: Bool, trainCount: Int = 400) throws -> Trainer {
         let dir = try makeTemporaryFolder("preference-learning")
-        let files = try writePairs(seed: seed, to: dir)
+        let files = try writePairs(seed: seed, trainCount: trainCount, to: dir)
         let tokenizer = try CharacterChatTokenizer.make()
         let model = try self.model(tokenizer, seed: seed)
         let objective = try ComponentRegistry.shared.objective(spec)
@@ -61,7 +63,7 @@ final class PreferenceLearningTests: XCTestCase {
                             evalData: try TokenizedDataset.load(path: files.eval.path, encoder: encoder),
                             padID: tokenizer.padTokenID!, config: try TrainerConfig(recipe: recipe))
         if reference { t.reference = try model.frozenCopy() }
-        return (t, model)
+        return t
     }
 
     private func summary(_ name: String, _ values: [Double]) -> String {
@@ -73,7 +75,7 @@ final class PreferenceLearningTests: XCTestCase {
     func testDPORaisesHeldOutRewardAccuracyAndMarginForThreeSeeds() throws {
         var accuracies: [Double] = [], margins: [Double] = []
         for seed in seeds {
-            let (t, _) = try trainer(objective: "dpo:beta=0.1", seed: seed, steps: 150, lr: 3e-3, reference: true)
+            let t = try trainer(objective: "dpo:beta=0.1", seed: seed, steps: 150, lr: 3e-3, reference: true)
             let before = try t.evaluate()
             XCTAssertEqual(before.metrics["rewards/margins"]!, 0, accuracy: 1e-6, "the policy starts as its reference")
             XCTAssertNil(before.perplexity)
@@ -89,12 +91,14 @@ final class PreferenceLearningTests: XCTestCase {
     func testRewardModelRanksHeldOutPairs() throws {
         var accuracies: [Double] = []
         for seed in seeds {
-            let (t, _) = try trainer(objective: "reward-modeling", seed: seed, steps: 500, lr: 3e-3, reference: false)
+            // Ten times the problems of the DPO test: on 400 (500 steps, 20 passes) the held-out
+            // accuracy stopped at 0.71 ± 0.04; on 4000 it passes the 0.9.
+            let t = try trainer(objective: "reward-modeling", seed: seed, steps: 1000, lr: 3e-3, reference: false, trainCount: 4000)
             let after = try t.train().evaluation!
             accuracies.append(after.metrics["accuracy"]!)
-            // Above chance (0.5) by a margin; the 0.9 is not reached by this 2-layer model (see the README).
-            XCTAssertGreaterThan(after.metrics["accuracy"]!, 0.6, "seed \(seed)")
+            XCTAssertGreaterThan(after.metrics["accuracy"]!, 0.85, "seed \(seed)")
         }
-        print("reward-modeling held-out (4-number sorting pairs, 500 steps):", summary("accuracy", accuracies))
+        print("reward-modeling held-out (4-number sorting pairs, 4000 problems, 1000 steps):", summary("accuracy", accuracies))
+        XCTAssertGreaterThanOrEqual(accuracies.reduce(0, +) / Double(accuracies.count), 0.9, "the issue's bar: mean held-out accuracy ≥ 0.9")
     }
 }

@@ -18,29 +18,38 @@ public struct SequenceLogProbs {
         -sums.narrow(0, start: 0, length: pairs).sum() / counts.narrow(0, start: 0, length: pairs).sum().item
     }
 
-    /// From logits `[rows, seq, vocab]`: the logits at t predict token t + 1, which counts when
-    /// `lossMask[t + 1]` is set (padding and prompt tokens never are).
-    public init(logits: Tensor, inputIDs: Tensor, lossMask: Tensor) {
-        let rows = inputIDs.shape[0], length = inputIDs.shape[1]
+    /// From the logits of columns `first ..< first + width` (`[rows, width, vocab]`): the logits at
+    /// column t predict token t + 1, which counts when `lossMask[t + 1]` is set (padding and prompt
+    /// tokens never are).
+    init(logits: Tensor, first: Int, inputIDs: Tensor, lossMask: Tensor) {
+        let rows = inputIDs.shape[0], length = inputIDs.shape[1], width = logits.shape[1]
         let ids = inputIDs.int32Values, mask = lossMask.scalars
-        var next = [Int32](repeating: 0, count: rows * length)
-        var counted = [Float](repeating: 0, count: rows * length)
+        var next = [Int32](repeating: 0, count: rows * width)
+        var counted = [Float](repeating: 0, count: rows * width)
         var perRow = [Float](repeating: 0, count: rows)
         for r in 0..<rows {
-            for t in 0..<(length - 1) where mask[r * length + t + 1] != 0 {
-                next[r * length + t] = ids[r * length + t + 1]
-                counted[r * length + t] = 1
+            for c in 0..<width where first + c + 1 < length && mask[r * length + first + c + 1] != 0 {
+                next[r * width + c] = ids[r * length + first + c + 1]
+                counted[r * width + c] = 1
                 perRow[r] += 1
             }
         }
-        let logps = Tensor.gatherLogProbs(logits: logits, ids: Tensor(shape: [rows, length], int32: next))
-        sums = (logps * Tensor(shape: [rows, length], scalars: counted)).sum(axis: 1)
+        let logps = Tensor.gatherLogProbs(logits: logits, ids: Tensor(shape: [rows, width], int32: next))
+        sums = (logps * Tensor(shape: [rows, width], scalars: counted)).sum(axis: 1)
         counts = Tensor(shape: [rows], scalars: perRow.map { max($0, 1) })
     }
 
-    /// The log-probabilities under `model` of the rows of `inputIDs` (one forward pass).
+    /// The log-probabilities under `model` of the rows of `inputIDs` (one forward pass). Only the
+    /// columns that predict a target token of some row reach the LM head: the prompt's logits
+    /// would be `[rows, prompt, vocab]` (a 49k vocabulary) of GEMM, log-softmax and gradient that
+    /// no loss reads.
     public init(model: any TrainableLanguageModel, inputIDs: Tensor, attentionMask: Tensor, lossMask: Tensor) throws {
-        self.init(logits: try model.logits(inputIDs: inputIDs, attentionMask: attentionMask), inputIDs: inputIDs, lossMask: lossMask)
+        let length = inputIDs.shape[1], rows = inputIDs.shape[0], mask = lossMask.scalars
+        let predicting = (0..<max(0, length - 1)).filter { t in (0..<rows).contains { mask[$0 * length + t + 1] != 0 } }
+        let first = predicting.first ?? 0, width = (predicting.last ?? 0) - first + 1
+        let hidden = try model.hiddenStates(inputIDs: inputIDs, attentionMask: attentionMask)
+        self.init(logits: model.logits(hiddenStates: hidden.narrow(1, start: first, length: width)), first: first,
+                  inputIDs: inputIDs, lossMask: lossMask)
     }
 
     /// Of a batch's rows.
