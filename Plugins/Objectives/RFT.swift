@@ -92,7 +92,7 @@ public final class RFT: Objective {
         // The model's own distribution (temperature 1), whatever temperature sampled the round.
         var plain = r
         plain.temperature = 1
-        let nll = -ClippedSurrogate.maskedMean(try RolloutTensors.logprobs(of: context.policy, plain).logprobs, r.completionMask)
+        let nll = -RolloutTensors.maskedMean(try RolloutTensors.logprobs(of: context.policy, plain).logprobs, r.completionMask)
         let share = Double(kept.scalars.reduce(0, +)) / Double(kept.count)
         return ObjectiveOutput(loss: nll, metrics: ["kept_share": share, "nll": Double(nll.item)])
     }
