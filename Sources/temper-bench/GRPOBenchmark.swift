@@ -113,8 +113,10 @@ struct GRPOBenchmark: ParsableCommand {
             let t = try seconds { try trainer.train(stopAfter: step) }
             if step > 1 { times.append(t) }
             let m = trainer.state.logHistory.last ?? [:]
-            print(String(format: "  step %d: %.2f s (completions: mean length %.0f tokens; generation %.0f tok/s)", step, t,
-                         m["completions/mean_length"] ?? .nan, m["completions/tokens_per_second"] ?? .nan))
+            let phases = ["generation", "reward", "logprob_passes", "prepare"].map { m["timing/\($0)_seconds"] ?? 0 }
+            print(String(format: "  step %d: %.2f s = generation %.2f + rewards %.3f + old/ref log-probs %.2f + prepare %.3f + forward/backward/optimizer %.2f" +
+                         " (completions: mean length %.0f tokens; generation %.0f tok/s)", step, t, phases[0], phases[1], phases[2], phases[3],
+                         t - phases.reduce(0, +), m["completions/mean_length"] ?? .nan, m["completions/tokens_per_second"] ?? .nan))
         }
         return Figures(best: times.min()!, median: median(times), peakRSSMB: Double(peakRSSKilobytes()) / 1024)
     }
