@@ -69,5 +69,4 @@ enum TokenRewards {
             return out
         }
     }
-
 }
