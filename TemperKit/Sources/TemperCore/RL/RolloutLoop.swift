@@ -149,7 +149,7 @@ public final class RolloutLoop {
         if let star = (objective as? any RationalizingObjective)?.rationalization {
             let started = Date()
             rationalizationMetrics = try rationalize(&kept, star, round: round)
-            sampleSeconds += Date().timeIntervalSince(started)
+            rationalizationMetrics["timing/rationalization_seconds"] = Date().timeIntervalSince(started)
         }
         var batch = try assemble(kept)
         let baselineStarted = Date()
@@ -195,7 +195,11 @@ public final class RolloutLoop {
         let failed = groups.indices.filter { i in !groups[i].rewards.contains { $0 >= star.threshold } }
         var rescued = 0
         if !failed.isEmpty {
-            let hinted = try failed.map { try star.hintedIDs(groups[$0].prompt, tokenizer: tokenizer, file: prompts.file) }
+            // Cut like the prompts were (the last max_prompt_length tokens), so the hint survives.
+            let hinted = try failed.map { i -> [Int32] in
+                let ids = try star.hintedIDs(groups[i].prompt, tokenizer: tokenizer, file: prompts.file)
+                return settings.maxPromptLength.map { Array(ids.suffix($0)) } ?? ids
+            }
             // An attempt number dynamic sampling never uses: the hinted samples draw from their own streams.
             let samples = try sampler.sample(prompts: hinted, copies: settings.numGenerations,
                                              seed: Self.streamSeed(seed, round: round, attempt: settings.dynamicSamplingMaxRounds), greedy: false)
