@@ -45,12 +45,4 @@ struct ClippedSurrogate {
         let pick = zip(a.scalars, b.scalars).map { $0 >= $1 ? Float(1) : 0 }
         return Tensor.where(Tensor(shape: a.shape, scalars: pick), a, b)
     }
-
-    /// Σ x·mask / Σ mask over every element, as a scalar tensor; 0 (with x's graph, zero
-    /// gradient) when the mask selects nothing, so a batch of fully masked completions trains on
-    /// nothing instead of dividing by zero.
-    static func maskedMean(_ x: Tensor, _ mask: Tensor) -> Tensor {
-        let count = mask.scalars.reduce(0, +)
-        return (x * mask).sum() * (1 / max(count, 1))
-    }
 }

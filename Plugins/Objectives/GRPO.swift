@@ -107,15 +107,12 @@ public final class GRPO: Objective {
                                                     mask: mask, temperature: r.temperature, entropies: true)
         let logp = policy.logprobs
         let entropies = policy.entropies!
-        // ρ = π_θ / π_old; without π_old (one iteration on fresh samples) π_old = sg[π_θ].
-        let old = r.oldLogprobs ?? logp.detached()
-        let ratio = (logp - old).exp()
-        let clipped = ratio.clamp(min: 1 - epsilonLow, max: 1 + epsilonHigh)
-        let a = adv.reshape([b, 1])
-        let unclippedTerm = ratio * a, clippedTerm = clipped * a
-        // −min(ρÂ, clip(ρ)Â): `where` picks the smaller term and routes the gradient to it.
-        let smaller = Tensor.where(Self.lessOrEqual(unclippedTerm, clippedTerm), unclippedTerm, clippedTerm)
-        var perToken = -smaller
+        // ρ = π_θ / π_old; without π_old (one iteration on fresh samples) π_old = sg[π_θ], so ρ = 1
+        // with the gradient of log π_θ. The row's advantage applies to each of its tokens.
+        let perTokenAdvantage = adv.reshape([b, 1]) * Tensor.ones(mask.shape)
+        let surrogate = ClippedSurrogate(logprobs: logp, oldLogprobs: r.oldLogprobs ?? logp.detached(), advantages: perTokenAdvantage,
+                                         epsilonLow: epsilonLow, epsilonHigh: epsilonHigh)
+        var perToken = surrogate.loss
         var trainMask = mask
         if topEntropyQuantile < 1 {
             trainMask = mask * Self.highEntropyMask(entropies, mask: mask, quantile: topEntropyQuantile)
@@ -126,9 +123,9 @@ public final class GRPO: Objective {
                 throw SpecError("grpo: beta=\(beta) needs the reference's log-probabilities, and the rollout batch has none")
             }
             // k3: π_ref/π_θ − log(π_ref/π_θ) − 1, ≥ 0, unbiased for KL(π_θ ‖ π_ref).
-            let logRatio = ref - logp
-            let kl = logRatio.exp() - logRatio - 1
-            klMean = Self.maskedMean(kl, mask)
+            let k3 = KLEstimator.k3
+            let kl = k3(logp, ref)
+            klMean = Double(RolloutTensors.maskedMean(kl, mask).item)
             perToken = perToken + kl * beta
         }
         let masked = perToken * trainMask
@@ -144,32 +141,12 @@ public final class GRPO: Objective {
             let maxLength = r.maxCompletionLength > 0 ? r.maxCompletionLength : Self.longestCompletion(mask)
             loss = masked.sum() / Float(b * max(maxLength, 1))
         }
-        let ratios = ratio.scalars, advantages = adv.scalars, m = mask.scalars
-        let width = mask.shape[1]
-        var low = 0.0, high = 0.0
-        for i in 0..<m.count where m[i] != 0 {
-            let a = advantages[i / width]
-            if ratios[i] < 1 - epsilonLow && a < 0 { low += 1 }
-            if ratios[i] > 1 + epsilonHigh && a > 0 { high += 1 }
-        }
-        let count = Double(max(m.reduce(0, +), 1))
+        let weights = mask.scalars
+        let low = ClippedSurrogate.share(surrogate.lowClipped, weights: weights), high = ClippedSurrogate.share(surrogate.highClipped, weights: weights)
         return ObjectiveOutput(loss: loss, metrics: [
-            "kl": klMean, "entropy": Self.maskedMean(entropies, mask),
-            "clip_ratio/low_mean": low / count, "clip_ratio/high_mean": high / count, "clip_ratio/region_mean": (low + high) / count,
+            "kl": klMean, "entropy": Double(RolloutTensors.maskedMean(entropies, mask).item),
+            "clip_ratio/low_mean": low, "clip_ratio/high_mean": high, "clip_ratio/region_mean": low + high,
         ])
-    }
-
-    /// 1 where a ≤ b, else 0 (no gradient: it only selects).
-    static func lessOrEqual(_ a: Tensor, _ b: Tensor) -> Tensor {
-        Tensor(shape: a.shape, scalars: zip(a.scalars, b.scalars).map { $0 <= $1 ? 1 : 0 })
-    }
-
-    /// Mean of `x` over the positions `mask` marks, 0 when none.
-    static func maskedMean(_ x: Tensor, _ mask: Tensor) -> Double {
-        let xs = x.scalars, ms = mask.scalars
-        var sum = 0.0, n = 0.0
-        for i in xs.indices where ms[i] != 0 { sum += Double(xs[i]); n += 1 }
-        return n == 0 ? 0 : sum / n
     }
 
     /// 1 on masked tokens whose entropy reaches the (1 − q)-quantile of the masked entropies

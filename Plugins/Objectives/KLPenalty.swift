@@ -7,6 +7,16 @@ import TemperCore
 enum KLEstimator: String, CaseIterable {
     case k1, k2, k3
 
+    /// The estimate per element of `[batch, seq]` log-probs, recorded by autograd through both.
+    func callAsFunction(_ logprobs: Tensor, _ reference: Tensor) -> Tensor {
+        let d = logprobs - reference
+        switch self {
+        case .k1: return d
+        case .k2: return d * d * 0.5
+        case .k3: return (-d).exp() - 1 + d
+        }
+    }
+
     /// The estimate for one token.
     func callAsFunction(_ logprob: Float, _ reference: Float) -> Float {
         let d = logprob - reference
@@ -58,14 +68,5 @@ enum TokenRewards {
             }
             return out
         }
-    }
-
-    /// Count, mean and sum of squared deviations of the masked entries of all rows (in Double):
-    /// what the batch-wide normalizations of reinforce-plus-plus and ppo are built from.
-    static func moments(_ x: [[Float]], mask: [[Float]]) -> (count: Double, mean: Double, squares: Double) {
-        let values = zip(x, mask).flatMap { row, m in zip(row, m).compactMap { v, w in w != 0 ? Double(v) : nil } }
-        guard !values.isEmpty else { return (0, 0, 0) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        return (Double(values.count), mean, values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) })
     }
 }

@@ -141,21 +141,24 @@ public final class PPO: Objective {
         try RolloutTensors.validate(rollouts, objective: Self.name)
         RolloutTensors.dropRows(&rollouts, RolloutTensors.unusable(rollouts, maskTruncated: maskTruncated))
         let r = rollouts
-        let (oldValues, logprobs) = try withNoGrad {
-            try withEvalMode { try policyPass(context.policy, r, entropies: false) }
+        let pass = try RolloutTensors.inChunks(r) { part in
+            let (values, scored) = try policyPass(context.policy, part, entropies: false)
+            return [values, scored.logprobs]
         }
-        if rollouts.oldLogprobs == nil { rollouts.oldLogprobs = logprobs.logprobs }
+        let oldValues = pass[0]
+        if rollouts.oldLogprobs == nil { rollouts.oldLogprobs = pass[1] }
         let beta = klCoefficient.scalars[0]
         let kl = try TokenRewards.kl(estimator, beta: beta, &rollouts, context: context, objective: Self.name)
         let mask = RolloutTensors.rows(rollouts.completionMask)
         // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
         var rewards = TokenRewards.shaped(scores: rollouts.rewards.map { $0.isNaN ? 0 : $0 }, kl: kl, mask: mask, beta: beta)
-        if whitenRewards { rewards = Self.whitened(rewards, mask: mask, shiftMean: false) }
+        // TRL's `masked_whiten`: rsqrt(var + 1e-8), Bessel's correction; rewards keep their mean (shift_mean=False).
+        if whitenRewards { rewards = RolloutTensors.whitened(rewards, mask: mask, scale: .sampleVariancePlus(1e-8), keepMean: true) }
         let valueRows = RolloutTensors.rows(oldValues)
         let advantages = Self.gae(rewards: rewards, values: valueRows, mask: mask, gamma: gamma, lam: lam)
         let returns = zip(advantages, valueRows).map { a, v in zip(a, v).map(+) }
         rollouts.extra["old_values"] = oldValues
-        rollouts.extra["advantages"] = RolloutTensors.tensor(Self.whitened(advantages, mask: mask, shiftMean: true))
+        rollouts.extra["advantages"] = RolloutTensors.tensor(RolloutTensors.whitened(advantages, mask: mask, scale: .sampleVariancePlus(1e-8)))
         rollouts.extra["returns"] = RolloutTensors.tensor(returns)
         let klPerRow = kl.map { $0.reduce(0, +) }
         rollouts.extra["kl"] = Tensor(klPerRow)
@@ -190,17 +193,6 @@ public final class PPO: Objective {
         }
     }
 
-    /// TRL's masked whitening over the masked tokens of all rows: (x − mean)·rsqrt(var + 1e-8),
-    /// var with Bessel's correction; the mean added back unless `shiftMean`. 0 outside the mask.
-    static func whitened(_ x: [[Float]], mask: [[Float]], shiftMean: Bool) -> [[Float]] {
-        let (count, mean, squares) = TokenRewards.moments(x, mask: mask)
-        guard count > 1 else { return x }
-        let rstd = 1 / (squares / (count - 1) + 1e-8).squareRoot()
-        return zip(x, mask).map { row, m in
-            zip(row, m).map { v, w in w != 0 ? Float((Double(v) - mean) * rstd + (shiftMean ? 0 : mean)) : 0 }
-        }
-    }
-
     /// The combined loss, logging TRL's `loss/policy_avg`, `loss/value_avg`, `policy/clipfrac_avg`,
     /// `val/clipfrac_avg`, `policy/approxkl_avg`, `objective/kl`, `objective/kl_coef`, and
     /// `val/explained_variance` (1 − Var(R − V)/Var(R) over the micro-batch's completion tokens).
@@ -214,42 +206,34 @@ public final class PPO: Objective {
         let (v, scored) = try policyPass(context.policy, r, entropies: true)
         let logprobs = scored.logprobs
         let policy = ClippedSurrogate(logprobs: logprobs, oldLogprobs: old, advantages: advantages, epsilonLow: cliprange, epsilonHigh: cliprange)
-        let policyLoss = ClippedSurrogate.maskedMean(policy.loss, mask)
+        let policyLoss = RolloutTensors.maskedMean(policy.loss, mask)
         let clippedV = oldValues + (v - oldValues).clamp(min: -cliprangeValue, max: cliprangeValue)
         let unclippedError = (v - returns).pow(2), clippedError = (clippedV - returns).pow(2)
-        let valueLoss = ClippedSurrogate.maskedMean(ClippedSurrogate.maximum(unclippedError, clippedError), mask) * 0.5
+        let valueLoss = RolloutTensors.maskedMean(ClippedSurrogate.maximum(unclippedError, clippedError), mask) * 0.5
         let loss = policyLoss + valueLoss * vfCoef
 
         let weights = mask.scalars
-        let logRatio = zip(logprobs.scalars, old.scalars).map { $0 - $1 }
         let rows = Double(kl.count)
         return ObjectiveOutput(loss: loss, metrics: [
             "loss/policy_avg": Double(policyLoss.item),
             "loss/value_avg": Double(valueLoss.item),
             "policy/clipfrac_avg": ClippedSurrogate.share(zip(policy.lowClipped, policy.highClipped).map { $0 || $1 }, weights: weights),
             "val/clipfrac_avg": ClippedSurrogate.share(zip(clippedError.scalars, unclippedError.scalars).map { $0 > $1 }, weights: weights),
-            "policy/approxkl_avg": Self.maskedMean(logRatio.map { 0.5 * $0 * $0 }, weights),
+            "policy/approxkl_avg": Double(RolloutTensors.maskedMean((logprobs.detached() - old).pow(2) * 0.5, mask).item),
             "objective/kl": Double(kl.scalars.reduce(0, +)) / rows,
-            "policy/entropy_avg": Double(ClippedSurrogate.maskedMean(scored.entropies!, mask).item),
+            "policy/entropy_avg": Double(RolloutTensors.maskedMean(scored.entropies!, mask).item),
             "objective/kl_coef": Double(klCoef.scalars.reduce(0, +)) / rows,
-            "val/explained_variance": Self.explainedVariance(returns: returns.scalars, values: v.scalars, weights: weights),
+            "val/explained_variance": Self.explainedVariance(returns: returns, values: v, mask: mask),
         ])
     }
 
-    /// Σ x·w / Σ w over plain values (0 when nothing is selected).
-    static func maskedMean(_ x: [Float], _ weights: [Float]) -> Double {
-        let total = weights.reduce(0, +)
-        return total == 0 ? 0 : Double(zip(x, weights).reduce(0) { $0 + $1.0 * $1.1 }) / Double(total)
-    }
-
-    /// 1 − Var(R − V)/Var(R) over the selected tokens (population variances); 0 when Var(R) is 0.
-    static func explainedVariance(returns: [Float], values: [Float], weights: [Float]) -> Double {
-        let residual = zip(returns, values).map { $0 - $1 }
-        func variance(_ x: [Float]) -> Double {
-            let mean = maskedMean(x, weights)
-            return maskedMean(x.map { ($0 - Float(mean)) * ($0 - Float(mean)) }, weights)
+    /// 1 − Var(R − V)/Var(R) over the completion tokens (population variances); 0 when Var(R) is 0.
+    static func explainedVariance(returns: Tensor, values: Tensor, mask: Tensor) -> Double {
+        func variance(_ x: Tensor) -> Double {
+            let mean = RolloutTensors.maskedMean(x, mask).item
+            return Double(RolloutTensors.maskedMean((x - mean).pow(2), mask).item)
         }
         let total = variance(returns)
-        return total == 0 ? 0 : 1 - variance(residual) / total
+        return total == 0 ? 0 : 1 - variance(returns - values.detached()) / total
     }
 }

@@ -3,9 +3,12 @@ import TemperCore
 /// Rejection-sampling fine-tuning, which also covers STaR's and ReST-EM's inner loop (Yuan et al.
 /// 2023, arXiv 2308.01825; Zelikman et al. 2022, arXiv 2203.14465; Singh et al. 2023, arXiv
 /// 2312.06585; METHODS.md FT-RFT, FT-STAR, FT-REST): sample → verify with a reward → keep the
-/// completions whose reward reaches the threshold → supervised fine-tuning on them. Not covered:
-/// STaR's rationalization (re-prompting a failed problem with its answer as a hint needs the loop
-/// to generate from edited prompts), and RFT's deduplication by reasoning path (here: by tokens).
+/// completions whose reward reaches the threshold → supervised fine-tuning on them. With
+/// `rationalization=true` (STaR §3.2) the loop asks a problem none of whose samples reached the
+/// threshold again with its answer as a hint (`hint_template`, the answer from `hint_column`) and
+/// puts those completions in the group under the *original* prompt, so the kept rationalizations
+/// are trained on without the hint (`Rationalization`). Not covered: RFT's deduplication by
+/// reasoning path (here: by tokens).
 ///
 ///     keep_i = [r_i ≥ threshold], at most `max_per_prompt` per prompt (highest rewards first),
 ///              identical completions of one prompt kept once (`deduplicate`, RFT's distinct paths)
@@ -19,7 +22,7 @@ import TemperCore
 /// policy trained so far (ReST-EM restarts from the base model each iteration; that is a fresh
 /// run per round, not this objective). Dropped rows get an empty completion mask, so they weigh
 /// nothing in the host's token weighting either.
-public final class RFT: Objective {
+public final class RFT: RationalizingObjective {
     /// Registered name.
     public static let name = "rft"
     /// One-line summary for `temper plugins`.
@@ -29,6 +32,11 @@ public final class RFT: Objective {
         .float("threshold", default: 1, aliases: ["reward_threshold"], doc: "a completion is kept when its total reward is at least this"),
         .int("max_per_prompt", default: 0, range: .atLeast(0), aliases: ["k"], doc: "keep at most this many completions per prompt, highest reward first; 0 keeps all"),
         .bool("deduplicate", default: true, doc: "keep identical completions of one prompt once"),
+        .bool("rationalization", default: false,
+              doc: "STaR: re-ask problems with no kept completion with the answer as a hint; train on the correct ones without the hint"),
+        .string("hint_template", default: Rationalization.defaultTemplate,
+                doc: "the hinted prompt; {prompt} is the question (a conversation's last user message), {answer} the hint"),
+        .string("hint_column", default: "answer", doc: "column holding the hint's answer (for a GSM8K solution, the text after its last ####)"),
     ]
 
     /// RFT trains on rollouts.
@@ -37,12 +45,17 @@ public final class RFT: Objective {
     let threshold: Float
     let maxPerPrompt: Int
     let deduplicate: Bool
+    /// STaR's rationalization, nil when off; the loop reads it.
+    public let rationalization: Rationalization?
 
     /// Reads the settings.
     public init(config: ComponentConfig) throws {
         threshold = try config.float("threshold")
         maxPerPrompt = try config.int("max_per_prompt")
         deduplicate = try config.bool("deduplicate")
+        rationalization = try config.bool("rationalization")
+            ? try Rationalization(template: try config.string("hint_template"), answerColumn: try config.string("hint_column"), threshold: threshold)
+            : nil
     }
 
     /// Selects the kept completions of the whole rollout batch: `extra["kept"]` (`[batch]`, 0/1),
@@ -92,7 +105,7 @@ public final class RFT: Objective {
         // The model's own distribution (temperature 1), whatever temperature sampled the round.
         var plain = r
         plain.temperature = 1
-        let nll = -ClippedSurrogate.maskedMean(try RolloutTensors.logprobs(of: context.policy, plain).logprobs, r.completionMask)
+        let nll = -RolloutTensors.maskedMean(try RolloutTensors.logprobs(of: context.policy, plain).logprobs, r.completionMask)
         let share = Double(kept.scalars.reduce(0, +)) / Double(kept.count)
         return ObjectiveOutput(loss: nll, metrics: ["kept_share": share, "nll": Double(nll.item)])
     }

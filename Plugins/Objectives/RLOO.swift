@@ -85,7 +85,7 @@ public final class RLOO: Objective {
         let clipped = zip(surrogate.lowClipped, surrogate.highClipped).map { $0 || $1 }
         return ObjectiveOutput(loss: surrogate.loss.mean(), metrics: [
             "kl": Double(kl.scalars.reduce(0, +) / max(tokens, 1)),
-            "entropy": Double(ClippedSurrogate.maskedMean(policy.entropies!, r.completionMask).item),
+            "entropy": Double(RolloutTensors.maskedMean(policy.entropies!, r.completionMask).item),
             "clip_ratio/low_mean": ClippedSurrogate.share(surrogate.lowClipped, weights: rows),
             "clip_ratio/high_mean": ClippedSurrogate.share(surrogate.highClipped, weights: rows),
             "clip_ratio/region_mean": ClippedSurrogate.share(clipped, weights: rows),

@@ -66,17 +66,9 @@ public final class ReinforcePlusPlus: Objective {
         // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
         scores = scores.map { $0.isNaN ? 0 : $0 }
         let returns = TokenRewards.rewardToGo(TokenRewards.shaped(scores: scores, kl: kl, mask: mask, beta: beta), mask: mask, gamma: gamma)
-        rollouts.extra["advantages"] = RolloutTensors.tensor(Self.normalized(returns, mask: mask))
+        // OpenRLHF: (A − mean)·rsqrt(max(var, 1e-8)) over every completion token of the batch, population variance.
+        rollouts.extra["advantages"] = RolloutTensors.tensor(RolloutTensors.whitened(returns, mask: mask, scale: .populationVarianceAtLeast(1e-8)))
         rollouts.extra["kl"] = Tensor(kl.map { $0.reduce(0, +) })
-    }
-
-    /// (A − mean) · rsqrt(max(var, 1e-8)) over the masked tokens of all rows (population variance,
-    /// as OpenRLHF); 0 outside the mask.
-    static func normalized(_ a: [[Float]], mask: [[Float]]) -> [[Float]] {
-        let (count, mean, squares) = TokenRewards.moments(a, mask: mask)
-        guard count > 0 else { return a }
-        let rstd = 1 / max(squares / count, 1e-8).squareRoot()
-        return zip(a, mask).map { row, m in zip(row, m).map { x, w in w != 0 ? Float((Double(x) - mean) * rstd) : 0 } }
     }
 
     /// The token-mean clipped surrogate, logging `kl` (per completion token) and the clip shares.

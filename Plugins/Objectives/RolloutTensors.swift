@@ -80,12 +80,30 @@ enum RolloutTensors {
     /// penalty: both without gradients and with dropout off.
     static func fillKLLogprobs(_ r: inout RolloutBatch, context: ObjectiveContext, objective: String) throws {
         let batch = r
-        if r.oldLogprobs == nil { r.oldLogprobs = try withNoGrad { try withEvalMode { try logprobs(of: context.policy, batch).logprobs } } }
+        if r.oldLogprobs == nil { r.oldLogprobs = try inChunks(batch) { [try logprobs(of: context.policy, $0).logprobs] }[0] }
         guard r.referenceLogprobs == nil else { return }
         guard let model = context.reference else {
             throw SpecError("\(objective): the KL penalty (beta > 0) needs the reference model's log-probs, but the rollouts carry none and no reference model is set")
         }
-        r.referenceLogprobs = try withNoGrad { try withEvalMode { try logprobs(of: model, batch).logprobs } }
+        r.referenceLogprobs = try inChunks(batch) { [try logprobs(of: model, $0).logprobs] }[0]
+    }
+
+    /// Rows per forward pass in `prepare`: a generation batch may span many micro-batches, and one
+    /// pass over all of it would hold its `[rows, completion, vocabulary]` logits at once (8 rows of
+    /// 64 tokens at SmolLM2's 49k vocabulary: 100 MB; a 64-row batch: 800 MB).
+    static let chunkRows = 8
+
+    /// `pass` over `r`, `chunkRows` rows at a time, without gradients and with dropout off; each of
+    /// the tensors it returns (batch axis first) is concatenated back over the rows.
+    static func inChunks(_ r: RolloutBatch, _ pass: (RolloutBatch) throws -> [Tensor]) throws -> [Tensor] {
+        var parts: [[Tensor]] = []
+        try withNoGrad {
+            try withEvalMode {
+                for lo in stride(from: 0, to: r.rowCount, by: chunkRows) { parts.append(try pass(r.rows(lo..<min(r.rowCount, lo + chunkRows)))) }
+            }
+        }
+        guard let first = parts.first else { return [] }
+        return first.indices.map { k in parts.count == 1 ? parts[0][k] : Tensor.concat(parts.map { $0[k] }, axis: 0) }
     }
 
     /// A `[batch, seq]` tensor's values row by row, as the recursions over tokens read them.
@@ -97,5 +115,24 @@ enum RolloutTensors {
     /// Rows back into a `[batch, seq]` tensor.
     static func tensor(_ rows: [[Float]]) -> Tensor {
         Tensor(shape: [rows.count, rows.first?.count ?? 0], scalars: rows.flatMap { $0 })
+    }
+
+    /// `Advantages.whitened` over the completion tokens of all rows (`mask` non-zero), row by row
+    /// back; 0 outside the mask.
+    static func whitened(_ x: [[Float]], mask: [[Float]], scale: WhiteningScale, keepMean: Bool = false) -> [[Float]] {
+        let flat = Advantages.whitened(x.flatMap { $0 }, weights: mask.flatMap { $0 }, scale: scale, keepMean: keepMean)
+        var start = 0
+        return x.map { row in
+            defer { start += row.count }
+            return Array(flat[start..<(start + row.count)])
+        }
+    }
+
+    /// Σ x·mask / Σ mask over every element, as a scalar tensor; 0 (with x's graph, zero
+    /// gradient) when the mask selects nothing, so a batch of fully masked completions trains on
+    /// nothing instead of dividing by zero.
+    static func maskedMean(_ x: Tensor, _ mask: Tensor) -> Tensor {
+        let count = mask.scalars.reduce(0, +)
+        return (x * mask).sum() * (1 / max(count, 1))
     }
 }

@@ -20,13 +20,13 @@ enum TokenPolicyGradient {
         let weights = mask.scalars
         let tokens = Double(weights.reduce(0, +))
         var metrics: [String: Double] = [
-            "entropy": Double(ClippedSurrogate.maskedMean(policy.entropies!, mask).item),
+            "entropy": Double(RolloutTensors.maskedMean(policy.entropies!, mask).item),
             "clip_ratio/low_mean": ClippedSurrogate.share(surrogate.lowClipped, weights: weights),
             "clip_ratio/high_mean": ClippedSurrogate.share(surrogate.highClipped, weights: weights),
             "clip_ratio/region_mean": ClippedSurrogate.share(zip(surrogate.lowClipped, surrogate.highClipped).map { $0 || $1 }, weights: weights),
             "advantages_mean": Double(zip(advantages.scalars, weights).reduce(0) { $0 + $1.0 * $1.1 }) / max(tokens, 1),
         ]
         if let kl = r.extra["kl"] { metrics["kl"] = Double(kl.scalars.reduce(0, +)) / max(tokens, 1) }
-        return ObjectiveOutput(loss: ClippedSurrogate.maskedMean(surrogate.loss, mask), metrics: metrics)
+        return ObjectiveOutput(loss: RolloutTensors.maskedMean(surrogate.loss, mask), metrics: metrics)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TemperCore
+import TemperTensor
 
 /// `temper-bench grpo`: one GRPO step on SmolLM2-135M-Instruct with LoRA (r=8, alpha 16, the seven
 /// projections of every layer): 1 prompt × 4 completions of at most 64 new tokens sampled from the
@@ -71,6 +72,10 @@ struct GRPOBenchmark: ParsableCommand {
         if theirs == nil { print("note: no comparison in this run; \(ReferencePython.howToCompare)") }
     }
 
+    /// User plus system CPU time of the process (all threads) so far: on a shared machine, what a
+    /// step costs apart from waiting for a core.
+    static func processCPUSeconds() -> Double { Double(clock()) / Double(CLOCKS_PER_SEC) }
+
     /// The reward of the benchmark: −|40 − characters| / 40.
     struct LengthTarget: RewardScoring {
         func score(_ batch: RewardBatch) throws -> [Float?] { batch.completions.map { -abs(40 - Float($0.count)) / 40 } }
@@ -109,11 +114,21 @@ struct GRPOBenchmark: ParsableCommand {
                                   optimizer: try ComponentRegistry.shared.optimizer("adamw:lr=1e-6"), groups: peft.trainableGroups(),
                                   rollouts: loop, padID: pad, config: config)
         var times: [Double] = []
+        // Matrix products are timed apart from the rest: the share of a step that faster GEMM
+        // kernels can shrink, against the share that is this loop's own overhead.
+        GEMMProfiler.isEnabled = true
+        defer { GEMMProfiler.isEnabled = false }
         for step in 1...(steps + 1) {
+            GEMMProfiler.reset()
+            let cpuBefore = Self.processCPUSeconds()
             let t = try seconds { try trainer.train(stopAfter: step) }
+            let cpu = Self.processCPUSeconds() - cpuBefore, gemm = Double(GEMMProfiler.elapsedNanoseconds) / 1e9
             if step > 1 { times.append(t) }
             let m = trainer.state.logHistory.last ?? [:]
-            print(String(format: "  step %d: %.2f s (completions: mean length %.0f tokens; generation %.0f tok/s)", step, t,
+            let phases = ["generation", "reward", "logprob_passes", "prepare"].map { m["timing/\($0)_seconds"] ?? 0 }
+            print(String(format: "  step %d: %.2f s = generation %.2f + rewards %.3f + old/ref log-probs %.2f + prepare %.3f + forward/backward/optimizer %.2f;" +
+                         " matrix products %.2f s of it (%.0f %%); %.2f CPU-s (completions: mean length %.0f tokens; generation %.0f tok/s)",
+                         step, t, phases[0], phases[1], phases[2], phases[3], t - phases.reduce(0, +), gemm, 100 * gemm / t, cpu,
                          m["completions/mean_length"] ?? .nan, m["completions/tokens_per_second"] ?? .nan))
         }
         return Figures(best: times.min()!, median: median(times), peakRSSMB: Double(peakRSSKilobytes()) / 1024)

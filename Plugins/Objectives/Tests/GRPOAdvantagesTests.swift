@@ -1,5 +1,6 @@
 import Foundation
 import TemperCore
+import TemperTestSupport
 import XCTest
 
 /// The host's shared advantage estimators (TemperCore `Advantages`), by hand.
@@ -41,6 +42,21 @@ final class GRPOAdvantagesTests: XCTestCase {
         XCTAssertEqual(w[0], -1 / (1 + 1e-4), accuracy: 1e-6)
         XCTAssertEqual(w[1], 0, accuracy: 1e-6)
         XCTAssertEqual(w[3], 0)
+    }
+
+    func testOneWhiteningWithEachImplementationsScale() {
+        // Selected: 1, 2, 3 (mean 2, squared deviations 2: sample variance 1, population 2/3).
+        let x: [Float] = [1, 2, 3, 10], w: [Float] = [1, 1, 1, 0]
+        let byStd = Advantages.whitened(x, weights: w, scale: .sampleStdPlus(1e-4))
+        assertClose(byStd, [-1 / 1.0001, 0, 1 / 1.0001, 0], tol: 1e-6)
+        assertClose(Advantages.whitened(x, weights: w, scale: .sampleVariancePlus(1e-8)), [-1, 0, 1, 0], tol: 1e-6)
+        let rstd = Float(1 / (2.0 / 3.0).squareRoot())
+        assertClose(Advantages.whitened(x, weights: w, scale: .populationVarianceAtLeast(1e-8)), [-rstd, 0, rstd, 0], tol: 1e-6)
+        // TRL's masked_whiten(shift_mean=False) adds the mean back; unselected entries stay 0.
+        assertClose(Advantages.whitened(x, weights: w, scale: .sampleVariancePlus(1e-8), keepMean: true), [1, 2, 3, 0], tol: 1e-6)
+        // One value has no spread: it whitens to 0; nothing selected gives all 0.
+        XCTAssertEqual(Advantages.whitened([5, 7], weights: [1, 0], scale: .sampleVariancePlus(1e-8)), [0, 0])
+        XCTAssertEqual(Advantages.whitened([5, 7], weights: [0, 0], scale: .populationVarianceAtLeast(1e-8)), [0, 0])
     }
 
     func testZeroStdShareAndConstantGroups() {

@@ -54,7 +54,8 @@ final class GRPOTrainingTests: XCTestCase {
         let entry = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Double])
         for key in ["loss", "reward", "reward_std", "rewards/format/mean", "rewards/format/std", "frac_reward_zero_std", "kl", "entropy",
                     "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean", "completions/mean_length",
-                    "completions/max_length", "completions/clipped_ratio", "completions/tokens_per_second", "train_tokens_per_second"] {
+                    "completions/max_length", "completions/clipped_ratio", "completions/tokens_per_second", "train_tokens_per_second",
+                    "timing/generation_seconds", "timing/reward_seconds", "timing/logprob_passes_seconds", "timing/prepare_seconds"] {
             XCTAssertNotNil(entry[key], "metrics.jsonl lacks \(key): \(entry.keys.sorted())")
         }
         // One group of 4 completions of at most 4 tokens; the format reward is 0 or 1.

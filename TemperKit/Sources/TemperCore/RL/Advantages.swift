@@ -10,6 +10,17 @@ public enum RewardScaling: String, CaseIterable, Sendable {
     case none
 }
 
+/// How a whitening scales the centered values: the conventions of the implementations each
+/// objective follows.
+public enum WhiteningScale: Equatable, Sendable {
+    /// ÷ (sample std + ε): TRL's RLOO `normalize_advantages` (ε = 1e-4).
+    case sampleStdPlus(Double)
+    /// × rsqrt(sample variance + ε): TRL's `masked_whiten`, PPO's advantages (ε = 1e-8).
+    case sampleVariancePlus(Double)
+    /// × rsqrt(max(population variance, floor)): OpenRLHF's REINFORCE++ normalization (1e-8).
+    case populationVarianceAtLeast(Double)
+}
+
 /// Per-row advantages from sequence rewards and groups (the rows sampled from one prompt), shared
 /// by the critic-free objectives (GRPO, RLOO, REINFORCE++).
 ///
@@ -65,15 +76,32 @@ public enum Advantages {
         }
     }
 
-    /// Advantages whitened over the whole batch, (a − mean(a)) / (std(a) + 1e-4): REINFORCE++'s
-    /// global normalization (Hu 2501.03262) and PPO's advantage whitening. NaN entries are left out
-    /// of the statistics and come back as 0.
+    /// Advantages whitened over the whole batch, (a − mean(a)) / (std(a) + 1e-4), as TRL's RLOO
+    /// `normalize_advantages`. NaN entries are left out of the statistics and come back as 0.
     public static func whitened(_ values: [Float]) -> [Float] {
-        let finite = values.filter { !$0.isNaN }
-        guard !finite.isEmpty else { return values.map { _ in 0 } }
-        let mean = Float(finite.reduce(0.0) { $0 + Double($1) } / Double(finite.count))
-        let std = sampleStd(finite)
-        return values.map { $0.isNaN ? 0 : ($0 - mean) / (std + epsilon) }
+        whitened(values, weights: values.map { $0.isNaN ? 0 : 1 }, scale: .sampleStdPlus(1e-4))
+    }
+
+    /// The one whitening of the online objectives: (x − mean) / scale over the entries whose
+    /// weight is non-zero, mean and variance in Double; entries with weight 0 come back as 0, and
+    /// so does everything when nothing is selected. `keepMean` adds the mean back (TRL's
+    /// `masked_whiten(shift_mean=False)`, used on PPO's rewards). The variance of fewer than two
+    /// values is 0.
+    public static func whitened(_ values: [Float], weights: [Float], scale: WhiteningScale, keepMean: Bool = false) -> [Float] {
+        precondition(values.count == weights.count, "Advantages: \(values.count) values for \(weights.count) weights")
+        let selected = values.indices.filter { weights[$0] != 0 }.map { Double(values[$0]) }
+        guard !selected.isEmpty else { return values.map { _ in 0 } }
+        let n = Double(selected.count)
+        let mean = selected.reduce(0, +) / n
+        let squares = selected.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let sampleVariance = selected.count > 1 ? squares / (n - 1) : 0
+        let rstd: Double
+        switch scale {
+        case .sampleStdPlus(let eps): rstd = 1 / (sampleVariance.squareRoot() + eps)
+        case .sampleVariancePlus(let eps): rstd = 1 / (sampleVariance + eps).squareRoot()
+        case .populationVarianceAtLeast(let floor): rstd = 1 / max(squares / n, floor).squareRoot()
+        }
+        return values.indices.map { i in weights[i] != 0 ? Float((Double(values[i]) - mean) * rstd + (keepMean ? mean : 0)) : 0 }
     }
 
     /// Share of groups whose (scored) rewards all lie within 1e-6 of each other (TRL's

@@ -11,6 +11,8 @@ public struct PromptExample: Equatable {
     public var ids: [Int32]
     /// Every other column of the row (`answer`, `nums`, `target`, `tests`, ...), as JSON keeps it.
     public var columns: [String: ColumnValue]
+    /// The conversation as the file holds it, nil for a text prompt (STaR's rationalization edits it).
+    public var messages: [ChatMessage]? = nil
 }
 
 /// Prompt-only data in TRL's shapes, the input of on-policy training: each JSONL row has `prompt`,
@@ -81,6 +83,7 @@ public struct PromptDataset {
             throw fail("prompt", "missing: on-policy training needs a prompt per row (a string or a list of {role, content} messages)")
         }
         let text: String, ids: [Int32]
+        var conversation: [ChatMessage]? = nil
         switch prompt {
         case .string(let s):
             text = s
@@ -99,6 +102,7 @@ public struct PromptDataset {
                 }
                 return ChatMessage(role: role, content: content)
             }
+            conversation = messages
             do {
                 text = try tokenizer.applyChatTemplate(messages, addGenerationPrompt: true)
                 ids = try tokenizer.encodeChat(messages, addGenerationPrompt: true)
@@ -111,6 +115,6 @@ public struct PromptDataset {
         guard !ids.isEmpty else { throw fail("prompt", "is empty: generation needs at least one prompt token") }
         var columns: [String: ColumnValue] = [:]
         for (name, value) in row where name != "prompt" { columns[name] = ColumnValue(value) }
-        return PromptExample(line: line, text: text, ids: ids, columns: columns)
+        return PromptExample(line: line, text: text, ids: ids, columns: columns, messages: conversation)
     }
 }

@@ -34,7 +34,8 @@ public final class RolloutLoop {
     /// Fractional passes over the prompts so far.
     public var epoch: Double { Double(state.promptsConsumed) / Double(prompts.examples.count) }
 
-    let sampler: RolloutSampler
+    let sampler: any CompletionSampling
+    let tokenizer: Tokenizer
     let seed: UInt64
     let padID: Int32
     let computesOldLogprobs: Bool
@@ -45,7 +46,16 @@ public final class RolloutLoop {
     /// A loop sampling from `model` (the policy itself, adapters installed) with `tokenizer`.
     /// `gradientAccumulationSteps` decides whether π_old needs its own pass: only when a generation
     /// batch outlives one optimizer step.
-    public init(model: LlamaModel, tokenizer: Tokenizer, prompts: PromptDataset, rewards: [WeightedReward], settings: RolloutSettings,
+    public convenience init(model: LlamaModel, tokenizer: Tokenizer, prompts: PromptDataset, rewards: [WeightedReward], settings: RolloutSettings,
+                            microBatchSize: Int, gradientAccumulationSteps: Int, seed: Int, padID: Int32) throws {
+        try self.init(sampler: RolloutSampler(model: model, tokenizer: tokenizer, settings: settings), tokenizer: tokenizer, prompts: prompts,
+                      rewards: rewards, settings: settings, microBatchSize: microBatchSize, gradientAccumulationSteps: gradientAccumulationSteps,
+                      seed: seed, padID: padID)
+    }
+
+    /// A loop drawing its completions from `sampler` (a scripted source in tests); `tokenizer`
+    /// renders prompts that the loop edits (STaR's hints).
+    public init(sampler: any CompletionSampling, tokenizer: Tokenizer, prompts: PromptDataset, rewards: [WeightedReward], settings: RolloutSettings,
                 microBatchSize: Int, gradientAccumulationSteps: Int, seed: Int, padID: Int32) throws {
         guard !rewards.isEmpty else {
             throw TrainingError("on-policy training needs at least one reward function (--reward SPEC, e.g. --reward math-equiv)")
@@ -61,7 +71,8 @@ public final class RolloutLoop {
         self.rewards = rewards
         self.microBatchSize = microBatchSize
         stepsPerGeneration = spg
-        sampler = RolloutSampler(model: model, tokenizer: tokenizer, settings: settings)
+        self.sampler = sampler
+        self.tokenizer = tokenizer
         self.seed = UInt64(seed)
         self.padID = padID
         computesOldLogprobs = settings.numIterations > 1 || spg > gradientAccumulationSteps
@@ -117,14 +128,16 @@ public final class RolloutLoop {
         let g = settings.numGenerations
         var kept: [Group] = [], sampled: [Group] = []
         var attempt = 0, dropped = 0, generatedTokens = 0
-        var sampleSeconds = 0.0
+        var sampleSeconds = 0.0, rewardSeconds = 0.0
         repeat {
             let picked = (0..<(promptsPerGeneration - kept.count)).map { _ in nextPrompt() }
             let started = Date()
-            let samples = try sampler.sample(prompts: picked.map(\.ids), copies: g, seed: Self.streamSeed(seed, round: round, attempt: attempt))
+            let samples = try sampler.sample(prompts: picked.map(\.ids), copies: g, seed: Self.streamSeed(seed, round: round, attempt: attempt), greedy: false)
             sampleSeconds += Date().timeIntervalSince(started)
             generatedTokens += samples.reduce(0) { $0 + $1.ids.count }
+            let scoring = Date()
             let scored = try score(picked, samples)
+            rewardSeconds += Date().timeIntervalSince(scoring)
             for group in scored {
                 sampled.append(group)
                 if settings.dynamicSampling && Self.isConstant(group.rewards) { dropped += 1 } else { kept.append(group) }
@@ -132,12 +145,21 @@ public final class RolloutLoop {
             attempt += 1
         } while settings.dynamicSampling && kept.count < promptsPerGeneration && attempt < settings.dynamicSamplingMaxRounds
 
+        var rationalizationMetrics: [String: Double] = [:]
+        if let star = (objective as? any RationalizingObjective)?.rationalization {
+            let started = Date()
+            rationalizationMetrics = try rationalize(&kept, star, round: round)
+            rationalizationMetrics["timing/rationalization_seconds"] = Date().timeIntervalSince(started)
+        }
         var batch = try assemble(kept)
+        let baselineStarted = Date()
         if objective.needsGreedyBaseline, !kept.isEmpty {
             let greedy = try sampler.sample(prompts: kept.map(\.prompt.ids), copies: 1, seed: 0, greedy: true)
             let scores = try score(kept.map(\.prompt), greedy, copies: 1).map { $0.rewards[0] }
             batch.baselineRewards = scores.flatMap { Array(repeating: $0, count: g) }
         }
+        let logprobsStarted = Date()
+        var prepareStarted = logprobsStarted
         if batch.rowCount > 0 {
             if computesOldLogprobs { batch.oldLogprobs = try logprobs(of: policy, batch) }
             if objective.needsReference {
@@ -146,11 +168,50 @@ public final class RolloutLoop {
                 }
                 batch.referenceLogprobs = try logprobs(of: reference, batch)
             }
+            prepareStarted = Date()
             try withNoGrad { try objective.prepare(&batch, context: ObjectiveContext(policy: policy, reference: reference, step: step)) }
         }
+        let finished = Date()
         var metrics = Self.metrics(sampled: sampled, rewards: rewards.map(\.name), generatedTokens: generatedTokens, seconds: sampleSeconds)
+        // Where a round's time goes, for profiling (`temper-bench grpo` prints these per phase).
+        metrics["timing/generation_seconds"] = sampleSeconds
+        metrics["timing/reward_seconds"] = rewardSeconds
+        metrics["timing/greedy_baseline_seconds"] = logprobsStarted.timeIntervalSince(baselineStarted)
+        metrics["timing/logprob_passes_seconds"] = prepareStarted.timeIntervalSince(logprobsStarted)
+        metrics["timing/prepare_seconds"] = finished.timeIntervalSince(prepareStarted)
         if settings.dynamicSampling { metrics["dynamic_sampling/dropped_groups"] = Double(dropped) }
+        metrics.merge(rationalizationMetrics) { _, new in new }
         return (batch, metrics)
+    }
+
+    /// STaR's rationalization of the groups none of whose completions reached `star.threshold`:
+    /// `num_generations` completions of the prompt with its answer as a hint, scored against the
+    /// original row, replace the group's samples; the group keeps its original prompt, so the
+    /// objective trains on them without the hint. Returns how many groups were hinted
+    /// (`rationalization/hinted_groups`) and how many of those then had a completion reaching the
+    /// threshold (`rationalization/rescued_groups`). The round's sampling metrics stay those of
+    /// the unhinted samples: they measure the policy, not the hint.
+    private func rationalize(_ groups: inout [Group], _ star: Rationalization, round: Int) throws -> [String: Double] {
+        let failed = groups.indices.filter { i in !groups[i].rewards.contains { $0 >= star.threshold } }
+        var rescued = 0
+        if !failed.isEmpty {
+            // Cut like the prompts were (the last max_prompt_length tokens), so the hint survives.
+            let hinted = try failed.map { i -> [Int32] in
+                let ids = try star.hintedIDs(groups[i].prompt, tokenizer: tokenizer, file: prompts.file)
+                return settings.maxPromptLength.map { Array(ids.suffix($0)) } ?? ids
+            }
+            // An attempt number dynamic sampling never uses: the hinted samples draw from their own streams.
+            let samples = try sampler.sample(prompts: hinted, copies: settings.numGenerations,
+                                             seed: Self.streamSeed(seed, round: round, attempt: settings.dynamicSamplingMaxRounds), greedy: false)
+            let scored = try score(failed.map { groups[$0].prompt }, samples)
+            for (k, i) in failed.enumerated() {
+                groups[i].samples = scored[k].samples
+                groups[i].rewards = scored[k].rewards
+                groups[i].perFunction = scored[k].perFunction
+                if scored[k].rewards.contains(where: { $0 >= star.threshold }) { rescued += 1 }
+            }
+        }
+        return ["rationalization/hinted_groups": Double(failed.count), "rationalization/rescued_groups": Double(rescued)]
     }
 
     /// The next prompt of the stream: epoch after epoch, each in the seed's order.

@@ -7,15 +7,22 @@ import Foundation
 /// and `withEvalMode`, so LoRA dropout is off while sampling, as TRL generates with the model in
 /// eval mode. Each call's rows draw from their own Philox streams keyed by `seed` and the row, so
 /// a round's samples are a function of the weights, the prompts and the seed alone.
-public struct RolloutSampler {
+public struct RolloutSampler: CompletionSampling {
     /// One sampled completion.
-    public struct Sample {
+    public struct Sample: Equatable {
         /// New token ids, the stop token included when one ended it (it is trained on, as in TRL).
         public var ids: [Int32]
         /// The decoded completion without the stop token: what rewards read.
         public var text: String
         /// Whether it reached `max_completion_length` without stopping.
         public var truncated: Bool
+
+        /// A completion of `ids` reading `text`.
+        public init(ids: [Int32], text: String, truncated: Bool) {
+            self.ids = ids
+            self.text = text
+            self.truncated = truncated
+        }
     }
 
     let model: LlamaModel
@@ -48,4 +55,11 @@ public struct RolloutSampler {
         let results = try withNoGrad { try withEvalMode { try generator.generate(prompts: prompts, options: options) } }
         return results.joined().map { Sample(ids: $0.tokenIDs, text: $0.text, truncated: $0.finishReason == .length) }
     }
+}
+
+/// Where the on-policy loop's completions come from: the policy's `RolloutSampler`, or a scripted
+/// source that lets a test state exactly what was "sampled" for each prompt.
+public protocol CompletionSampling {
+    /// `copies` completions of each prompt, prompt-major; `greedy` decodes at temperature 0.
+    func sample(prompts: [[Int32]], copies: Int, seed: UInt64, greedy: Bool) throws -> [RolloutSampler.Sample]
 }
