@@ -19,7 +19,8 @@ static inline void temper_prefetch(const void *p) { __builtin_prefetch(p, 0, 3);
 int temper_avx512_supported(void);
 
 /// Rows of the AVX-512 register tile and of a packed A sliver: 14 rows × 2 zmm accumulators use 28 of
-/// the 32 registers (12 × 32 and 14 × 32 were timed; 14 rows did as well or better).
+/// the 32 registers. 12 × 32 and 14 × 32 timed within noise of each other on a busy machine; 14 rows
+/// do more FMAs per load of B.
 #define TEMPER_AVX512_MR 14
 /// Columns of the AVX-512 register tile and of a packed B sliver (two zmm registers).
 #define TEMPER_AVX512_NR 32
