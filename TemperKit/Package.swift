@@ -6,7 +6,8 @@ import PackageDescription
 
 // The GEMM microkernel is written with SIMD8<Float>; without these flags Swift lowers FMA to
 // scalar libm calls (100× slower). CTemperSupport is compiled WITHOUT them: its load-time check
-// refuses a CPU lacking AVX2/FMA with a message instead of a SIGILL.
+// refuses a CPU lacking AVX2/FMA with a message instead of a SIGILL; its AVX-512 GEMM tile is
+// compiled for AVX-512 per function (a target attribute) and runs only where the CPU has it.
 #if arch(x86_64)
 let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
 #else

@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import TemperTensor
 
-/// `temper-bench gemm`: float32 GFLOP/s of `GEMM.sgemm` on square products, next to numpy's
-/// (OpenBLAS) figure measured in the same run, so the ratio compares like with like.
+/// `temper-bench gemm`: float32 GFLOP/s of `GEMM.sgemm` on square products with each register-tile
+/// kernel the CPU runs (AVX2 reference, AVX-512), next to numpy's (OpenBLAS) figure measured in the
+/// same run, so the ratio compares like with like. The ratio is the active kernel's.
 struct GEMMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
-        abstract: "Square float32 matrix multiply: Temper vs numpy, GFLOP/s."
+        abstract: "Square float32 matrix multiply: Temper's kernels vs numpy, GFLOP/s."
     )
 
     @Option(name: .long, parsing: .upToNextOption, help: "Matrix sizes M = N = K.")
@@ -16,7 +17,7 @@ struct GEMMBenchmark: ParsableCommand {
     @Option(name: .long, help: "Threads for both Temper and numpy (default: Parallel.threadCount).")
     var threads: Int?
 
-    @Option(name: .long, help: "Seconds of timed runs per size and library; the best run counts.")
+    @Option(name: .long, help: "Seconds of timed runs per size and kernel or library; the best run counts.")
     var seconds: Double = 1.5
 
     @Option(name: .long, help: "Alternations of Temper and numpy per size, so both see the same background load.")
@@ -53,26 +54,33 @@ struct GEMMBenchmark: ParsableCommand {
         print(loadAverageLine())
         if let numpy { print("reference: \(numpy.description)") }
         if let note { print("note: \(note)") }
-        let header = [pad("size", 6), pad("Temper GFLOP/s", 16)]
+        let kernels = GEMMKernel.supported, active = GEMMKernel.active
+        print("kernels: \(kernels.map(\.rawValue).joined(separator: ", ")) (active: \(active.rawValue); TEMPER_KERNELS overrides)")
+        let header = [pad("size", 6)] + kernels.map { pad("\($0.rawValue) GFLOP/s", 16) }
             + (numpy == nil ? [] : [pad("numpy GFLOP/s", 15), pad("ratio", 7)])
         print(header.joined(separator: "  "))
         var shortfalls: [Int] = []
         for n in sizes {
             let operands = Operands(n)
             defer { operands.release() }
-            var temper = 0.0, reference: Double? = numpy == nil ? nil : 0, failure: String? = nil
+            var temper = [Double](repeating: 0, count: kernels.count), reference: Double? = numpy == nil ? nil : 0, failure: String? = nil
             for _ in 0..<rounds {
-                temper = max(temper, measureTemper(operands, seconds: seconds / Double(rounds)))
+                for (index, kernel) in kernels.enumerated() {
+                    temper[index] = max(temper[index], GEMMKernel.using(kernel) {
+                        measureTemper(operands, seconds: seconds / Double(rounds))
+                    })
+                }
                 guard let numpy, failure == nil else { continue }
                 switch numpy.gflops(size: n, seconds: seconds / Double(rounds)) {
                 case .success(let value): reference = max(reference ?? 0, value)
                 case .failure(let problem): failure = problem.message; reference = nil
                 }
             }
-            var row = [pad("\(n)", 6), pad(String(format: "%.1f", temper), 16)]
+            var row = [pad("\(n)", 6)] + temper.map { pad(String(format: "%.1f", $0), 16) }
+            let activeFigure = temper[kernels.firstIndex(of: active) ?? 0]
             if let reference {
-                row += [pad(String(format: "%.1f", reference), 15), pad(String(format: "%.2f", temper / reference), 7)]
-                if temper / reference < 0.95 { shortfalls.append(n) }
+                row += [pad(String(format: "%.1f", reference), 15), pad(String(format: "%.2f", activeFigure / reference), 7)]
+                if activeFigure / reference < 0.95 { shortfalls.append(n) }
             } else if let failure {
                 row += [pad("n/a", 15), pad("n/a", 7)]
                 print("note: numpy failed at size \(n): \(failure)")

@@ -10,7 +10,7 @@ import TemperTensor
 struct GenerationBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Prefill and decode speed of a model (default: SmolLM2-135M from .cache/models), beside PyTorch's.")
+        abstract: "Prefill and decode speed of a model (default: SmolLM2-135M from .cache/models) with each GEMM kernel the CPU runs, beside PyTorch's.")
 
     @Option(help: "A .gguf file or Hugging Face directory.")
     var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -67,11 +67,16 @@ struct GenerationBenchmark: ParsableCommand {
 
         let pm = try PretrainedModel.load(from: url)
         print("model \(url.lastPathComponent): \(pm.model.parameterCount) parameters, float32, \(Parallel.threadCount) thread(s)")
-        var ours: Rates? = nil, theirs: Rates? = nil
+        // Each GEMM kernel the CPU runs is measured in every round; the ratio is the active one's.
+        let kernels = GEMMKernel.supported, active = GEMMKernel.active
+        print("GEMM kernels: \(kernels.map(\.rawValue).joined(separator: ", ")) (active: \(active.rawValue); TEMPER_KERNELS overrides)")
+        var ours = [Rates?](repeating: nil, count: kernels.count), theirs: Rates? = nil
         for round in 1...rounds {
-            let temper = try measure(pm)
-            print("round \(round), Temper: \(temper.summary)")
-            ours = temper.best(ours)
+            for (index, kernel) in kernels.enumerated() {
+                let temper = try GEMMKernel.using(kernel) { try measure(pm) }
+                print("round \(round), Temper \(kernel.rawValue): \(temper.summary)")
+                ours[index] = temper.best(ours[index])
+            }
             guard let p = python else { continue }
             switch p.result(Rates.self, of: "generate.py", ["--model", url.path, "--prompt-tokens", "\(promptTokens)",
                                                              "--new-tokens", "\(newTokens)", "--threads", "\(Parallel.threadCount)"]) {
@@ -83,17 +88,19 @@ struct GenerationBenchmark: ParsableCommand {
                 python = nil
             }
         }
-        guard let ours else { return }
+        let measured = ours.compactMap { $0 }
+        guard measured.count == kernels.count, let mine = ours[kernels.firstIndex(of: active) ?? 0] else { return }
         let rssMB = Double(peakRSSKilobytes()) / 1024
         let weightsMB = Double(pm.model.parameterCount * 4) / 1_048_576
         print(String(format: "Temper peak RSS %.0f MB (float32 weights %.0f MB)", rssMB, weightsMB))
 
         print("\nbest of \(rounds) round(s):")
-        let header = theirs == nil ? ["measurement", "Temper tok/s"] : ["measurement", "Temper tok/s", "PyTorch tok/s", "ratio"]
+        let header = ["measurement"] + kernels.map { "Temper \($0.rawValue) tok/s" }
+            + (theirs == nil ? [] : ["PyTorch tok/s", "ratio (\(active.rawValue))"])
         var table = Table(header)
         func row(_ name: String, _ value: (Rates) -> Double) {
-            let figures = [String(format: "%.1f", value(ours))]
-                + (theirs.map { [String(format: "%.1f", value($0)), String(format: "%.2f×", value(ours) / value($0))] } ?? [])
+            let figures = measured.map { String(format: "%.1f", value($0)) }
+                + (theirs.map { [String(format: "%.1f", value($0)), String(format: "%.2f×", value(mine) / value($0))] } ?? [])
             table.add([name] + figures)
         }
         row("prefill 8 × \(promptTokens) (all logits)", \.prefill)

@@ -5,7 +5,28 @@ import XCTest
 /// sizes that are not multiples of the 6×16 tile or the SIMD width, leading dimensions wider than
 /// the matrices (with NaN in the gaps, so reading them would show), alpha/beta, and beta = 0 over
 /// NaN-filled C. Sizes are chosen to reach both the packed path and the matrix–vector path.
-final class GEMMTests: XCTestCase {
+/// These tests run the reference AVX2 kernel; `GEMMAVX512Tests` runs them all again on AVX-512.
+class GEMMTests: XCTestCase {
+    /// The register-tile kernel every test of this class runs.
+    class var kernel: GEMMKernel { .avx2 }
+    private var savedKernel = GEMMKernel.active
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let kernel = Self.kernel
+        guard GEMMKernel.supported.contains(kernel) else {
+            print("skipped: this CPU lacks \(kernel.rawValue) (it runs \(GEMMKernel.supported.map(\.rawValue)))")
+            throw XCTSkip("this CPU lacks \(kernel.rawValue)")
+        }
+        savedKernel = GEMMKernel.active
+        GEMMKernel.active = kernel
+    }
+
+    override func tearDown() {
+        GEMMKernel.active = savedKernel
+        super.tearDown()
+    }
+
     /// A row-major matrix with a leading dimension and NaN in the padding past each row.
     struct Matrix {
         let rows: Int, cols: Int, ld: Int
@@ -89,6 +110,18 @@ final class GEMMTests: XCTestCase {
                     check(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, beta: 0)
                     check(transA: transA, transB: transB, m: m, n: n, k: k, alpha: -0.75, beta: 0.5)
                 }
+            }
+        }
+    }
+
+    func testEveryTileEdge() {
+        // One short of, exactly, and one past each tile's rows (6, 14), columns (16, 32) and row
+        // block (120, 168), through both packing layouts of each operand.
+        for (m, n) in [(5, 15), (6, 16), (7, 17), (13, 31), (14, 32), (15, 33), (27, 63), (28, 64), (29, 65),
+                       (119, 47), (120, 48), (121, 49), (167, 9), (168, 10), (169, 11)] {
+            for (transA, transB) in [(false, false), (true, true), (false, true), (true, false)] {
+                check(transA: transA, transB: transB, m: m, n: n, k: 19, alpha: 1, beta: 0)
+                check(transA: transA, transB: transB, m: m, n: n, k: 8, alpha: 0.5, beta: -2)
             }
         }
     }

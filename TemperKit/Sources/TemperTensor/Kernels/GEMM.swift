@@ -1,3 +1,5 @@
+import CTemperSupport
+
 /// Single-precision matrix multiply, row-major: `C = alpha * op(A) * op(B) + beta * C`.
 ///
 /// `op(A)` is `m × k`: A itself (`lda ≥ k`) or, with `transA`, the transpose of a stored `k × m`
@@ -11,15 +13,17 @@
 /// The blocking follows the BLIS loop order (columns by `nc`, depth by `kc`, rows by `mc`, then
 /// the 6×16 register tiles): a packed `kc × nc` block of B stays in L2/L3, a packed `mc × kc`
 /// block of A in L2, and one `kc × 16` sliver of B in L1 while the kernel walks down A.
+/// The register tile and its packing are `GEMMKernel.active`'s: the 6×16 SIMD8 tile, or the 14×32
+/// AVX-512 one where the CPU has it (same arithmetic per element, so the same results).
 /// Above a size threshold C is split into one slab per thread (by columns, or by rows when C is
 /// tall); each thread packs its own blocks, so the workers never synchronise. Every element of C
 /// goes through the same sequence of operations whatever the split, so results are bitwise
 /// identical for any `Parallel.threadCount`.
 public enum GEMM {
     // Blocking for a core with 32 KiB L1d and 1 MiB L2 (AMD Zen 4; Intel and Apple cores have as
-    // much or more). Swept on that machine: within ±5 % for mc 72…336 and nc 512…3072.
-    /// Rows of A packed at once: 120 × 512 floats is 240 KiB, a quarter of a 1 MiB L2.
-    static let mc = 120
+    // much or more). Swept on that machine: within ±5 % for mc 72…336 and nc 512…3072. The rows
+    // packed at once (mc) depend on the tile: `GEMMKernel.mc`. The depth blocks must stay the
+    // same for every kernel: they decide the order of the additions into C.
     /// Columns of B packed at once (a 6 MiB block at the largest depth, in L3).
     static let nc = 3072
     /// Depth of a packed block for short products…
@@ -87,32 +91,33 @@ public enum GEMM {
         }
 
         let kc = depthBlock(k)
+        let kernel = GEMMKernel.active
         let chunks = m * n * k >= parallelThreshold ? Parallel.threadCount : 1
         if chunks == 1 {
             GEMMWorkspace.with { ws in
-                blocked(transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, alpha: alpha,
+                blocked(kernel, transA: transA, transB: transB, m: m, n: n, k: k, kc: kc, alpha: alpha,
                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ws: ws)
             }
         } else if n >= m {
-            let nr = GEMMMicrokernel.nr
+            let nr = kernel.nr
             let per = ((n + chunks - 1) / chunks + nr - 1) / nr * nr
             Parallel.forEach((n + per - 1) / per) { t in
                 let j0 = t * per
                 let width = min(per, n - j0)
                 GEMMWorkspace.with { ws in
-                    blocked(transA: transA, transB: transB, m: m, n: width, k: k, kc: kc, alpha: alpha,
+                    blocked(kernel, transA: transA, transB: transB, m: m, n: width, k: k, kc: kc, alpha: alpha,
                             a: a, lda: lda, b: transB ? b + j0 * ldb : b + j0, ldb: ldb,
                             beta: beta, c: c + j0, ldc: ldc, ws: ws)
                 }
             }
         } else {
-            let mr = GEMMMicrokernel.mr
+            let mr = kernel.mr
             let per = ((m + chunks - 1) / chunks + mr - 1) / mr * mr
             Parallel.forEach((m + per - 1) / per) { t in
                 let i0 = t * per
                 let height = min(per, m - i0)
                 GEMMWorkspace.with { ws in
-                    blocked(transA: transA, transB: transB, m: height, n: n, k: k, kc: kc, alpha: alpha,
+                    blocked(kernel, transA: transA, transB: transB, m: height, n: n, k: k, kc: kc, alpha: alpha,
                             a: transA ? a + i0 : a + i0 * lda, lda: lda, b: b, ldb: ldb,
                             beta: beta, c: c + i0 * ldc, ldc: ldc, ws: ws)
                 }
@@ -128,39 +133,45 @@ public enum GEMM {
         return (k + blocks - 1) / blocks
     }
 
-    /// One thread's share: the full BLIS loop nest over an `m × n` piece of C.
-    static func blocked(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, kc: Int, alpha: Float,
-                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    /// One thread's share: the full BLIS loop nest over an `m × n` piece of C, with `kernel`'s
+    /// register tile and packing.
+    static func blocked(_ kernel: GEMMKernel, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, kc: Int,
+                        alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, ws: GEMMWorkspace) {
-        let mr = GEMMMicrokernel.mr, nr = GEMMMicrokernel.nr
+        let mr = kernel.mr, nr = kernel.nr, mc = kernel.mc, nc = GEMM.nc
         let packedA = ws.packedA, packedB = ws.packedB, tile = ws.tile
-        let mc = GEMM.mc, nc = GEMM.nc
         var jc = 0
         while jc < n {
             let ncb = min(nc, n - jc)
             var pc = 0
             while pc < k {
                 let kcb = min(kc, k - pc)
-                GEMMPacking.packB(trans: transB, b: b, ldb: ldb, depth: pc..<pc + kcb,
-                                  cols: jc..<jc + ncb, into: packedB)
+                packB(kernel, trans: transB, b: b, ldb: ldb, depth: pc..<pc + kcb, cols: jc..<jc + ncb, into: packedB)
                 // Later depth blocks add onto what the first one wrote.
                 let blockBeta: Float = pc == 0 ? beta : 1
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    GEMMPacking.packA(trans: transA, a: a, lda: lda, rows: ic..<ic + mcb,
-                                      depth: pc..<pc + kcb, into: packedA)
+                    packA(kernel, trans: transA, a: a, lda: lda, rows: ic..<ic + mcb, depth: pc..<pc + kcb, into: packedA)
                     let cBlock = c + ic * ldc + jc
                     var jr = 0
                     while jr < ncb {
-                        let bSliver = UnsafeRawPointer(packedB + jr * kcb)
+                        let bSliver = packedB + jr * kcb
                         let cols = min(nr, ncb - jr)
                         var ir = 0
                         while ir < mcb {
-                            GEMMMicrokernel.run(kc: kcb, a: UnsafeRawPointer(packedA + ir * kcb), b: bSliver,
-                                                c: cBlock + ir * ldc + jr, ldc: ldc,
-                                                rows: min(mr, mcb - ir), cols: cols,
-                                                alpha: alpha, beta: blockBeta, scratch: tile)
+                            let aSliver = packedA + ir * kcb, cTile = cBlock + ir * ldc + jr
+                            let rows = min(mr, mcb - ir)
+                            switch kernel {
+                            case .avx2:
+                                GEMMMicrokernel.run(kc: kcb, a: UnsafeRawPointer(aSliver), b: UnsafeRawPointer(bSliver),
+                                                    c: cTile, ldc: ldc, rows: rows, cols: cols,
+                                                    alpha: alpha, beta: blockBeta, scratch: tile)
+                            case .avx512:
+                                #if arch(x86_64)
+                                temper_avx512_gemm_tile(kcb, aSliver, bSliver, cTile, ldc, rows, cols, alpha, blockBeta)
+                                #endif
+                            }
                             ir += mr
                         }
                         jr += nr
@@ -170,6 +181,36 @@ public enum GEMM {
                 pc += kc
             }
             jc += nc
+        }
+    }
+
+    /// Packs `op(A)[rows, depth]` into slivers of `kernel.mr` rows.
+    @inline(__always)
+    static func packA(_ kernel: GEMMKernel, trans: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>,
+                      depth: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        switch kernel {
+        case .avx2:
+            GEMMPacking.packA(trans: trans, a: a, lda: lda, rows: rows, depth: depth, into: dst)
+        case .avx512:
+            #if arch(x86_64)
+            let start = trans ? a + depth.lowerBound * lda + rows.lowerBound : a + rows.lowerBound * lda + depth.lowerBound
+            temper_avx512_pack_a(trans ? 1 : 0, start, lda, rows.count, depth.count, dst)
+            #endif
+        }
+    }
+
+    /// Packs `op(B)[depth, cols]` into slivers of `kernel.nr` columns.
+    @inline(__always)
+    static func packB(_ kernel: GEMMKernel, trans: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>,
+                      cols: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        switch kernel {
+        case .avx2:
+            GEMMPacking.packB(trans: trans, b: b, ldb: ldb, depth: depth, cols: cols, into: dst)
+        case .avx512:
+            #if arch(x86_64)
+            let start = trans ? b + cols.lowerBound * ldb + depth.lowerBound : b + depth.lowerBound * ldb + cols.lowerBound
+            temper_avx512_pack_b(trans ? 1 : 0, start, ldb, depth.count, cols.count, dst)
+            #endif
         }
     }
 

@@ -11,18 +11,18 @@ final class GEMMWorkspace {
     let packedA: UnsafeMutablePointer<Float>
     /// Room for one packed `kc × nc` block of B.
     let packedB: UnsafeMutablePointer<Float>
-    /// One register tile, for tiles cut by the edge of C.
+    /// One AVX2 register tile, for tiles cut by the edge of C.
     let tile: UnsafeMutablePointer<Float>
     private var vectorBuffer: UnsafeMutablePointer<Float>?
     private var vectorCapacity = 0
 
     private init() {
-        let mr = GEMMMicrokernel.mr, nr = GEMMMicrokernel.nr
-        let aCount = (GEMM.mc + mr - 1) / mr * mr * GEMM.kcLarge
-        let bCount = (GEMM.nc + nr - 1) / nr * nr * GEMM.kcLarge
+        // Large enough for the blocks of every kernel.
+        let aCount = GEMMKernel.allCases.map { ($0.mc + $0.mr - 1) / $0.mr * $0.mr }.max()! * GEMM.kcLarge
+        let bCount = GEMMKernel.allCases.map { (GEMM.nc + $0.nr - 1) / $0.nr * $0.nr }.max()! * GEMM.kcLarge
         packedA = GEMMWorkspace.allocate(aCount + GEMMMicrokernel.nr)  // slack for packA's overlapping stores
         packedB = GEMMWorkspace.allocate(bCount)
-        tile = GEMMWorkspace.allocate(mr * nr)
+        tile = GEMMWorkspace.allocate(GEMMMicrokernel.mr * GEMMMicrokernel.nr)
     }
 
     deinit {
