@@ -11,7 +11,7 @@ public enum TemperABI {
     /// Hand-bumped ABI revision.
     @_alwaysEmitIntoClient public static var version: UInt32 { 1 }
     /// Hash of the interface sources this binary was compiled from (16 hex digits).
-    @_alwaysEmitIntoClient public static var interfaceHash: StaticString { "064f4bb02fa5b4f8" }
+    @_alwaysEmitIntoClient public static var interfaceHash: StaticString { "d06319d4493ebba0" }
 
     /// `version` as compiled into libTemperKit.so itself: the host's side of the check, whatever
     /// the module reading it was compiled against.
