@@ -6,9 +6,9 @@ import XCTest
 /// and spell with the quickstart's character tokenizer.
 final class LongAdditionProblemsTests: XCTestCase {
     func testWorkedSolutionsOnHandCases() {
-        XCTAssertEqual(LongAdditionProblems.worked(247, 385), "7+5=12\n4+8+1=13\n2+3+1=6\nanswer: 632")
-        XCTAssertEqual(LongAdditionProblems.worked(999, 1), "9+1=10\n9+0+1=10\n9+0+1=10\nanswer: 1000")
-        XCTAssertEqual(LongAdditionProblems.worked(12, 30), "2+0=2\n1+3=4\nanswer: 42")
+        XCTAssertEqual(LongAdditionProblems.worked(247, 385), "7+5=12 so 2\n4+8+1=13 so 32\n2+3+1=6 so 632\nanswer: 632")
+        XCTAssertEqual(LongAdditionProblems.worked(999, 1), "9+1=10 so 0\n9+0+1=10 so 00\n9+0+1=10 so 1000\nanswer: 1000")
+        XCTAssertEqual(LongAdditionProblems.worked(12, 30), "2+0=2 so 2\n1+3=4 so 42\nanswer: 42")
     }
 
     func testEveryLineAddsItsColumnAndTheCarryAndTheAnswerIsGraded() throws {
@@ -25,12 +25,18 @@ final class LongAdditionProblemsTests: XCTestCase {
             XCTAssertEqual(lines.count, 5, e.solution)
             XCTAssertEqual(lines.last, "answer: \(ops[0] + ops[1])")
             var carry = 0
+            let sum = ops[0] + ops[1]
             for (column, line) in lines.dropLast().enumerated() {
                 let sides = line.split(separator: "=")
                 let terms = sides[0].split(separator: "+").compactMap { Int($0) }
-                let digit = { (n: Int) in (n / Int(pow(10, Double(column)).rounded())) % 10 }
+                let power = Int(pow(10, Double(column)).rounded())
+                let digit = { (n: Int) in (n / power) % 10 }
                 XCTAssertEqual(terms, [digit(ops[0]), digit(ops[1])] + (carry > 0 ? [carry] : []), line)
-                XCTAssertEqual(Int(sides[1]), terms.reduce(0, +), line)
+                let result = sides[1].split(separator: " ")
+                XCTAssertEqual(Int(result[0]), terms.reduce(0, +), line)
+                // "so D": the sum's last column + 1 digits (all of it after the last column).
+                XCTAssertEqual(result.dropFirst().joined(separator: " "),
+                               "so " + (column == 3 ? String(sum) : String(String(sum % (power * 10)).leftPadded(column + 1))), line)
                 carry = terms.reduce(0, +) / 10
             }
             let graded = try XCTUnwrap(reader.answer(in: e.solution))
@@ -38,4 +44,8 @@ final class LongAdditionProblemsTests: XCTestCase {
             XCTAssertTrue((e.prompt + e.solution).allSatisfy(alphabet.contains), "\(e.prompt) \(e.solution)")
         }
     }
+}
+
+private extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

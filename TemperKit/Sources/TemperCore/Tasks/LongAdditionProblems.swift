@@ -1,14 +1,17 @@
-/// "what is 247 + 385?" answered as column addition, one line per digit from the ones column up,
-/// the carry added on the next line, then the sum: a verifiable task whose answer comes after a
-/// short worked chain, so sampled solutions differ in their steps and a majority vote over their
-/// final answers (self-consistency) has something to correct. Graded by `math-equiv` (the last
-/// number: the one after "answer:").
+/// "what is 247 + 385?" answered as column addition, one line per column from the ones up: the
+/// column's digits plus the carry from the line before, their total, then the digits of the sum
+/// found so far (the new one in front), and finally the sum: a verifiable task whose answer comes
+/// after a short worked chain, so sampled solutions differ in their steps and a majority vote
+/// over their final answers (self-consistency) has something to correct. Graded by `math-equiv`
+/// (the last number: the one after "answer:").
 ///
-///     7+5=12
-///     4+8+1=13
-///     2+3+1=6
+///     7+5=12 so 2
+///     4+8+1=13 so 32
+///     2+3+1=6 so 632
 ///     answer: 632
 ///
+/// Each line's result extends the one above, so the answer is a copy, not a reassembly of digits
+/// scattered over the chain (which a small model learns far more slowly).
 /// Everything is lower-case digits, letters and `+=:?` so the quickstart's character tokenizer
 /// spells it exactly.
 public struct LongAdditionProblems: VerifiableTask {
@@ -38,15 +41,18 @@ public struct LongAdditionProblems: VerifiableTask {
     }
 
     /// The column-by-column solution of a + b (both ≥ 0): each line adds one column's digits and
-    /// the carry from the line before ("+1"), the last line states the sum.
+    /// the carry from the line before ("+1") and puts the total's last digit (the whole total, in
+    /// the last column) in front of the digits so far; the last line states the sum.
     static func worked(_ a: Int, _ b: Int) -> String {
         let x = Array(String(a).utf8.reversed()).map { Int($0 - 48) }, y = Array(String(b).utf8.reversed()).map { Int($0 - 48) }
+        let columns = max(x.count, y.count)
         var lines: [String] = []
-        var carry = 0
-        for column in 0..<max(x.count, y.count) {
+        var carry = 0, digits = ""
+        for column in 0..<columns {
             let p = column < x.count ? x[column] : 0, q = column < y.count ? y[column] : 0
             let total = p + q + carry
-            lines.append("\(p)+\(q)" + (carry > 0 ? "+\(carry)" : "") + "=\(total)")
+            digits = (column == columns - 1 ? String(total) : String(total % 10)) + digits
+            lines.append("\(p)+\(q)" + (carry > 0 ? "+\(carry)" : "") + "=\(total) so \(digits)")
             carry = total / 10
         }
         return (lines + ["answer: \(a + b)"]).joined(separator: "\n")
