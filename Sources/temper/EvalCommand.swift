@@ -119,21 +119,15 @@ struct EvalCommand: ParsableCommand {
         print("wrote \(out.path)/items.jsonl, summary.csv, accuracy-vs-compute.svg")
     }
 
-    /// The answer reader of the grading reward: a math-equiv spec's `extract` (the first such
-    /// spec's), so maj@k votes over answers read where the grade reads them; the default otherwise.
+    /// The answer reader of the grading reward: the first math-equiv spec's `extract`, so maj@k
+    /// votes over answers read where the grade reads them; the default otherwise.
     static func gradingReader(_ rewardSpecs: [String]) throws -> MathAnswerReader {
-        for text in rewardSpecs {
-            let spec: ComponentSpec
-            do { spec = try ComponentSpec(parsing: text) } catch let e as SpecError { throw CommandError(description: e.message) }
-            guard spec.name == "math-equiv" else { continue }
-            guard let setting = spec.settings.last(where: { $0.key == "extract" }) else { return MathAnswerReader() }
-            guard case .text(let raw) = setting.value, let mode = MathExtractionMode(rawValue: raw) else {
-                throw CommandError(description: "--reward \(text): extract must be one of " +
-                                   MathExtractionMode.allCases.map(\.rawValue).joined(separator: ", ") + ", got '\(setting.value)'")
-            }
-            return MathAnswerReader(extract: mode)
+        do {
+            guard let spec = try rewardSpecs.first(where: { try ComponentSpec(parsing: $0).name == "math-equiv" }) else { return MathAnswerReader() }
+            return try SearchSweep.answerReader(ofSpec: spec) ?? MathAnswerReader()
+        } catch let e as SpecError {
+            throw CommandError(description: "--reward \(e.message)")
         }
-        return MathAnswerReader()
     }
 
     /// The rows as a text table: mean ± standard deviation over seeds.

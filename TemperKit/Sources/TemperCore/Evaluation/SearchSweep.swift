@@ -142,7 +142,7 @@ public struct SearchSweep {
         let scores = try grader.score(candidates.map(\.sequence), prompt: 0, of: request)
         let correct = scores.map { ($0 ?? -.infinity) >= passThreshold }
         let c = correct.filter { $0 }.count
-        let groups = AnswerGroups(candidates.map(\.sequence.text), reader: try majorityReader(spec))
+        let groups = AnswerGroups(candidates.map(\.sequence.text), reader: try Self.answerReader(ofSpec: spec) ?? answerReader)
         let majority = groups.ranked { Float($0.members.count) }.first?.group.members.first
         return SweepItemRecord(
             search: spec, budget: budget, seed: seed, item: i, answer: candidates[0].sequence.text, answerScore: scores[0],
@@ -153,12 +153,13 @@ public struct SearchSweep {
             scoringFailures: (result.failures + grader.failures).map { "item \(i): \($0)" })
     }
 
-    /// The reader maj@k votes with for strategy `spec`: its own `extract` setting when it has one
-    /// (self-consistency, weighted-best-of-n), else `answerReader`.
-    func majorityReader(_ spec: String) throws -> MathAnswerReader {
-        guard let setting = try ComponentSpec(parsing: spec).settings.last(where: { $0.key == "extract" }) else { return answerReader }
+    /// The answer reader a component spec's `extract` setting names (self-consistency's,
+    /// weighted-best-of-n's, math-equiv's); nil when the spec sets none. maj@k votes with the
+    /// strategy's own, else with `answerReader`.
+    public static func answerReader(ofSpec spec: String) throws -> MathAnswerReader? {
+        guard let setting = try ComponentSpec(parsing: spec).settings.last(where: { $0.key == "extract" }) else { return nil }
         guard case .text(let raw) = setting.value, let mode = MathExtractionMode(rawValue: raw) else {
-            throw SpecError("eval: \(spec): extract must be one of \(MathExtractionMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(setting.value)'")
+            throw SpecError("\(spec): extract must be one of \(MathExtractionMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(setting.value)'")
         }
         return MathAnswerReader(extract: mode)
     }
@@ -191,6 +192,7 @@ public struct SearchSweep {
     /// never a choice.
     func routingTable(_ records: [SweepItemRecord], probeSamples: Int, model: any LanguageModelHandle, prompts: [String],
                       columns: [String: [ColumnValue]], registry: ComponentRegistry) throws -> ComputeOptimalTable {
+        guard let verifier else { throw SpecError("eval: the routing table estimates question difficulty with the verifier: give one") }
         let sampler = try registry.search("sampling")
         let shape = ComputeOptimalTable(probeSamples: probeSamples, bins: bins, choices: [])
         var binOf: [String: Int] = [:]
@@ -201,7 +203,7 @@ public struct SearchSweep {
                 // Probes draw other numbers than the searches of the same item and seed.
                 options.seed = Self.itemSeed(~seed, item: i)
                 let probe = try sampler.search(SearchRequest(model: model, prompts: [prompts[i]], columns: columns.mapValues { [$0[i]] },
-                                                             verifier: verifier ?? reward, budget: SearchBudget(samplesPerPrompt: probeSamples),
+                                                             verifier: verifier, budget: SearchBudget(samplesPerPrompt: probeSamples),
                                                              generation: options))
                 binOf["\(i)/\(seed)"] = shape.bin(ofDifficulty: ComputeOptimalTable.difficulty(probeScores: probe.candidates[0].map(\.score)))
             }
