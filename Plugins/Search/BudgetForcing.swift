@@ -93,13 +93,14 @@ public final class BudgetForcing: SearchStrategy {
             let piece = try decode(child, maxNewTokens: maxThinking - thought, stop: request.generation.stopStrings + [endOfThinking], round: waits)
             thought += try model.tokenize(piece.text).count
             // Cut off at the cap (s1's maximum): the fork holds exactly the thinking; the answer is forced below.
-            if piece.finishReason == .length || thought >= maxThinking {
+            if piece.finishReason == .length {
                 session.release([row])
                 row = child
                 break
             }
-            // Stopped early (the delimiter, a stop string or end of sequence): the fork's context
-            // ends in that stop, which s1 removes, so the row takes the text without it.
+            // Stopped (the delimiter, a stop string or end of sequence): the fork's context ends in
+            // that stop, which s1 removes, so the row takes the text without it. Waits only below
+            // the minimum (which is at most the maximum, so a round that reached the cap ends here).
             session.release([child])
             guard thought < minThinking, waits < maxWaits else {
                 forced = piece.text + forced
