@@ -12,13 +12,16 @@ public final class BestOfN: SearchStrategy {
     public static let parameters: [ParameterSpec] = []
 
     /// Builds the strategy.
+    /// Its answer depends on the verifier (when one is given).
+    public var selectsWithVerifier: Bool { true }
+
     public init(config: ComponentConfig) throws {}
 
     /// Samples N candidates, scores them, returns them best first (failed scores last).
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let n = try SearchBudgetCheck.samples(request, strategy: Self.name)
         guard request.verifier != nil else {
-            throw SpecError("best-of-n: needs a verifier to pick the best of \(n) samples (a reward: --reward math-equiv)")
+            throw SpecError("best-of-n: needs a verifier to pick the best of \(n) samples (\(CandidateScorer.verifierHint))")
         }
         let before = request.model.usage
         let samples = try sampleCandidates(request, n: n, strategy: Self.name)

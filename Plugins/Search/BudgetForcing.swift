@@ -12,6 +12,11 @@ import TemperCore
 /// each). Thinking is measured in tokens of the thinking text (the stop delimiter not counted); the
 /// compute reported is every token the model generated. Sequential: the budget's sample count is
 /// not used.
+///
+/// The prompt is prefilled once, in a decoding session: each thinking round decodes in a fork of
+/// the row (which shares its cache); a round that stopped early leaves its stop token in the fork,
+/// so the fork is dropped and only the round's text and `wait` (or the delimiter and answer prompt)
+/// are appended to the row — never the prompt and earlier thinking again.
 public final class BudgetForcing: SearchStrategy {
     /// Registered name.
     public static let name = "budget-forcing"
@@ -66,31 +71,49 @@ public final class BudgetForcing: SearchStrategy {
 
     /// One budget-forced continuation of `prompt`.
     func force(_ prompt: String, _ request: SearchRequest) throws -> GeneratedSequence {
+        let model = request.model
+        let session = try model.startSession(prompts: [try model.tokenize(prompt)])
+        defer { session.release(session.rows) }
+        var row = session.rows[0]
         var text = ""
         var thought = 0, waits = 0
-        func generate(maxNewTokens: Int, stop: [String], round: Int) throws -> GeneratedSequence {
+        func decode(_ row: Int, maxNewTokens: Int, stop: [String], round: Int) throws -> GeneratedSequence {
             var options = request.generation
             options.numReturnSequences = 1
             options.maxNewTokens = maxNewTokens
             options.stopStrings = stop
             options.seed = request.generation.seed &+ UInt64(round)
-            let piece = try request.model.generate(prompts: [try request.model.tokenize(prompt + text)], options: options)[0][0]
+            let piece = try session.decode([row], options: options)[0]
             text += piece.text
             return piece
         }
+        var forced = endOfThinking + answerPrompt
         while true {
-            let piece = try generate(maxNewTokens: maxThinking - thought, stop: request.generation.stopStrings + [endOfThinking], round: waits)
-            thought += try request.model.tokenize(piece.text).count
-            // Cut off at the cap (s1's maximum): the answer is forced below.
-            if piece.finishReason == .length || thought >= maxThinking { break }
-            // Stopped early (the delimiter, a stop string or end of sequence): s1's minimum.
-            guard thought < minThinking, waits < maxWaits else { break }
+            let child = try session.fork([row], copies: 1)[0][0]
+            let piece = try decode(child, maxNewTokens: maxThinking - thought, stop: request.generation.stopStrings + [endOfThinking], round: waits)
+            thought += try model.tokenize(piece.text).count
+            // Cut off at the cap (s1's maximum): the fork holds exactly the thinking; the answer is forced below.
+            if piece.finishReason == .length {
+                session.release([row])
+                row = child
+                break
+            }
+            // Stopped (the delimiter, a stop string or end of sequence): the fork's context ends in
+            // that stop, which s1 removes, so the row takes the text without it. Waits only below
+            // the minimum (which is at most the maximum, so a round that reached the cap ends here).
+            session.release([child])
+            guard thought < minThinking, waits < maxWaits else {
+                forced = piece.text + forced
+                break
+            }
+            try session.append([try model.tokenize(piece.text + wait)], to: [row])
             text += wait
             waits += 1
         }
+        try session.append([try model.tokenize(forced)], to: [row])
         text += endOfThinking + answerPrompt
-        let answer = try generate(maxNewTokens: maxAnswer, stop: request.generation.stopStrings, round: waits + 1)
-        let ids = try request.model.tokenize(text)
+        let answer = try decode(row, maxNewTokens: maxAnswer, stop: request.generation.stopStrings, round: waits + 1)
+        let ids = try model.tokenize(text)
         return GeneratedSequence(tokenIDs: ids, text: text, tokenLogprobs: ids.map { _ in .nan }, finishReason: answer.finishReason)
     }
 }

@@ -21,6 +21,9 @@ public final class ComputeOptimal: SearchStrategy {
     let table: ComputeOptimalTable
 
     /// Reads and checks the table.
+    /// Its answer depends on the verifier (when one is given).
+    public var selectsWithVerifier: Bool { true }
+
     public init(config: ComponentConfig) throws {
         let path = try config.string("table")
         table = try ComputeOptimalTable.load(path)
@@ -33,7 +36,7 @@ public final class ComputeOptimal: SearchStrategy {
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let budget = try SearchBudgetCheck.samples(request, strategy: Self.name)
         guard request.verifier != nil else {
-            throw SpecError("compute-optimal: needs a verifier to estimate question difficulty (a reward: --reward math-equiv)")
+            throw SpecError("compute-optimal: needs a verifier to estimate question difficulty (\(CandidateScorer.verifierHint))")
         }
         if request.budget.maxGeneratedTokens != nil {
             throw SpecError("compute-optimal: cannot split a generated-token cap between its probes and the routed search; " +
@@ -48,6 +51,9 @@ public final class ComputeOptimal: SearchStrategy {
             one.columns = request.columns.mapValues { [$0[i]] }
             var probe = one
             probe.budget.samplesPerPrompt = table.probeSamples
+            // With the request's own seed the probes would be the routed search's first samples
+            // (same stream, same draws): they draw from a stream derived from it instead.
+            probe.generation.seed = SearchSweep.itemSeed(~one.generation.seed, item: i)
             let probes = try SamplingSearch(config: ComponentConfig(component: SamplingSearch.name, values: [:])).search(probe)
             let difficulty = ComputeOptimalTable.difficulty(probeScores: probes.candidates[0].map(\.score))
             let choice = try table.choice(bin: table.bin(ofDifficulty: difficulty), budget: budget)

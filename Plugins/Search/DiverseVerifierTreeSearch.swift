@@ -1,11 +1,11 @@
 import TemperCore
 
 /// `dvts`: diverse verifier tree search (Beeching, Tunstall & Rush 2024, "Scaling test-time compute
-/// with open models"). The budget is split into K independent subtrees: K first steps are sampled
-/// from the prompt, and from then on each subtree is searched greedily on its own — its head is
-/// continued M times and the best-scored continuation becomes the new head — so no subtree can
-/// crowd out another (beam search's loss of diversity). Candidates: one solution per subtree,
-/// best first.
+/// with open models"). The budget is split into K independent subtrees, each searched greedily on
+/// its own — its head (at first the prompt) is continued M times and the best-scored continuation
+/// becomes the new head — so no subtree can crowd out another (beam search's loss of diversity).
+/// As in search-and-learn's `dvts.py`, the first step is no exception: K·M first steps are sampled
+/// and each subtree keeps the best of its M. Candidates: one solution per subtree, best first.
 ///
 /// A budget of `samplesPerPrompt` > 1 sets K·M (K = samples / M); `maxGeneratedTokens` and
 /// `max_new_tokens` hold as in `beam`.
@@ -40,9 +40,10 @@ public final class DiverseVerifierTreeSearch: SearchStrategy {
         for p in request.prompts.indices {
             let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: scorer)
             var heads: [StepNode] = []
-            if tree.canGrow(rows: k) {
-                heads = try tree.expand([tree.root], copies: k)[0]
-                try tree.score(&heads, with: scorer)
+            if tree.canGrow(rows: k * expansions) {
+                var flat = try tree.expand([tree.root], copies: k * expansions)[0]
+                try tree.score(&flat, with: scorer)
+                heads = (0..<k).map { j in keepBest(Array(flat[j * expansions..<(j + 1) * expansions]), of: tree) }
             }
             tree.release([tree.root])
             while true {
@@ -53,16 +54,18 @@ public final class DiverseVerifierTreeSearch: SearchStrategy {
                 var flat = grown.flatMap { $0 }
                 try tree.score(&flat, with: scorer)
                 // Each subtree keeps its own best child: subtrees never compete with each other.
-                for (j, h) in open.enumerated() {
-                    let mine = Array(flat[j * expansions..<(j + 1) * expansions])
-                    let best = StepNode.ranked(mine)
-                    heads[h] = best[0]
-                    tree.release(Array(best.dropFirst()))
-                }
+                for (j, h) in open.enumerated() { heads[h] = keepBest(Array(flat[j * expansions..<(j + 1) * expansions]), of: tree) }
             }
             candidates.append(tree.candidates(heads))
             failures += tree.failures
         }
         return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
+    }
+
+    /// The best-scored of one subtree's `children`; the others' rows are freed.
+    private func keepBest(_ children: [StepNode], of tree: StepTree) -> StepNode {
+        let ranked = StepNode.ranked(children)
+        tree.release(Array(ranked.dropFirst()))
+        return ranked[0]
     }
 }

@@ -43,6 +43,9 @@ public final class MonteCarloTreeSearch: SearchStrategy {
     let settings: StepSearchSettings
 
     /// Reads the parameters from `config` (already validated against `parameters`).
+    /// Its answer depends on the verifier (when one is given).
+    public var selectsWithVerifier: Bool { true }
+
     public init(config: ComponentConfig) throws {
         simulations = try config.int("simulations")
         expansions = try config.int("expansions")

@@ -8,6 +8,11 @@ import TemperCore
 /// request that plus `f_t + refine_prompt`. Without a verifier all `max_rounds` rounds run. The
 /// answer is the last revision; the earlier ones follow, newest first. Sequential: the budget's
 /// sample count is not used, and the token budget is split over the 1 + 2·t_max generations.
+///
+/// The prompt is prefilled once, in a decoding session: each round forks it and appends only its
+/// new text (the answer and the feedback request, then the feedback and the revision request).
+/// A finished generation's row ends in its stop token, which the next request must not contain,
+/// so generations decode in forks and their text is appended where the next request goes on.
 public final class SelfRefine: SearchStrategy {
     /// Registered name.
     public static let name = "self-refine"
@@ -29,6 +34,9 @@ public final class SelfRefine: SearchStrategy {
     let refinePrompt: String
 
     /// Reads the settings.
+    /// Its answer depends on the verifier (when one is given).
+    public var selectsWithVerifier: Bool { true }
+
     public init(config: ComponentConfig) throws {
         maxRounds = try config.int("max_rounds")
         passScore = try config.float("pass_score")
@@ -45,15 +53,26 @@ public final class SelfRefine: SearchStrategy {
         let before = request.model.usage
         var scorer = CandidateScorer(strategy: Self.name)
         var calls: UInt64 = 0
-        func continuation(_ text: String) throws -> GeneratedSequence {
-            var call = options
-            call.seed = options.seed &+ calls
-            calls += 1
-            return try request.model.generate(prompts: [try request.model.tokenize(text)], options: call)[0][0]
-        }
         var results: [[ScoredCandidate]] = []
         for (i, prompt) in request.prompts.enumerated() {
-            var versions = [try continuation(prompt)]
+            let session = try request.model.startSession(prompts: [try request.model.tokenize(prompt)])
+            defer { session.release(session.rows) }
+            let root = session.rows[0]
+            func decode(_ row: Int) throws -> GeneratedSequence {
+                var call = options
+                call.seed = options.seed &+ calls
+                calls += 1
+                return try session.decode([row], options: call)[0]
+            }
+            /// A fork of `row` with `text` appended.
+            func fork(_ row: Int, appending text: String) throws -> Int {
+                let child = try session.fork([row], copies: 1)[0][0]
+                if !text.isEmpty { try session.append([try request.model.tokenize(text)], to: [child]) }
+                return child
+            }
+            let first = try fork(root, appending: "")
+            var versions = [try decode(first)]
+            session.release([first])
             var scores: [Float?] = []
             for _ in 0..<maxRounds {
                 if request.verifier != nil {
@@ -61,9 +80,15 @@ public final class SelfRefine: SearchStrategy {
                     scores.append(score)
                     if let score, score >= passScore { break }
                 }
-                let askFeedback = prompt + versions.last!.text + feedbackPrompt
-                let feedback = try continuation(askFeedback)
-                versions.append(try continuation(askFeedback + feedback.text + refinePrompt))
+                // x + y_t + feedback request, scored once; the feedback decodes in a fork of it, and
+                // the revision continues it with the feedback and the revision request.
+                let asked = try fork(root, appending: versions.last!.text + feedbackPrompt)
+                let critic = try fork(asked, appending: "")
+                let feedback = try decode(critic)
+                session.release([critic])
+                try session.append([try request.model.tokenize(feedback.text + refinePrompt)], to: [asked])
+                versions.append(try decode(asked))
+                session.release([asked])
             }
             if request.verifier != nil, scores.count < versions.count {
                 scores.append(try scorer.score([versions.last!], prompt: i, of: request)[0])

@@ -14,6 +14,9 @@ struct StepNode {
     var stepLogprob: Float = 0
     /// Set once the solution has ended (stop token, stop string, length cap or step cap).
     var finish: FinishReason?
+    /// The scores of its first steps, as far as they were scored: a child inherits its parent's,
+    /// so only its new step is sent to the scorer.
+    var stepScores: [Float] = []
     /// The aggregated step score; nil until scored, or when scoring it failed.
     var score: Float?
 

@@ -117,12 +117,17 @@ final class StepTree {
         return node
     }
 
-    /// Scores `nodes` (their aggregated step scores) with `scorer`; a node the scorer fails on
-    /// gets nil and a failure message.
+    /// Scores `nodes` (their aggregated step scores) with `scorer`, asking only for the steps each
+    /// node has no score for yet; a node the scorer fails on gets nil and a failure message.
     func score(_ nodes: inout [StepNode], with scorer: any StepScoring) throws {
         let solutions = nodes.map { partial($0.steps) }
-        let result = try scorer.scoreStepsIsolatingFailures(solutions)
-        for (i, s) in result.scores.enumerated() { nodes[i].score = s.map(settings.aggregation.apply) }
+        let known = nodes.map { min($0.stepScores.count, $0.steps.count) }
+        let result = try scorer.scoreStepsIsolatingFailures(solutions, from: known)
+        for (i, s) in result.scores.enumerated() {
+            guard let s else { nodes[i].score = nil; continue }
+            nodes[i].stepScores = Array(nodes[i].stepScores.prefix(known[i])) + s
+            nodes[i].score = nodes[i].stepScores.isEmpty ? nil : settings.aggregation.apply(nodes[i].stepScores)
+        }
         for f in result.failures {
             failures.append("\(strategy): prompt \(promptIndex), candidate \(String(reflecting: nodes[f.index].steps.joined(separator: separator))): " +
                             "scoring failed: \(f.message)")

@@ -18,6 +18,9 @@ public final class WeightedBestOfN: SearchStrategy {
     let reader: MathAnswerReader
 
     /// Reads `extract`.
+    /// Its answer depends on the verifier (when one is given).
+    public var selectsWithVerifier: Bool { true }
+
     public init(config: ComponentConfig) throws {
         reader = try answerReader(config)
     }
@@ -27,7 +30,7 @@ public final class WeightedBestOfN: SearchStrategy {
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let n = try SearchBudgetCheck.samples(request, strategy: Self.name)
         guard request.verifier != nil else {
-            throw SpecError("weighted-best-of-n: needs a verifier to weigh the answers of \(n) samples (a reward: --reward math-equiv)")
+            throw SpecError("weighted-best-of-n: needs a verifier to weigh the answers of \(n) samples (\(CandidateScorer.verifierHint))")
         }
         let before = request.model.usage
         let samples = try sampleCandidates(request, n: n, strategy: Self.name)

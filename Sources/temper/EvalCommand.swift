@@ -9,8 +9,10 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate search strategies on a dataset: accuracy, pass@k, maj@k and tokens per answer for every budget and seed.",
         discussion: """
             Every --search runs at every --budgets value (samples per prompt) with --seeds seeds, on every row of --data; \
-            the --reward grades each answer (correct when its score reaches --pass-threshold) and is the verifier \
-            best-of-n and its kin select with. pass@k is Chen et al.'s unbiased estimator over the strategy's candidates \
+            the --reward grades each answer (correct when its score reaches --pass-threshold) and only grades: best-of-n and \
+            its kin select with --verifier (a reward spec, e.g. reward-model:PATH, repeatable as a weighted sum), or with the \
+            grading reward itself under --verifier oracle, and then their rows say "(oracle verifier)". The rollout step \
+            scorer grades its rollouts with the verifier too. pass@k is Chen et al.'s unbiased estimator over the strategy's candidates \
             (k = their number), maj@k whether their majority answer (compared as math-equiv compares) is correct. \
             --output-dir gets items.jsonl (one graded search per line), summary.csv (mean and standard deviation over \
             seeds) and accuracy-vs-compute.svg (accuracy against generated tokens per answer, one line per strategy). \
@@ -40,11 +42,20 @@ struct EvalCommand: ParsableCommand {
     var probeSamples = 4
     @Option(help: "Difficulty bins of --sweep-table.")
     var bins = 5
+    @Option(name: .customLong("verifier"),
+            help: "Reward spec best-of-n, weighted-best-of-n, self-refine, compute-optimal and the rollout step scorer select with (repeatable: a weighted sum), or 'oracle': the grading --reward itself, labelled so.")
+    var verifiers: [String] = []
 
     func validate() throws {
         guard !searches.isEmpty else { throw ValidationError("give at least one --search SPEC") }
         guard !options.rewards.isEmpty else { throw ValidationError("give the --reward SPEC that grades answers") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if verifiers.contains("oracle"), verifiers.count > 1 {
+            throw ValidationError("--verifier oracle selects with the grading --reward alone; give it without other --verifier specs")
+        }
+        if sweepTable != nil, verifiers.isEmpty {
+            throw ValidationError("--sweep-table estimates question difficulty with the verifier: give --verifier SPEC (or --verifier oracle)")
+        }
     }
 
     func run() throws {
@@ -56,6 +67,7 @@ struct EvalCommand: ParsableCommand {
             return n
         }
         guard let reward = try options.verifier() else { throw CommandError(description: "give the --reward SPEC that grades answers") }
+        let verifier: RewardSum? = verifiers == ["oracle"] ? reward : verifiers.isEmpty ? nil : try SearchOptions.rewardSum(verifiers)
         for spec in searches {
             do { _ = try ComponentRegistry.shared.search(spec) } catch let e as SpecError { throw CommandError(description: e.message) }
         }
@@ -67,7 +79,10 @@ struct EvalCommand: ParsableCommand {
         do {
             sweep = try SearchSweep(searches: searches, budgets: budgetList, seeds: seeds, generation: generation, reward: reward,
                                     passThreshold: passThreshold, probeSamples: sweepTable == nil ? nil : probeSamples, bins: bins)
-            sweep.stepScorer = try options.stepScorer(handle, verifier: reward, generation: generation)
+            sweep.verifier = verifier
+            sweep.verifierLabel = verifiers.isEmpty ? nil : verifiers.joined(separator: " + ")
+            sweep.answerReader = try Self.gradingReader(options.rewards)
+            sweep.stepScorer = try options.stepScorer(handle, verifier: verifier, generation: generation, verifierFlag: "--verifier")
         } catch let e as SpecError {
             throw CommandError(description: e.message)
         }
@@ -102,6 +117,17 @@ struct EvalCommand: ParsableCommand {
         }
         print(Self.table(outcome.rows))
         print("wrote \(out.path)/items.jsonl, summary.csv, accuracy-vs-compute.svg")
+    }
+
+    /// The answer reader of the grading reward: the first math-equiv spec's `extract`, so maj@k
+    /// votes over answers read where the grade reads them; the default otherwise.
+    static func gradingReader(_ rewardSpecs: [String]) throws -> MathAnswerReader {
+        do {
+            guard let spec = try rewardSpecs.first(where: { try ComponentSpec(parsing: $0).name == "math-equiv" }) else { return MathAnswerReader() }
+            return try SearchSweep.answerReader(ofSpec: spec) ?? MathAnswerReader()
+        } catch let e as SpecError {
+            throw CommandError(description: "--reward \(e.message)")
+        }
     }
 
     /// The rows as a text table: mean ± standard deviation over seeds.

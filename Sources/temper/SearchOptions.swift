@@ -35,18 +35,25 @@ struct SearchOptions: ParsableArguments {
     /// The rewards as one verifier (nil without `--reward`); spec errors become command errors.
     func verifier() throws -> RewardSum? {
         guard !rewards.isEmpty else { return nil }
-        do { return RewardSum(try rewards.map { try ComponentRegistry.shared.reward($0) }) } catch let e as SpecError {
+        return try Self.rewardSum(rewards)
+    }
+
+    /// Reward specs as one weighted sum; spec errors become command errors.
+    static func rewardSum(_ specs: [String]) throws -> RewardSum {
+        do { return RewardSum(try specs.map { try ComponentRegistry.shared.reward($0) }) } catch let e as SpecError {
             throw CommandError(description: e.message)
         }
     }
 
     /// The step scorer `--step-scorer` names, over `handle` (steps end at a blank line); nil for `none`.
-    func stepScorer(_ handle: any LanguageModelHandle, verifier: (any RewardScoring)?, generation: GenerationOptions) throws -> (any StepScoring)? {
+    /// `verifierFlag` names the option a rollout scorer's reward comes from, for its message.
+    func stepScorer(_ handle: any LanguageModelHandle, verifier: (any RewardScoring)?, generation: GenerationOptions,
+                    verifierFlag: String = "--reward") throws -> (any StepScoring)? {
         switch stepScorerName {
         case "none": return nil
         case "self-evaluation": return SelfEvaluationStepScorer(model: handle)
         case "rollout":
-            guard let verifier else { throw CommandError(description: "--step-scorer rollout grades its rollouts with --reward: give one") }
+            guard let verifier else { throw CommandError(description: "--step-scorer rollout grades its rollouts with \(verifierFlag): give one") }
             return try RolloutStepScorer(model: handle, reward: verifier, options: generation)
         default:
             throw CommandError(description: "--step-scorer must be none, self-evaluation or rollout, got '\(stepScorerName)'")

@@ -67,7 +67,8 @@ final class DataAndRewardCommandTests: XCTestCase {
     /// Every task's own solutions earn full reward from the reward it names; wrong ones do not.
     func testEachTaskIsGradedByItsReward() throws {
         for (task, reward) in [("addition", "math-equiv"), ("multiplication", "math-equiv"), ("countdown", "countdown"),
-                               ("sorting", "exact-match:ignore_punctuation=true"), ("word-problems", "math-equiv")] {
+                               ("sorting", "exact-match:ignore_punctuation=true"), ("word-problems", "math-equiv"),
+                               ("long-addition", "math-equiv")] {
             let made = try run(["data", "make", task, "--n", "40", "--seed", "5", "--with-solution"])
             XCTAssertEqual(made.status, 0, made.err)
             var rows = try jsonLines(made.out)

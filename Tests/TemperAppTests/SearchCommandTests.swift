@@ -45,7 +45,7 @@ final class SearchCommandTests: XCTestCase {
     func testSearchErrorsNameWhatIsWrong() throws {
         let noVerifier = try TestSupport.temper(["search", "--model", model, "--search", "best-of-n", "--temperature", "0.8", "--prompt", "hi"])
         XCTAssertEqual(noVerifier.status, 1)
-        XCTAssertTrue(noVerifier.err.hasSuffix("Error: best-of-n: needs a verifier to pick the best of 4 samples (a reward: --reward math-equiv)\n"), noVerifier.err)
+        XCTAssertTrue(noVerifier.err.hasSuffix("Error: best-of-n: needs a verifier to pick the best of 4 samples (temper search: --reward SPEC; temper eval: --verifier SPEC, or --verifier oracle to select with the grading reward)\n"), noVerifier.err)
         let unknown = try TestSupport.temper(["search", "--model", model, "--search", "best-of-m", "--prompt", "hi"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertTrue(unknown.err.contains("unknown search strategy 'best-of-m'"), unknown.err)
@@ -65,7 +65,7 @@ final class SearchCommandTests: XCTestCase {
         let r = try TestSupport.temper(["eval", "--model", model, "--data", file, "--reward", "math-equiv", "--search", "greedy",
                                         "--search", "self-consistency", "--budgets", "1,2", "--seeds", "2", "--temperature", "0.8",
                                         "--max-new-tokens", "3", "--no-chat", "--output-dir", out.path, "--sweep-table", table,
-                                        "--probe-samples", "2", "--bins", "2"])
+                                        "--probe-samples", "2", "--bins", "2", "--verifier", "oracle"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.hasPrefix("SEARCH            BUDGET  ACCURACY %"), r.out)
         XCTAssertTrue(r.err.contains("eval: self-consistency budget 2 seed 1: 3/3 items"), r.err)
@@ -83,6 +83,34 @@ final class SearchCommandTests: XCTestCase {
         let routing = try ComputeOptimalTable.load(table)
         XCTAssertEqual(routing.probeSamples, 2)
         XCTAssertEqual(routing.bins, 2)
+    }
+
+    func testEvalSelectsWithTheVerifierItIsGivenAndLabelsAnOracle() throws {
+        let file = try data([#"{"prompt": "one", "answer": "1"}"#, #"{"prompt": "two", "answer": "2"}"#])
+        func eval(_ extra: [String]) throws -> (status: Int32, out: String, err: String, csv: String, svg: String) {
+            let out = folder.appendingPathComponent("eval-\(extra.joined())")
+            let r = try TestSupport.temper(["eval", "--model", model, "--data", file, "--reward", "math-equiv", "--search", "greedy",
+                                            "--search", "best-of-n", "--budgets", "2", "--seeds", "1", "--temperature", "0.8",
+                                            "--max-new-tokens", "3", "--no-chat", "--output-dir", out.path] + extra)
+            let read = { (name: String) in (try? String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)) ?? "" }
+            return (r.status, r.out, r.err, read("summary.csv"), read("accuracy-vs-compute.svg"))
+        }
+        let none = try eval([])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.err.hasSuffix("Error: best-of-n: needs a verifier to pick the best of 2 samples (temper search: --reward SPEC; " +
+                                         "temper eval: --verifier SPEC, or --verifier oracle to select with the grading reward)\n"), none.err)
+        let oracle = try eval(["--verifier", "oracle"])
+        XCTAssertEqual(oracle.status, 0, oracle.err)
+        XCTAssertEqual(oracle.csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").first.map(String.init) },
+                       ["\"greedy\"", "\"best-of-n (oracle verifier)\""])
+        XCTAssertTrue(oracle.out.contains("best-of-n (oracle verifier)"), oracle.out)
+        XCTAssertTrue(oracle.svg.contains(">best-of-n (oracle verifier)<"), oracle.svg)
+        let other = try eval(["--verifier", "repetition"])
+        XCTAssertEqual(other.status, 0, other.err)
+        XCTAssertTrue(other.csv.contains("\"best-of-n (verifier: repetition)\""), other.csv)
+        let mixed = try eval(["--verifier", "oracle", "--verifier", "repetition"])
+        XCTAssertEqual(mixed.status, 64)
+        XCTAssertTrue(mixed.err.contains("--verifier oracle selects with the grading --reward alone; give it without other --verifier specs"), mixed.err)
     }
 
     func testEvalRefusesBadBudgets() throws {

@@ -6,7 +6,7 @@ import XCTest
 /// `temper eval`'s engine on a scripted model: every figure of a row and of an item's record worked
 /// out by hand, and the routing table it builds.
 final class SearchSweepTests: XCTestCase {
-    override func setUp() { TestPlugins.loadBuilt(requiring: ["sampling", "greedy"]) }
+    override func setUp() { TestPlugins.loadBuilt(requiring: ["sampling", "greedy", "best-of-n", "self-consistency"]) }
 
     /// 1 when the text is "#### " + the answer column.
     struct Exact: RewardScoring {
@@ -19,8 +19,10 @@ final class SearchSweepTests: XCTestCase {
     func testSweepFiguresOnAScriptedModel() throws {
         // "a" (answer 1) is always right; "b" (answer 6) alternates right, wrong, right, ...
         let model = ScriptedLanguageModel { prompt, k in prompt == "a" ? "#### 1" : ["#### 6", "#### 5"][k % 2] }
-        let sweep = try SearchSweep(searches: ["sampling"], budgets: [2], seeds: 2, generation: GenerationOptions(maxNewTokens: 16),
+        var sweep = try SearchSweep(searches: ["sampling"], budgets: [2], seeds: 2, generation: GenerationOptions(maxNewTokens: 16),
                                     reward: Exact(), probeSamples: 2, bins: 2)
+        sweep.verifier = Exact()
+        sweep.verifierLabel = "oracle"
         var records: [SweepItemRecord] = []
         var lastProgress: SearchSweep.Progress?
         let outcome = try sweep.run(model: model, prompts: ["a", "b"], columns: ["answer": [.string("1"), .number(6)]],
@@ -46,6 +48,58 @@ final class SearchSweepTests: XCTestCase {
             .init(bin: 1, budget: 2, search: "sampling", accuracy: 1, tokensPerAnswer: 14, items: 2),
         ]))
         XCTAssertEqual(outcome.probeUsage.tokensGenerated, 2 * 2 * 2 * 7)
+    }
+
+    /// Prefers completions ending in "5": a verifier that disagrees with the grader.
+    struct LikesFive: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] { batch.completions.map { $0.hasSuffix("5") ? 1 : 0 } }
+    }
+
+    func testStrategiesSelectWithTheVerifierAndOnlyTheRewardGrades() throws {
+        // Samples of "q": "#### 5" (wrong), "#### 1" (right), alternating; greedy's one sample is "#### 5".
+        func run(verifier: (any RewardScoring)?, label: String?) throws -> [SweepRow] {
+            let model = ScriptedLanguageModel { _, k in ["#### 5", "#### 1"][k % 2] }
+            var sweep = try SearchSweep(searches: ["greedy", "best-of-n"], budgets: [2], seeds: 1,
+                                        generation: GenerationOptions(maxNewTokens: 16), reward: Exact())
+            sweep.verifier = verifier
+            sweep.verifierLabel = label
+            return try sweep.run(model: model, prompts: ["q"], columns: ["answer": [.string("1")]]).rows
+        }
+        let chosenByVerifier = try run(verifier: LikesFive(), label: "likes-five")
+        XCTAssertEqual(chosenByVerifier.map(\.search), ["greedy", "best-of-n (verifier: likes-five)"])
+        XCTAssertEqual(chosenByVerifier.map(\.accuracy.mean), [0, 0], "the verifier picks #### 5; the grader marks it wrong")
+        XCTAssertEqual(chosenByVerifier[1].passAtK.mean, 1, "the right answer was among the candidates")
+        let oracle = try run(verifier: Exact(), label: "oracle")
+        XCTAssertEqual(oracle.map(\.search), ["greedy", "best-of-n (oracle verifier)"])
+        XCTAssertEqual(oracle.map(\.accuracy.mean), [0, 1])
+        XCTAssertThrowsError(try run(verifier: nil, label: nil)) {
+            XCTAssertEqual("\($0)", "best-of-n: needs a verifier to pick the best of 2 samples (temper search: --reward SPEC; " +
+                           "temper eval: --verifier SPEC, or --verifier oracle to select with the grading reward)")
+        }
+    }
+
+    /// Correct when the last number of the completion is the answer.
+    struct LastNumber: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] {
+            let reader = MathAnswerReader(extract: .lastNumber)
+            return zip(batch.completions, try batch.column("answer", for: "last")).map { c, a in
+                guard let got = reader.answer(in: c), let want = reader.reference(a.text) else { return 0 }
+                return reader.equivalent(want, got) ? 1 : 0
+            }
+        }
+    }
+
+    func testMajorityVoteReadsAnswersWithTheStrategysExtractorElseTheGradersReader() throws {
+        // Boxed answers 1, 3, 1 (majority 1: sample 0, wrong); last numbers 4, 2, 2 (majority 2: sample 1, right).
+        func majAtK(_ search: String) throws -> Double {
+            let model = ScriptedLanguageModel { _, k in ["\\boxed{1} 4", "\\boxed{3} 2", "\\boxed{1} 2"][k % 3] }
+            var sweep = try SearchSweep(searches: [search], budgets: [3], seeds: 1, generation: GenerationOptions(maxNewTokens: 16),
+                                        reward: LastNumber())
+            sweep.answerReader = MathAnswerReader(extract: .lastNumber)
+            return try sweep.run(model: model, prompts: ["q"], columns: ["answer": [.string("2")]]).rows[0].majAtK.mean
+        }
+        XCTAssertEqual(try majAtK("sampling"), 1, "no extract of its own: the grader's last-number reader")
+        XCTAssertEqual(try majAtK("self-consistency:extract=boxed"), 0, "its own boxed reader")
     }
 
     func testSweepSettingsOutOfRange() {

@@ -112,14 +112,17 @@ final class BeamSearchTests: XCTestCase {
 
     func testDVTSSubtreesStayDisjoint() throws {
         let dvts = try ComponentRegistry.shared.search("dvts:subtrees=2,expansions=2")
-        // Subtree "0"'s continuations outscore subtree "1"'s ("00", "01" > "10"), which would take
-        // both beams of a beam search; DVTS keeps the best child of each subtree instead.
-        let scorer = TableStepScorer(["0": 0.5, "1": 0.5, "00": 0.9, "01": 0.8, "10": 0.3, "11": 0.2,
-                                      "000": 0.5, "001": 0.6, "100": 0.7, "101": 0.1])
+        // First step as search-and-learn's: each subtree samples M = 2 steps from the prompt and
+        // keeps its best ("0" of "0", "1"; "3" of "2", "3"). Then subtree "0"'s continuations
+        // outscore subtree "3"'s ("00", "01" > "30"), which would take both beams of a beam search;
+        // DVTS keeps the best child of each subtree instead.
+        let scorer = TableStepScorer(["0": 0.5, "1": 0.4, "2": 0.3, "3": 0.6, "00": 0.9, "01": 0.8, "30": 0.3, "31": 0.2,
+                                      "000": 0.5, "001": 0.6, "300": 0.7, "301": 0.1])
         let result = try dvts.search(request(StepScript.model(), scorer))
-        XCTAssertEqual(result.texts, [["1|10|100", "0|00|001"]])
+        XCTAssertEqual(result.texts, [["3|30|300", "0|00|001"]])
         XCTAssertEqual(result.candidates[0].map(\.score), [0.7, 0.6])
-        XCTAssertEqual(scorer.asked, ["0", "1", "0|00", "0|01", "1|10", "1|11", "0|00|000", "0|00|001", "1|10|100", "1|10|101"])
+        XCTAssertEqual(scorer.asked, ["0", "1", "2", "3", "0|00", "0|01", "3|30", "3|31", "0|00|000", "0|00|001", "3|30|300", "3|30|301"])
+        XCTAssertEqual(scorer.newSteps, 4 + 4 + 4, "each node's inherited step scores are kept: only its new step is scored")
         XCTAssertThrowsError(try dvts.search(request(StepScript.model(), scorer, budget: SearchBudget(samplesPerPrompt: 3)))) {
             XCTAssertEqual("\($0)", "dvts: a budget of 3 samples per step is not a multiple of expansions = 2 (N beams × M expansions); use 2 or set expansions")
         }

@@ -42,6 +42,35 @@ final class ComputeOptimalTests: XCTestCase {
         XCTAssertEqual(routed.candidates.map(\.count), [1, 1])
     }
 
+    /// Passes every call to `inner` and notes the sampler seed of each `generate`.
+    final class SeedRecorder: LanguageModelHandle {
+        let inner = ScriptedLanguageModel { _, k in ["#### 3", "#### 9"][k % 2] }
+        var seeds: [UInt64] = []
+        var usage: ComputeUsage { inner.usage }
+        var endOfSequenceTokenIDs: [Int32] { inner.endOfSequenceTokenIDs }
+        func tokenize(_ text: String) throws -> [Int32] { try inner.tokenize(text) }
+        func detokenize(_ ids: [Int32]) throws -> String { try inner.detokenize(ids) }
+        func renderChat(_ messages: [ChatMessage]) throws -> String { try inner.renderChat(messages) }
+        func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]] {
+            seeds.append(options.seed)
+            return try inner.generate(prompts: prompts, options: options)
+        }
+        func logprobs(_ pairs: [LogprobRequest]) throws -> [[Float]] { try inner.logprobs(pairs) }
+        func startSession(prompts: [[Int32]]) throws -> any DecodingSession { try inner.startSession(prompts: prompts) }
+    }
+
+    func testProbesDrawFromAnotherStreamThanTheRoutedSearch() throws {
+        let path = try writeTable(table)
+        let model = SeedRecorder()
+        var r = request(model, ["hard"], samples: 4, verifier: ExactAnswer(), columns: ["answer": [.string("9")]])
+        r.generation.seed = 42
+        _ = try ComponentRegistry.shared.search("compute-optimal:table=\(path)").search(r)
+        XCTAssertEqual(model.seeds.count, 2, "the probes, then self-consistency@4")
+        XCTAssertEqual(model.seeds.last, 42, "the routed search samples with the request's seed")
+        XCTAssertEqual(model.seeds.first, SearchSweep.itemSeed(~42, item: 0))
+        XCTAssertNotEqual(model.seeds.first, 42)
+    }
+
     func testTableErrorsNameTheFileAndTheField() throws {
         let missing = try writeTable(#"{"format": "temper-compute-optimal/1", "bins": 2, "choices": []}"#)
         XCTAssertThrowsError(try ComponentRegistry.shared.search("compute-optimal:table=\(missing)")) { error in

@@ -31,6 +31,9 @@ final class SequentialStrategyTests: XCTestCase {
         XCTAssertEqual(prompts.seen, ["Q ", "Q abWait", "Q abWaitcdef</think>\nFinal Answer:"])
         // The stop string is generated, then cut from the text: it is charged, as the end-of-sequence token is.
         XCTAssertEqual(result.usage.tokensGenerated, 10 + 12 + 4)
+        // The prompt is prefilled once; then only new text is appended: "abWait", then
+        // "cdef</think>\nFinal Answer:" (re-prefilling each context would score 2 + 8 + 34).
+        XCTAssertEqual(result.usage.tokensScored, 2 + 6 + 26)
         let sequence = result.candidates[0][0].sequence
         XCTAssertEqual(sequence.tokenIDs, try model.tokenize(sequence.text))
         XCTAssertEqual(sequence.tokenLogprobs.count, sequence.tokenIDs.count)
@@ -98,6 +101,8 @@ final class SequentialStrategyTests: XCTestCase {
         XCTAssertEqual(texts(result), ["#### 2", "#### 1"])
         XCTAssertEqual(result.candidates[0].map(\.score), [nil, nil])
         XCTAssertEqual(result.usage.tokensGenerated, 7 + 7 + 7, "each with its end-of-sequence token")
+        // "Q " once, then "#### 1\nFeedback:" and " check\nAnswer:" appended (re-prefilling: 2 + 18 + 32).
+        XCTAssertEqual(result.usage.tokensScored, 2 + 16 + 14)
     }
 
     func testSelfRefineSplitsTheTokenBudgetOverItsGenerations() throws {

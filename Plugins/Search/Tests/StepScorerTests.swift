@@ -35,6 +35,14 @@ final class StepScorerTests: XCTestCase {
         let sigmoid = { (x: Double) in Float(1 / (1 + Foundation.exp(-x))) }
         XCTAssertEqual(scores.map(\.count), [2, 1])
         for (got, want) in zip(scores.flatMap { $0 }, [sigmoid(0.3), sigmoid(0.6), sigmoid(0.4)]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+        // From step 2 of the first solution and step 1 of the second: only those questions are asked.
+        let before = model.usage.tokensScored
+        let newOnly = try scorer.scoreSteps([PartialSolution(prompt: "p", steps: ["a", "b"]), PartialSolution(prompt: "qq", steps: ["c"])],
+                                            from: [1, 0])
+        XCTAssertEqual(newOnly.map(\.count), [1, 1])
+        XCTAssertEqual(newOnly[0][0], sigmoid(0.6), accuracy: 1e-6)
+        XCTAssertEqual(newOnly[1][0], sigmoid(0.4), accuracy: 1e-6)
+        XCTAssertEqual(model.usage.tokensScored - before, (6 + 4) + (6 + 3) + (4 + 4) + (4 + 3), "\"pa\\n\\nb?\" and \"qqc?\", each with yes and no")
     }
 
     /// 1 when the completion ends in the `answer` column's text.
@@ -51,6 +59,10 @@ final class StepScorerTests: XCTestCase {
         let scores = try scorer.scoreSteps([PartialSolution(prompt: "p:", steps: ["s0", "s1"], columns: ["answer": .string("A")])])
         // After "s0": A, B, A, B → 0.5; after "s1" every rollout says "A" → 1.
         XCTAssertEqual(scores, [[0.5, 1]])
+        let generated = model.usage.tokensGenerated
+        XCTAssertEqual(try scorer.scoreSteps([PartialSolution(prompt: "p:", steps: ["s0", "s1"], columns: ["answer": .string("A")])], from: [1]),
+                       [[1]])
+        XCTAssertEqual(model.usage.tokensGenerated - generated, 4 * 2, "4 rollouts from the second step only (a letter and end of sequence each)")
         XCTAssertThrowsError(try RolloutStepScorer(model: model, reward: EndsWithAnswer(), rollouts: 0)) {
             XCTAssertEqual("\($0)", "rollout step scorer: rollouts must be ≥ 1, got 0")
         }

@@ -18,12 +18,14 @@ enum StepScript {
 }
 
 /// A step scorer with known scores: each step scores `table[step]` (0 when absent); it throws
-/// for a solution whose last step is in `failing`, and logs the solutions it was asked about.
+/// for a solution whose last step is in `failing`, and logs the solutions it was asked about and
+/// how many steps of them were new (not yet scored by the search).
 final class TableStepScorer: StepScoring {
     let segmentation = StepSegmentation.separator("|")
     let table: [String: Float]
     let failing: Set<String>
     private(set) var asked: [String] = []
+    private(set) var newSteps = 0
 
     init(_ table: [String: Float], failing: Set<String> = []) {
         self.table = table
@@ -41,6 +43,12 @@ final class TableStepScorer: StepScoring {
         }
         asked += solutions.map { $0.steps.joined(separator: "|") }
         return solutions.map { $0.steps.map { table[$0] ?? 0 } }
+    }
+
+    func scoreSteps(_ solutions: [PartialSolution], from: [Int]) throws -> [[Float]] {
+        let all = try scoreSteps(solutions)
+        newSteps += zip(solutions, from).map { $0.steps.count - $1 }.reduce(0, +)
+        return zip(all, from).map { Array($0.dropFirst($1)) }
     }
 }
 

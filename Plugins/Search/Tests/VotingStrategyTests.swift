@@ -92,7 +92,7 @@ final class VotingStrategyTests: XCTestCase {
         XCTAssertEqual(message("self-consistency", request(model, ["Q"], samples: 0)),
                        "self-consistency: the budget asks for 0 samples per prompt; it needs at least 1")
         XCTAssertEqual(message("best-of-n", request(model, ["Q"], samples: 4)),
-                       "best-of-n: needs a verifier to pick the best of 4 samples (a reward: --reward math-equiv)")
+                       "best-of-n: needs a verifier to pick the best of 4 samples (temper search: --reward SPEC; temper eval: --verifier SPEC, or --verifier oracle to select with the grading reward)")
         var passes = request(model, ["Q"], samples: 2)
         passes.budget.maxForwardPasses = 10
         XCTAssertEqual(message("sampling", passes),

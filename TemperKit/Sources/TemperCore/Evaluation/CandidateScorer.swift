@@ -12,13 +12,16 @@ public struct CandidateScorer {
     /// Messages of the candidates whose scoring threw, in order.
     public private(set) var failures: [String] = []
 
+    /// How a user gives a strategy its verifier, for the message of a strategy that has none.
+    public static let verifierHint = "temper search: --reward SPEC; temper eval: --verifier SPEC, or --verifier oracle to select with the grading reward"
+
     /// A scorer with no failures yet.
     public init(strategy: String) { self.strategy = strategy }
 
     /// One score per candidate of prompt `prompt`; nil where the verifier does not apply or failed.
     public mutating func score(_ candidates: [GeneratedSequence], prompt: Int, of request: SearchRequest) throws -> [Float?] {
         guard let verifier = request.verifier else {
-            throw SpecError("\(strategy): needs a verifier to score candidates (a reward: --reward math-equiv)")
+            throw SpecError("\(strategy): needs a verifier to score candidates (\(Self.verifierHint))")
         }
         guard !candidates.isEmpty else { return [] }
         if let scores = try? verifier.score(batch(candidates, prompt: prompt, of: request)), scores.count == candidates.count {

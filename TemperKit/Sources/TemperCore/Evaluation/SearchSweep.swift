@@ -15,8 +15,16 @@ public struct SearchSweep {
     public var seeds: Int
     /// Sampling settings for every search.
     public var generation: GenerationOptions
-    /// Grades answers, and is the verifier strategies such as best-of-n select with.
+    /// Grades answers; never seen by the strategies (unless it is also `verifier`, an oracle).
     public var reward: any RewardScoring
+    /// What strategies such as best-of-n select with; nil when they get none (they then say so).
+    public var verifier: (any RewardScoring)?
+    /// How rows of strategies that select with `verifier` are labelled ("oracle" when it is the
+    /// grading reward): "best-of-n (oracle verifier)", so a figure won by peeking at the grader says so.
+    public var verifierLabel: String?
+    /// Reads the answers maj@k votes over when a strategy's spec sets no `extract` of its own
+    /// (the grading reward's reader, so the vote counts answers as the grade reads them).
+    public var answerReader = MathAnswerReader()
     /// A score at or above this is a correct answer.
     public var passThreshold: Float
     /// When set, the sweep also estimates each item's difficulty from this many verified samples
@@ -102,7 +110,7 @@ public struct SearchSweep {
                     perSeed.append(done)
                     records += done
                 }
-                rows.append(Self.row(searches[s], budget: budget, perSeed: perSeed, seconds: seconds))
+                rows.append(Self.row(label(searches[s], strategy), budget: budget, perSeed: perSeed, seconds: seconds))
             }
         }
         guard let probeSamples else { return Outcome(rows: rows, table: nil, probeUsage: ComputeUsage()) }
@@ -111,12 +119,18 @@ public struct SearchSweep {
         return Outcome(rows: rows, table: table, probeUsage: model.usage - before)
     }
 
-    /// Searches item `i` and grades every candidate.
+    /// The row name of `spec`: with its verifier when the strategy selects with one.
+    func label(_ spec: String, _ strategy: any SearchStrategy) -> String {
+        guard strategy.selectsWithVerifier, verifier != nil, let verifierLabel else { return spec }
+        return "\(spec) (\(verifierLabel == "oracle" ? "oracle verifier" : "verifier: " + verifierLabel))"
+    }
+
+    /// Searches item `i` (the strategy selecting with `verifier`) and grades every candidate with `reward`.
     func searchItem(_ i: Int, _ strategy: any SearchStrategy, spec: String, budget: Int, seed: UInt64, model: any LanguageModelHandle,
                     prompt: String, columns: [String: [ColumnValue]]) throws -> SweepItemRecord {
         var options = generation
         options.seed = Self.itemSeed(seed, item: i)
-        let request = SearchRequest(model: model, prompts: [prompt], columns: columns, verifier: reward, stepScorer: stepScorer,
+        var request = SearchRequest(model: model, prompts: [prompt], columns: columns, verifier: verifier, stepScorer: stepScorer,
                                     budget: SearchBudget(samplesPerPrompt: budget), generation: options)
         let start = Date()
         let result = try strategy.search(request)
@@ -124,10 +138,11 @@ public struct SearchSweep {
             throw SpecError("eval: \(spec) returned no candidate for item \(i)")
         }
         var grader = CandidateScorer(strategy: "eval")
+        request.verifier = reward
         let scores = try grader.score(candidates.map(\.sequence), prompt: 0, of: request)
         let correct = scores.map { ($0 ?? -.infinity) >= passThreshold }
         let c = correct.filter { $0 }.count
-        let groups = AnswerGroups(candidates.map(\.sequence.text), reader: MathAnswerReader())
+        let groups = AnswerGroups(candidates.map(\.sequence.text), reader: try Self.answerReader(ofSpec: spec) ?? answerReader)
         let majority = groups.ranked { Float($0.members.count) }.first?.group.members.first
         return SweepItemRecord(
             search: spec, budget: budget, seed: seed, item: i, answer: candidates[0].sequence.text, answerScore: scores[0],
@@ -136,6 +151,17 @@ public struct SearchSweep {
             passAtK: try passAtK(samples: candidates.count, correct: c, k: candidates.count),
             majorityCorrect: majority.map { correct[$0] } ?? false, usage: result.usage, seconds: Date().timeIntervalSince(start),
             scoringFailures: (result.failures + grader.failures).map { "item \(i): \($0)" })
+    }
+
+    /// The answer reader a component spec's `extract` setting names (self-consistency's,
+    /// weighted-best-of-n's, math-equiv's); nil when the spec sets none. maj@k votes with the
+    /// strategy's own, else with `answerReader`.
+    public static func answerReader(ofSpec spec: String) throws -> MathAnswerReader? {
+        guard let setting = try ComponentSpec(parsing: spec).settings.last(where: { $0.key == "extract" }) else { return nil }
+        guard case .text(let raw) = setting.value, let mode = MathExtractionMode(rawValue: raw) else {
+            throw SpecError("\(spec): extract must be one of \(MathExtractionMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(setting.value)'")
+        }
+        return MathAnswerReader(extract: mode)
     }
 
     /// The sampler seed of item `i` in the run with `seed`: a different stream per item, so the
@@ -166,6 +192,7 @@ public struct SearchSweep {
     /// never a choice.
     func routingTable(_ records: [SweepItemRecord], probeSamples: Int, model: any LanguageModelHandle, prompts: [String],
                       columns: [String: [ColumnValue]], registry: ComponentRegistry) throws -> ComputeOptimalTable {
+        guard let verifier else { throw SpecError("eval: the routing table estimates question difficulty with the verifier: give one") }
         let sampler = try registry.search("sampling")
         let shape = ComputeOptimalTable(probeSamples: probeSamples, bins: bins, choices: [])
         var binOf: [String: Int] = [:]
@@ -176,7 +203,7 @@ public struct SearchSweep {
                 // Probes draw other numbers than the searches of the same item and seed.
                 options.seed = Self.itemSeed(~seed, item: i)
                 let probe = try sampler.search(SearchRequest(model: model, prompts: [prompts[i]], columns: columns.mapValues { [$0[i]] },
-                                                             verifier: reward, budget: SearchBudget(samplesPerPrompt: probeSamples),
+                                                             verifier: verifier, budget: SearchBudget(samplesPerPrompt: probeSamples),
                                                              generation: options))
                 binOf["\(i)/\(seed)"] = shape.bin(ofDifficulty: ComputeOptimalTable.difficulty(probeScores: probe.candidates[0].map(\.score)))
             }

@@ -84,8 +84,14 @@ public struct SearchResult {
 public protocol SearchStrategy: Component, AnyObject {
     /// Runs the search for every prompt in `request`.
     func search(_ request: SearchRequest) throws -> SearchResult
+    /// Whether the answer depends on the verifier's scores (best-of-n picks by them, self-refine
+    /// stops on them), not only reports them (greedy, sampling): `temper eval` labels such rows
+    /// with their verifier, so a figure won with the grader as verifier says "oracle".
+    var selectsWithVerifier: Bool { get }
 }
 
 extension SearchStrategy {
     public static var kind: ComponentKind { .search }
+    /// Only reports the verifier's scores.
+    public var selectsWithVerifier: Bool { false }
 }

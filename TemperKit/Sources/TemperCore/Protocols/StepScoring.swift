@@ -80,4 +80,17 @@ public protocol StepScoring: AnyObject {
     var segmentation: StepSegmentation { get }
     /// For each solution, one score per step (`result[i].count == solutions[i].steps.count`).
     func scoreSteps(_ solutions: [PartialSolution]) throws -> [[Float]]
+    /// For each solution, the scores of its steps from `from[i]` on (`result[i].count ==
+    /// solutions[i].steps.count - from[i]`): a tree search keeps the scores of the steps a node
+    /// inherited and asks only for the new one, so scoring a path of depth d costs one step, not d.
+    /// A scorer whose step score depends only on the steps up to it (self-evaluation, rollouts)
+    /// computes just those; the default scores whole solutions and drops the known part.
+    func scoreSteps(_ solutions: [PartialSolution], from: [Int]) throws -> [[Float]]
+}
+
+extension StepScoring {
+    /// Scores whole solutions, then drops the first `from[i]` scores of each.
+    public func scoreSteps(_ solutions: [PartialSolution], from: [Int]) throws -> [[Float]] {
+        try zip(scoreSteps(solutions), from).map { Array($0.dropFirst($1)) }
+    }
 }

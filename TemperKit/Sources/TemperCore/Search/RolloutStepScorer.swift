@@ -28,9 +28,17 @@ public final class RolloutStepScorer: StepScoring {
     /// The mean reward of the rollouts from each step; a step whose rollouts the reward scores
     /// none of is an error naming the solution.
     public func scoreSteps(_ solutions: [PartialSolution]) throws -> [[Float]] {
-        var prefixes: [(solution: Int, text: String)] = []
+        try scoreSteps(solutions, from: solutions.map { _ in 0 })
+    }
+
+    /// The mean reward of the rollouts from the steps of solution i from `from[i]` on: rollouts
+    /// start after the step, so the earlier steps' scores do not depend on it.
+    public func scoreSteps(_ solutions: [PartialSolution], from: [Int]) throws -> [[Float]] {
+        var prefixes: [(solution: Int, step: Int, text: String)] = []
         for (i, s) in solutions.enumerated() {
-            for k in s.steps.indices { prefixes.append((i, s.steps[...k].joined(separator: segmentation.joiner) + segmentation.joiner)) }
+            for k in s.steps.indices where k >= from[i] {
+                prefixes.append((i, k, s.steps[...k].joined(separator: segmentation.joiner) + segmentation.joiner))
+            }
         }
         var o = options
         o.numReturnSequences = rollouts
@@ -55,7 +63,7 @@ public final class RolloutStepScorer: StepScoring {
         for (j, p) in prefixes.enumerated() {
             let scored = rewards[j * rollouts..<(j + 1) * rollouts].compactMap { $0 }
             guard !scored.isEmpty else {
-                throw SpecError("rollout step scorer: the reward scored none of the \(rollouts) rollouts of solution \(p.solution), step \(means[p.solution].count + 1)")
+                throw SpecError("rollout step scorer: the reward scored none of the \(rollouts) rollouts of solution \(p.solution), step \(p.step + 1)")
             }
             means[p.solution].append(scored.reduce(0, +) / Float(scored.count))
         }

@@ -3,7 +3,7 @@ import Foundation
 /// The policy grades its own steps: after each step it is asked a correctness question, and the
 /// step's score is p(yes) / (p(yes) + p(no)) of the answers it would give (self-evaluation guided
 /// decoding, Xie et al. 2023, "Self-Evaluation Guided Beam Search for Reasoning"). One batched
-/// `logprobs` call scores every step of every solution.
+/// `logprobs` call scores every step asked for (only the new ones, when the search keeps the rest).
 public final class SelfEvaluationStepScorer: StepScoring {
     /// The model that wrote the steps and now grades them.
     public let model: any LanguageModelHandle
@@ -28,11 +28,17 @@ public final class SelfEvaluationStepScorer: StepScoring {
 
     /// p(yes) / (p(yes) + p(no)) after every step of every solution.
     public func scoreSteps(_ solutions: [PartialSolution]) throws -> [[Float]] {
+        try scoreSteps(solutions, from: solutions.map { _ in 0 })
+    }
+
+    /// p(yes) / (p(yes) + p(no)) after the steps of solution i from `from[i]` on: a step's
+    /// question sees only the steps up to it, so the earlier scores do not change.
+    public func scoreSteps(_ solutions: [PartialSolution], from: [Int]) throws -> [[Float]] {
         let yesIDs = try model.tokenize(yes), noIDs = try model.tokenize(no)
         guard !yesIDs.isEmpty, !noIDs.isEmpty else { throw SpecError("self-evaluation: the yes / no answers must not be empty") }
         var pairs: [LogprobRequest] = []
-        for s in solutions {
-            for k in s.steps.indices {
+        for (s, first) in zip(solutions, from) {
+            for k in s.steps.indices where k >= first {
                 let context = try model.tokenize(s.prompt + s.steps[...k].joined(separator: segmentation.joiner) + question)
                 pairs.append(LogprobRequest(prompt: context, continuation: yesIDs))
                 pairs.append(LogprobRequest(prompt: context, continuation: noIDs))
@@ -40,8 +46,8 @@ public final class SelfEvaluationStepScorer: StepScoring {
         }
         let scored = try model.logprobs(pairs)
         var next = 0
-        return solutions.map { s in
-            s.steps.map { _ in
+        return zip(solutions, from).map { s, first in
+            s.steps.dropFirst(first).map { _ in
                 defer { next += 2 }
                 let y = scored[next].reduce(0, +), n = scored[next + 1].reduce(0, +)
                 // p(yes) / (p(yes) + p(no)) = σ(log p(yes) − log p(no))
