@@ -40,15 +40,10 @@ public final class BeamSearch: SearchStrategy {
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let scorer = try requireStepScorer(request, Self.name)
         let n = try BeamPlan.beams(strategy: Self.name, request: request, beams: beams, expansions: expansions)
-        let before = request.model.usage
-        var candidates: [[ScoredCandidate]] = [], failures: [String] = []
-        for p in request.prompts.indices {
-            let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: scorer)
+        return try StepTree.searchEachPrompt(strategy: Self.name, request: request, settings: settings, scorer: scorer) { tree in
             let kept = try BeamPlan.run(tree, beams: n, expansions: expansions) { nodes in try tree.score(&nodes, with: scorer) }
-            candidates.append(tree.candidates(kept))
-            failures += tree.failures
+            return (tree.candidates(kept), [])
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
     }
 }
 

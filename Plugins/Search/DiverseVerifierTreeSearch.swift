@@ -35,10 +35,7 @@ public final class DiverseVerifierTreeSearch: SearchStrategy {
     public func search(_ request: SearchRequest) throws -> SearchResult {
         let scorer = try requireStepScorer(request, Self.name)
         let k = try BeamPlan.beams(strategy: Self.name, request: request, beams: subtrees, expansions: expansions)
-        let before = request.model.usage
-        var candidates: [[ScoredCandidate]] = [], failures: [String] = []
-        for p in request.prompts.indices {
-            let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: scorer)
+        return try StepTree.searchEachPrompt(strategy: Self.name, request: request, settings: settings, scorer: scorer) { tree in
             var heads: [StepNode] = []
             if tree.canGrow(rows: k * expansions) {
                 var flat = try tree.expand([tree.root], copies: k * expansions)[0]
@@ -56,10 +53,8 @@ public final class DiverseVerifierTreeSearch: SearchStrategy {
                 // Each subtree keeps its own best child: subtrees never compete with each other.
                 for (j, h) in open.enumerated() { heads[h] = keepBest(Array(flat[j * expansions..<(j + 1) * expansions]), of: tree) }
             }
-            candidates.append(tree.candidates(heads))
-            failures += tree.failures
+            return (tree.candidates(heads), [])
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
     }
 
     /// The best-scored of one subtree's `children`; the others' rows are freed.

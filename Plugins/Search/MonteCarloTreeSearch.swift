@@ -67,18 +67,14 @@ public final class MonteCarloTreeSearch: SearchStrategy {
         if let cap = request.budget.maxGeneratedTokens, cap < expansions {
             throw SpecError("mcts: a budget of \(cap) generated tokens cannot pay for one expansion of \(expansions) steps (at least \(expansions) tokens)")
         }
-        let before = request.model.usage
-        var candidates: [[ScoredCandidate]] = [], failures: [String] = []
-        for p in request.prompts.indices {
-            let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: request.stepScorer)
-            var search = PUCTSearch(tree: tree, request: request, promptIndex: p, expansions: expansions, cPUCT: cPUCT, rolloutValue: rolloutValue)
+        return try StepTree.searchEachPrompt(strategy: Self.name, request: request, settings: settings, scorer: request.stepScorer) { tree in
+            var search = PUCTSearch(tree: tree, request: request, promptIndex: tree.promptIndex, expansions: expansions, cPUCT: cPUCT,
+                                    rolloutValue: rolloutValue)
             for _ in 0..<sims {
                 guard try search.simulate() else { break }
             }
-            candidates.append(try search.answer())
-            failures += tree.failures + search.failures
+            return (try search.answer(), search.failures)
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
     }
 }
 

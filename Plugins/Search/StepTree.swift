@@ -149,6 +149,24 @@ final class StepTree {
     }
 }
 
+extension StepTree {
+    /// Runs a strategy prompt by prompt, each on a tree (and decoding session) of its own:
+    /// `body` searches one tree and returns its candidates, best first, and any failures of its own
+    /// beside the tree's. The result's usage is everything the search spent.
+    static func searchEachPrompt(strategy: String, request: SearchRequest, settings: StepSearchSettings, scorer: (any StepScoring)?,
+                                 _ body: (StepTree) throws -> (candidates: [ScoredCandidate], failures: [String])) throws -> SearchResult {
+        let before = request.model.usage
+        var candidates: [[ScoredCandidate]] = [], failures: [String] = []
+        for p in request.prompts.indices {
+            let tree = try StepTree(strategy: strategy, request: request, promptIndex: p, settings: settings, scorer: scorer)
+            let found = try body(tree)
+            candidates.append(found.candidates)
+            failures += tree.failures + found.failures
+        }
+        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
+    }
+}
+
 /// The step scorer a strategy needs, or an error saying so.
 func requireStepScorer(_ request: SearchRequest, _ strategy: String) throws -> any StepScoring {
     guard let scorer = request.stepScorer else {

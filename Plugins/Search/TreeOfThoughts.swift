@@ -48,10 +48,7 @@ public final class TreeOfThoughts: SearchStrategy {
         if let cap = request.budget.maxGeneratedTokens, cap < proposals {
             throw SpecError("tree-of-thoughts: a budget of \(cap) generated tokens cannot pay for \(proposals) proposals (at least \(proposals) tokens)")
         }
-        let before = request.model.usage
-        var candidates: [[ScoredCandidate]] = [], failures: [String] = []
-        for p in request.prompts.indices {
-            let tree = try StepTree(strategy: Self.name, request: request, promptIndex: p, settings: settings, scorer: evaluator)
+        return try StepTree.searchEachPrompt(strategy: Self.name, request: request, settings: settings, scorer: evaluator) { tree in
             let found: [StepNode]
             if depthFirst {
                 var seen: [StepNode] = []
@@ -68,10 +65,8 @@ public final class TreeOfThoughts: SearchStrategy {
                     try tree.score(&nodes, with: evaluator)
                 }
             }
-            candidates.append(tree.candidates(found))
-            failures += tree.failures
+            return (tree.candidates(found), [])
         }
-        return SearchResult(candidates: candidates, usage: request.model.usage - before, failures: failures)
     }
 
     /// Depth-first search from `state`; the first really ended solution valued ≥ threshold, or nil.
