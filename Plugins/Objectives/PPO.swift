@@ -25,9 +25,9 @@ import TemperCore
 /// controller moves β towards a target KL: e = clip(KL/target − 1, ±0.2), β ← β·(1 + e·n/horizon),
 /// with KL the batch's mean summed KL per completion and n its number of completions.
 ///
-/// β lives in a one-element tensor returned by `makeParameters` as `kl_ctl.value`: it has no
-/// gradient, so no optimizer moves it, but checkpoints save and restore it with the value head —
-/// the controller resumes where it stopped without a separate hook for objective state.
+/// β is the objective's checkpointed state (`checkpointState()`, `kl_ctl.value` in
+/// `trainer_state.json`'s `objective_state`): a resumed run's controller goes on from the β the
+/// interrupted run had reached, and β is never among the trained (or exported) parameters.
 public final class PPO: Objective {
     /// Registered name.
     public static let name = "ppo"
@@ -72,7 +72,7 @@ public final class PPO: Objective {
     let whitenRewards: Bool
     let maskTruncated: Bool
     /// β, the KL controller's state (`kl_ctl.value`).
-    let klCoefficient: Tensor
+    private(set) var klCoefficient: Float
     /// `v_head.weight` `[1, hidden]` and `v_head.bias` `[1]`, made by `makeParameters`.
     private(set) var valueHead: (weight: Tensor, bias: Tensor)?
 
@@ -90,11 +90,11 @@ public final class PPO: Objective {
         lam = try config.float("lam")
         whitenRewards = try config.bool("whiten_rewards")
         maskTruncated = try config.bool("mask_truncated_completions")
-        klCoefficient = Tensor([initialKLCoefficient])
+        klCoefficient = initialKLCoefficient
     }
 
     /// The value head, initialised as PyTorch's `nn.Linear(hidden, 1)` (uniform in ±1/√hidden)
-    /// from the run's seed, and the KL controller's β.
+    /// from the run's seed.
     public func makeParameters(for model: ObjectiveModelInfo) throws -> [NamedParameter] {
         guard model.hiddenSize > 0 else { throw SpecError("ppo: the model reports a hidden size of \(model.hiddenSize)") }
         var rng = PhiloxRNG(seed: model.seed &+ 0x7661_6c75_6568_6561)  // "valuehea": apart from the run's other streams
@@ -102,8 +102,22 @@ public final class PPO: Objective {
         let weight = Tensor.uniform([1, model.hiddenSize], low: -bound, high: bound, rng: &rng, requiresGrad: true)
         let bias = Tensor.uniform([1], low: -bound, high: bound, rng: &rng, requiresGrad: true)
         valueHead = (weight, bias)
-        return [NamedParameter(name: "v_head.weight", tensor: weight), NamedParameter(name: "v_head.bias", tensor: bias),
-                NamedParameter(name: "kl_ctl.value", tensor: klCoefficient)]
+        return [NamedParameter(name: "v_head.weight", tensor: weight), NamedParameter(name: "v_head.bias", tensor: bias)]
+    }
+
+    /// The name of β in checkpoints (classic TRL's `kl_ctl.value`).
+    static let klStateKey = "kl_ctl.value"
+
+    /// β, for the checkpoint.
+    public func checkpointState() -> [String: Double] { [Self.klStateKey: Double(klCoefficient)] }
+
+    /// β from a checkpoint (a Float written as a Double comes back bit for bit).
+    public func restoreState(_ state: [String: Double]) throws {
+        guard let beta = state[Self.klStateKey], beta.isFinite, beta >= 0 else {
+            throw SpecError("ppo: the checkpoint's objective_state has no valid \(Self.klStateKey) (the KL coefficient β), got \(state); " +
+                            "it was written by another objective or an older Temper")
+        }
+        klCoefficient = Float(beta)
     }
 
     /// V(s_t) at `[b, t]` for token t, read from the hidden state at t − 1; column 0 is 0.
@@ -147,7 +161,7 @@ public final class PPO: Objective {
         }
         let oldValues = pass[0]
         if rollouts.oldLogprobs == nil { rollouts.oldLogprobs = pass[1] }
-        let beta = klCoefficient.scalars[0]
+        let beta = klCoefficient
         let kl = try TokenRewards.kl(estimator, beta: beta, &rollouts, context: context, objective: Self.name)
         let mask = RolloutTensors.rows(rollouts.completionMask)
         // Unscored rows have no completion tokens left; their NaN must not reach the statistics.
@@ -167,7 +181,7 @@ public final class PPO: Objective {
         // has no tokens and a KL of 0, which would bias β downward.
         let counted = mask.indices.filter { mask[$0].contains { $0 != 0 } }
         if adaptive && beta > 0 && !counted.isEmpty {
-            klCoefficient.floatPointer[0] = Self.adaptedCoefficient(beta, kl: counted.reduce(0) { $0 + klPerRow[$1] } / Float(counted.count),
+            klCoefficient = Self.adaptedCoefficient(beta, kl: counted.reduce(0) { $0 + klPerRow[$1] } / Float(counted.count),
                                                                     target: target, completions: counted.count, horizon: horizon)
         }
     }

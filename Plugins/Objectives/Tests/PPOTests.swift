@@ -41,10 +41,10 @@ final class PPOTests: XCTestCase {
     func testParametersAreTheValueHeadAndTheKLControllersState() throws {
         let objective = try ComponentRegistry.shared.objective("ppo")
         let params = try objective.makeParameters(for: ObjectiveModelInfo(hiddenSize: 576, vocabSize: 49152, seed: 7))
-        XCTAssertEqual(params.map(\.name), ["v_head.weight", "v_head.bias", "kl_ctl.value"])
-        XCTAssertEqual(params.map(\.tensor.shape), [[1, 576], [1], [1]])
-        XCTAssertEqual(params.map(\.tensor.requiresGrad), [true, true, false], "β is state, not trained")
-        XCTAssertEqual(params[2].tensor.scalars, [0.05])
+        XCTAssertEqual(params.map(\.name), ["v_head.weight", "v_head.bias"], "β is state, not a parameter")
+        XCTAssertEqual(params.map(\.tensor.shape), [[1, 576], [1]])
+        XCTAssertEqual(params.map(\.tensor.requiresGrad), [true, true])
+        XCTAssertEqual(objective.checkpointState(), ["kl_ctl.value": 0.05].mapValues { Double(Float($0)) })
         let bound = 1 / Float(576).squareRoot()
         XCTAssertLessThanOrEqual(params[0].tensor.scalars.map { abs($0) }.max()!, bound)
         XCTAssertGreaterThan(params[0].tensor.scalars.map { abs($0) }.max()!, bound * 0.9)
@@ -99,29 +99,33 @@ final class PPOTests: XCTestCase {
         var b = batch()
         try objective.prepare(&b, context: ObjectiveContext(policy: f.model))
         // Mean KL −0.2 against target 1: e = clip(−0.2/1 − 1, ±0.2) = −0.2; β = 0.1·(1 − 0.2·2/10).
-        let beta = try XCTUnwrap(params["kl_ctl.value"]).scalars[0]
-        XCTAssertEqual(beta, 0.096, accuracy: 1e-7)
+        func beta(_ o: any Objective) throws -> Float { Float(try XCTUnwrap(o.checkpointState()["kl_ctl.value"])) }
+        let moved = try beta(objective)
+        XCTAssertEqual(moved, 0.096, accuracy: 1e-7)
         // Above the target: e = +0.2 at most.
         var far = batch()
         far.referenceLogprobs = far.referenceLogprobs! - 10
         try objective.prepare(&far, context: ObjectiveContext(policy: f.model))
-        XCTAssertEqual(try XCTUnwrap(params["kl_ctl.value"]).scalars[0], 0.096 * (1 + 0.2 * 2 / 10), accuracy: 1e-7)
+        XCTAssertEqual(try beta(objective), 0.096 * (1 + 0.2 * 2 / 10), accuracy: 1e-7)
 
-        // A checkpoint saves the tensor with the value head; restoring writes it into a new run's
-        // parameter, whose next batch is shaped with the restored β.
-        let (resumed, resumedParams) = try ppo()
-        resumedParams["kl_ctl.value"]?.assign(from: Tensor([beta]))
+        // The checkpoint's state, handed to a new run's objective, shapes its next batch with the
+        // restored β, bit for bit.
+        let (resumed, _) = try ppo()
+        try resumed.restoreState(["kl_ctl.value": Double(moved)])
+        XCTAssertEqual(try beta(resumed).bitPattern, moved.bitPattern)
         var next = batch()
         try resumed.prepare(&next, context: ObjectiveContext(policy: f.model))
-        XCTAssertEqual(try XCTUnwrap(next.extra["kl_coef"]).scalars, [beta, beta])
+        XCTAssertEqual(try XCTUnwrap(next.extra["kl_coef"]).scalars, [moved, moved])
         let returns = try XCTUnwrap(next.extra["returns"]).scalars
         // Row 1's single token: R = A + V = r = −β·(−0.5) + 0.
-        XCTAssertEqual(returns[4], beta * 0.5, accuracy: 1e-6)
+        XCTAssertEqual(returns[4], moved * 0.5, accuracy: 1e-6)
+        XCTAssertEqual(errorMessage { try resumed.restoreState([:]) },
+                       "ppo: the checkpoint's objective_state has no valid kl_ctl.value (the KL coefficient β), got [:]; it was written by another objective or an older Temper")
 
-        let (fixed, fixedParams) = try ppo("kl_coef=0.1,adap_kl_ctrl=false")
+        let (fixed, _) = try ppo("kl_coef=0.1,adap_kl_ctrl=false")
         var c = batch()
         try fixed.prepare(&c, context: ObjectiveContext(policy: f.model))
-        XCTAssertEqual(fixedParams["kl_ctl.value"]?.scalars, [0.1])
+        XCTAssertEqual(try beta(fixed), 0.1)
     }
 
     func testGradientsOfPolicyAndValueHeadMatchFiniteDifferences() throws {

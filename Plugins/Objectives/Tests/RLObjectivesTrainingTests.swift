@@ -72,13 +72,20 @@ final class RLObjectivesTrainingTests: XCTestCase {
         let a = weights(whole), b = weights(second)
         XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
         for (name, values) in a { XCTAssertEqual(values.map(\.bitPattern), b[name]!.map(\.bitPattern), name) }
-        for name in ["v_head.weight", "v_head.bias", "kl_ctl.value"] { XCTAssertNotNil(a[name], name) }
-        XCTAssertNotEqual(a["kl_ctl.value"], [0.05], "the controller moved β")
-        // β has no gradient: without the controller no optimizer step (AdamW's weight decay
-        // included) moves it.
+        for name in ["v_head.weight", "v_head.bias"] { XCTAssertNotNil(a[name], name) }
+        XCTAssertNil(a["kl_ctl.value"], "β is objective state, not a trained parameter")
+        // β: the controller moved it, the checkpoint carried it (trainer_state.json), and the
+        // resumed run ends with the uninterrupted run's value, bit for bit.
+        let betaWhole = try XCTUnwrap(whole.trainer.objective.checkpointState()["kl_ctl.value"])
+        XCTAssertNotEqual(betaWhole, Double(Float(0.05)), "the controller moved β")
+        XCTAssertEqual(try XCTUnwrap(second.trainer.objective.checkpointState()["kl_ctl.value"]).bitPattern, betaWhole.bitPattern)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/checkpoint-2/trainer_state.json"))) as? [String: Any]
+        let savedBeta = try XCTUnwrap((saved?["objective_state"] as? [String: Double])?["kl_ctl.value"])
+        XCTAssertNotEqual(savedBeta, Double(Float(0.05)), "β had moved by step 2")
+        XCTAssertNotEqual(savedBeta, betaWhole, "and moved again after it")
         let fixed = try session(try makeTemporaryFolder("ppo-fixed"), [("objective", "ppo:adap_kl_ctrl=false"), ("max_steps", "2")])
         try fixed.trainer.train()
-        XCTAssertEqual(weights(fixed)["kl_ctl.value"], [0.05])
+        XCTAssertEqual(fixed.trainer.objective.checkpointState(), ["kl_ctl.value": Double(Float(0.05))])
         let entry = try XCTUnwrap(try rewards(dir, window: 1).entries.last)
         for key in ["loss/policy_avg", "loss/value_avg", "policy/clipfrac_avg", "val/clipfrac_avg", "val/explained_variance",
                     "objective/kl", "objective/kl_coef", "policy/entropy_avg", "reward"] {

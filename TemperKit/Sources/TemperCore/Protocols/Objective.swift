@@ -150,6 +150,13 @@ public protocol Objective: Component, AnyObject {
     func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws
     /// The loss and metrics for one micro-batch.
     func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput
+    /// Numbers the objective carries from step to step that are not parameters (PPO's adaptive
+    /// KL coefficient): the trainer writes them into every checkpoint (`trainer_state.json`,
+    /// `objective_state`) so that a resumed run goes on with the values the interrupted one had.
+    func checkpointState() -> [String: Double]
+    /// Takes back what `checkpointState()` returned when the checkpoint was written; throws,
+    /// naming the key, when a value it needs is missing.
+    func restoreState(_ state: [String: Double]) throws
 }
 
 /// The two ways an objective is fed.
@@ -195,4 +202,8 @@ extension Objective {
     public var needsGreedyBaseline: Bool { false }
     /// Nothing to prepare.
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {}
+    /// No state besides the parameters.
+    public func checkpointState() -> [String: Double] { [:] }
+    /// Nothing to restore.
+    public func restoreState(_ state: [String: Double]) throws {}
 }

@@ -418,6 +418,8 @@ public final class Trainer {
         for p in trainable { weights[p.name] = p.tensor }
         var extraFiles: [String: Data] = [:]
         if let rollouts { extraFiles[RolloutLoop.checkpointFileName] = try rollouts.checkpointData() }
+        let objectiveState = objective.checkpointState()
+        state.objectiveState = objectiveState.isEmpty ? nil : objectiveState
         let url = try store.save(CheckpointContents(weights: weights, optimizerState: optimizer.state(), schedule: schedule,
                                                     rng: rng.state, state: state, extraFiles: extraFiles))
         lastCheckpoint = url
@@ -461,6 +463,7 @@ public final class Trainer {
             try rollouts.restore(data, source: file.path)
         }
         rng = PhiloxRNG(state: c.rng)
+        try objective.restoreState(s.objectiveState ?? [:])
         state = s
         lastCheckpoint = folder
         reporter?.message("resumed from \(folder.path) at step \(s.globalStep)/\(s.maxSteps)")

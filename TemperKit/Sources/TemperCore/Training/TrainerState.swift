@@ -21,10 +21,14 @@ public struct TrainerState: Codable, Equatable {
     public var seed: Int
     /// Every logged entry so far (what metrics.jsonl holds).
     public var logHistory: [[String: Double]]
+    /// The objective's own state at the checkpoint (`Objective.checkpointState()`); nil when it
+    /// keeps none, and in checkpoints written before objectives could keep state.
+    public var objectiveState: [String: Double]? = nil
 
     enum CodingKeys: String, CodingKey {
         case globalStep = "global_step", epoch, maxSteps = "max_steps", microBatchesConsumed = "micro_batches_consumed"
         case skippedSteps = "skipped_steps", numTokens = "num_tokens", trainBatchSize = "train_batch_size"
         case gradientAccumulationSteps = "gradient_accumulation_steps", seed, logHistory = "log_history"
+        case objectiveState = "objective_state"
     }
 }
