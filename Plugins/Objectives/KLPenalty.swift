@@ -28,6 +28,32 @@ enum KLEstimator: String, CaseIterable {
     }
 }
 
+/// The KL to the reference as a loss term on the current policy (OpenRLHF `--use_kl_loss`, the
+/// placement GRPO uses) instead of a penalty in the reward:
+///
+///     L_KL = β · mean_t clamp(k(log π_θ(y_t), log π_ref(y_t)), −bound, bound)
+///
+/// the mean over the micro-batch's completion tokens, as OpenRLHF's `masked_mean`.
+struct KLLossTerm {
+    /// β.
+    var beta: Float
+    /// k1 | k2 | k3.
+    var estimator: KLEstimator
+    /// Each token's estimate is clamped to [−bound, bound] (no gradient outside).
+    var bound: Float
+
+    /// OpenRLHF's `compute_approx_kl` clamps every estimate to [−10, 10]: one token whose
+    /// log-ratio has run far (k3 grows as exp(−d)) cannot swamp the batch.
+    static let openRLHFBound: Float = 10
+
+    /// The scalar term for the completion tokens `mask` selects, recorded by autograd through
+    /// `logprobs` (the reference's are constants); also the plain mean KL, for logging.
+    func callAsFunction(logprobs: Tensor, reference: Tensor, mask: Tensor) -> (loss: Tensor, meanKL: Double) {
+        let kl = RolloutTensors.maskedMean(estimator(logprobs, reference.detached()).clamp(min: -bound, max: bound), mask)
+        return (kl * beta, Double(kl.item))
+    }
+}
+
 /// KL in the reward, as RLHF puts it (Ziegler et al. 2019, arXiv 1909.08593; Ouyang et al. 2022):
 /// each completion token t earns r_t = −β·KL_t, and the last completion token also earns the
 /// sequence's score. Shared by reinforce-plus-plus, remax and ppo.
@@ -45,14 +71,17 @@ enum TokenRewards {
 
     /// Per-token KL estimates of the completion tokens, old policy against the reference (both
     /// filled in where the host left them out), `[batch][seq]` with 0 outside the mask; all 0 when
-    /// `beta` is 0, which needs no reference.
-    static func kl(_ estimator: KLEstimator, beta: Float, _ r: inout RolloutBatch, context: ObjectiveContext, objective: String) throws -> [[Float]] {
+    /// `beta` is 0, which needs no reference. With a `bound`, each estimate is clamped to
+    /// [−bound, bound] (OpenRLHF's `compute_approx_kl`).
+    static func kl(_ estimator: KLEstimator, beta: Float, bound: Float? = nil, _ r: inout RolloutBatch, context: ObjectiveContext,
+                   objective: String) throws -> [[Float]] {
         let mask = RolloutTensors.rows(r.completionMask)
         guard beta > 0 else { return mask.map { [Float](repeating: 0, count: $0.count) } }
         try RolloutTensors.fillKLLogprobs(&r, context: context, objective: objective)
         let old = RolloutTensors.rows(r.oldLogprobs!), reference = RolloutTensors.rows(r.referenceLogprobs!)
+        let limit = bound ?? .infinity
         return zip(zip(old, reference), mask).map { pair, maskRow in
-            zip(zip(pair.0, pair.1), maskRow).map { lr, m in m != 0 ? estimator(lr.0, lr.1) : 0 }
+            zip(zip(pair.0, pair.1), maskRow).map { lr, m in m != 0 ? min(max(estimator(lr.0, lr.1), -limit), limit) : 0 }
         }
     }
 

@@ -4,10 +4,11 @@ import TemperCore
 /// (`extra["advantages"]`, `[batch, seq]`): the clipped surrogate of `ClippedSurrogate`, averaged
 /// over the micro-batch's completion tokens (OpenRLHF's token-level loss).
 enum TokenPolicyGradient {
-    /// The loss and its metrics: `kl` (the per-token KL of `extra["kl"]`, if present), `entropy`,
-    /// the clip shares and the advantages' token mean.
+    /// The loss and its metrics: `kl` (the per-token KL of `extra["kl"]`, if present, or of the
+    /// `klLoss` term), `entropy`, the clip shares and the advantages' token mean. With `klLoss`
+    /// the loss is the surrogate's token mean plus that term, on the rollouts' reference log-probs.
     static func loss(_ input: ObjectiveInput, context: ObjectiveContext, objective: String,
-                     epsilonLow: Float, epsilonHigh: Float) throws -> ObjectiveOutput {
+                     epsilonLow: Float, epsilonHigh: Float, klLoss: KLLossTerm? = nil) throws -> ObjectiveOutput {
         let r = try RolloutTensors.rollouts(input, objective: objective)
         guard let advantages = r.extra["advantages"] else {
             throw SpecError("\(objective): the rollouts were not prepared (extra holds no advantages); the host must call prepare once per rollout batch")
@@ -27,6 +28,15 @@ enum TokenPolicyGradient {
             "advantages_mean": Double(zip(advantages.scalars, weights).reduce(0) { $0 + $1.0 * $1.1 }) / max(tokens, 1),
         ]
         if let kl = r.extra["kl"] { metrics["kl"] = Double(kl.scalars.reduce(0, +)) / max(tokens, 1) }
-        return ObjectiveOutput(loss: RolloutTensors.maskedMean(surrogate.loss, mask), metrics: metrics)
+        var loss = RolloutTensors.maskedMean(surrogate.loss, mask)
+        if let klLoss {
+            guard let reference = r.referenceLogprobs else {
+                throw SpecError("\(objective): use_kl_loss needs the reference model's log-probs, but the rollouts carry none; the host must call prepare once per rollout batch")
+            }
+            let term = klLoss(logprobs: policy.logprobs, reference: reference, mask: mask)
+            loss = loss + term.loss
+            metrics["kl"] = term.meanKL
+        }
+        return ObjectiveOutput(loss: loss, metrics: metrics)
     }
 }
