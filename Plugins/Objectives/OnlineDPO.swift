@@ -23,6 +23,11 @@ enum OnlineDPOLossType: String, CaseIterable {
 /// pairs, so that a skipped pair weighs like a pair with zero loss under the host's row weighting,
 /// as a GRPO group with equal rewards does. The reference is the base model with adapters off
 /// under PEFT, else a frozen copy; its log-probabilities come with the rollouts.
+///
+/// Truncated completions, as TRL treats them: a completion that stopped at `max_completion_length`
+/// without an end-of-sequence token has `missing_eos_penalty` subtracted from its reward before
+/// the pair is labelled (TRL OnlineDPOConfig; off at 0, TRL's None), and the share that did end is
+/// logged as `val/contain_eos_token`.
 public final class OnlineDPO: Objective {
     /// Registered name.
     public static let name = "online-dpo"
@@ -33,6 +38,8 @@ public final class OnlineDPO: Objective {
         .float("beta", default: 0.1, range: .greaterThan(0), doc: "β: how far the policy may move from the reference (IPO's τ for loss_type=ipo)"),
         .choice("loss_type", OnlineDPOLossType.allCases.map(\.rawValue), default: "sigmoid",
                 doc: "sigmoid (DPO) or ipo (squared), both on summed completion log-probs"),
+        .float("missing_eos_penalty", default: 0, range: .atLeast(0),
+               doc: "subtracted from the reward of a completion cut at max_completion_length without an end-of-sequence token; 0 = off"),
     ]
 
     /// Online DPO trains on rollouts.
@@ -44,20 +51,24 @@ public final class OnlineDPO: Objective {
 
     let beta: Float
     let lossType: OnlineDPOLossType
+    let missingEOSPenalty: Float
 
-    /// Reads β and the loss type.
+    /// Reads β, the loss type and the missing-EOS penalty.
     public init(config: ComponentConfig) throws {
         beta = try config.float("beta")
         guard let type = OnlineDPOLossType(rawValue: try config.string("loss_type")) else {
             throw SpecError("online-dpo: loss_type must be sigmoid or ipo")
         }
         lossType = type
+        missingEOSPenalty = try config.float("missing_eos_penalty")
     }
 
-    /// Marks each row chosen (+1), rejected (−1) or skipped (0) in `extra["preference"]` (`[batch]`)
-    /// from its pair's rewards, and fills the reference log-probabilities when the host left them out.
+    /// Subtracts `missing_eos_penalty` from the rewards of truncated rows, marks each row chosen
+    /// (+1), rejected (−1) or skipped (0) in `extra["preference"]` (`[batch]`) from its pair's
+    /// rewards, and fills the reference log-probabilities when the host left them out.
     public func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws {
         try RolloutTensors.validate(rollouts, objective: Self.name)
+        for (row, cut) in rollouts.truncated.enumerated() where cut { rollouts.rewards[row] -= missingEOSPenalty }
         let r = rollouts.rewards
         var preference = [Float](repeating: 0, count: rollouts.rowCount)
         for (a, b) in try Self.pairs(rollouts.groupIndex, wholeBatch: true) where !r[a].isNaN && !r[b].isNaN && r[a] != r[b] {
@@ -88,6 +99,7 @@ public final class OnlineDPO: Objective {
         }
         let skipped = Double(pairs.count - decided.count)
         var metrics = ["pairs/skipped": skipped, "pairs/skipped_fraction": skipped / Double(pairs.count)]
+        if !r.truncated.isEmpty { metrics["val/contain_eos_token"] = Double(r.truncated.filter { !$0 }.count) / Double(r.truncated.count) }
         guard !decided.isEmpty else { return ObjectiveOutput(loss: Tensor(scalar: 0), metrics: metrics) }
 
         let policy = try RolloutTensors.logprobs(of: context.policy, r).logprobs.sum(axis: 1)           // log π(y|x), [B]

@@ -70,6 +70,30 @@ final class OnlineDPOTests: XCTestCase {
         XCTAssertEqual(out.metrics["pairs/skipped"], 1)
     }
 
+    func testMissingEOSPenaltyIsSubtractedFromTruncatedCompletionsBeforeLabelling() throws {
+        let f = fixture
+        let ref = f.perToken { r, c in f.logprob(r, c) - shifts[r] / Double(f.completion(r).count) }
+        // Rows 1 and 4 were cut at max_completion_length (no EOS). Penalty 0.5 (TRL OnlineDPOConfig):
+        // group 0: 0.2 vs 1 − 0.5 = 0.5, row 1 still wins; group 1: 3 vs 1, unchanged; group 2:
+        // 0.5 − 0.5 = 0 vs 0.5, so row 5 wins a pair that was tied.
+        let truncated = [false, true, false, false, true, false]
+        let rollouts = f.batch(groups: groups, rewards: [0.2, 1, 3, 1, 0.5, 0.5], reference: ref, truncated: truncated)
+        let dpo = try ComponentRegistry.shared.objective("online-dpo:beta=0.1,missing_eos_penalty=0.5")
+        let (out, prepared) = try preparedLoss(dpo, rollouts, model: f.model)
+        XCTAssertEqual(prepared.rewards, [0.2, 0.5, 3, 1, 0, 0.5])
+        XCTAssertEqual(try XCTUnwrap(prepared.extra["preference"]).scalars, [-1, 1, 1, -1, -1, 1])
+        // h = shift_w − shift_l: −0.5, 0.4 and 0.4 − 0 = 0.4; all three pairs decided.
+        let expected = -(logSigmoid(0.1 * -0.5) + 2 * logSigmoid(0.1 * 0.4)) / 3
+        XCTAssertEqual(Double(out.loss.item), expected, accuracy: 1e-5)
+        XCTAssertEqual(out.metrics["pairs/skipped"], 0)
+        XCTAssertEqual(try XCTUnwrap(out.metrics["val/contain_eos_token"]), 4.0 / 6, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(out.metrics["objective/scores_margin"]), (0.3 + 2 + 0.5) / 3, accuracy: 1e-6)
+        // Off by default: the tied pair stays skipped.
+        let (plain, _) = try preparedLoss(try ComponentRegistry.shared.objective("online-dpo:beta=0.1"), rollouts, model: f.model)
+        XCTAssertEqual(plain.metrics["pairs/skipped"], 1)
+        XCTAssertEqual(errorMessage { _ = try ComponentRegistry.shared.objective("online-dpo:missing_eos_penalty=-1") }?.contains("missing_eos_penalty"), true)
+    }
+
     func testGradientMatchesFiniteDifferencesAndSkippedPairsGetNone() throws {
         let f = fixture
         for spec in ["online-dpo:beta=0.7", "online-dpo:beta=0.3,loss_type=ipo"] {
