@@ -7,7 +7,9 @@ import TemperCore
 /// - desirable: λ_D · (1 − σ(β·(r − z₀)));
 /// - undesirable: λ_U · (1 − σ(β·(z₀ − r)));
 /// the loss is the mean over all rows. The mismatched (KL) rows come from the collator: prompt i
-/// with the completion of row i − 1 of the same batch (so a batch needs at least 2 rows).
+/// with the completion of row i − 1 of the same batch (so a batch needs at least 2 rows), or,
+/// with `precompute_ref_log_probs`, rows fixed before training whose reference log-probabilities
+/// (like the completions') were computed once and come with the batch (`ReferenceLogProbCache`).
 public final class KTO: Objective {
     /// Registered name.
     public static let name = "kto"
@@ -47,15 +49,20 @@ public final class KTO: Objective {
               let klLoss = batch.extra[BatchKeys.klLossMask] else {
             throw TrainingError("kto: the batch lacks the mismatched KL rows the collator builds for unpaired data")
         }
-        guard let reference = context.reference else {
-            throw TrainingError("kto: needs a reference model (the trainer sets one when the objective asks), but none was given")
-        }
         let policy = try SequenceLogProbs(model: context.policy, batch: batch)
-        let r = policy.sums - (try withNoGrad { try SequenceLogProbs(model: reference, batch: batch).sums })
+        let r = policy.sums - (try referenceLogProbs(batch, context: context, objective: Self.name))
         // z₀ only shifts the reference point: no gradient flows through it (TRL detaches it too).
         let z0 = try withNoGrad { () -> Float in
             let klPolicy = try SequenceLogProbs(model: context.policy, inputIDs: klIDs, attentionMask: klAttention, lossMask: klLoss).sums
-            let klReference = try SequenceLogProbs(model: reference, inputIDs: klIDs, attentionMask: klAttention, lossMask: klLoss).sums
+            let klReference: Tensor
+            if let cached = batch.extra[BatchKeys.klReferenceLogProbs], cached.count == labels.count {
+                klReference = cached
+            } else {
+                guard let reference = context.reference else {
+                    throw TrainingError("kto: needs a reference model (the trainer sets one when the objective asks), but none was given")
+                }
+                klReference = try SequenceLogProbs(model: reference, inputIDs: klIDs, attentionMask: klAttention, lossMask: klLoss).sums
+            }
             return max(0, (klPolicy - klReference).mean().item)
         }
         let desirable = Tensor(shape: [labels.count], scalars: labels.map { $0 ? 1 : 0 })

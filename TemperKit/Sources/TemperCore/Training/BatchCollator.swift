@@ -11,8 +11,10 @@ public enum BatchCollator {
 ///   rule: the last token that is not padding),
     ///   `extra[BatchKeys.margin]` holds margins when every row has one;
     /// - unpaired rows: `extra[BatchKeys.label]` (1 desirable, 0 undesirable) and TRL's KL rows —
-    ///   prompt i with the completion of row i − 1 (cyclically) — as `kl_input_ids`,
-    ///   `kl_attention_mask`, `kl_loss_mask`, cut to the batch's longest row;
+    ///   prompt i with the completion of row i − 1 (cyclically), cut to the batch's longest row, or
+    ///   the rows' own fixed `mismatched` rows when they all carry one — as `kl_input_ids`,
+    ///   `kl_attention_mask`, `kl_loss_mask`; precomputed reference log-probabilities as
+    ///   `extra[BatchKeys.referenceLogProbs]` and `extra[BatchKeys.klReferenceLogProbs]`, `[n]` each;
     /// - stepwise rows: `extra[BatchKeys.stepLabels]`, int32 `[batch, seq]`, −100 where no step ends;
     /// - precomputed reference log-probabilities, when present: `extra[BatchKeys.referenceLogProbs]`
     ///   `[2n]` for pairs, in row order.
@@ -44,16 +46,18 @@ public enum BatchCollator {
             var batch = pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
             batch.extra[BatchKeys.label] = Tensor(shape: [examples.count], scalars: examples.map { $0.label! ? 1 : 0 })
             let longest = batch.inputIDs.shape[1]
-            let kl = examples.indices.map { i -> TokenizedSequence in
-                let prompt = examples[i], other = examples[(i + examples.count - 1) % examples.count]
-                let completion = other.ids[other.promptLength...]
-                let ids = Array((prompt.ids[..<prompt.promptLength] + completion).prefix(longest))
-                return TokenizedSequence(ids: ids, lossMask: ids.indices.map { $0 >= prompt.promptLength })
+            let fixed = examples.compactMap(\.mismatched)
+            let kl = fixed.count == examples.count ? fixed : examples.indices.map { i in
+                klRow(prompt: examples[i], completionOf: examples[(i + examples.count - 1) % examples.count], cap: longest)
             }
             let klBatch = pad(kl, padID: padID)
             batch.extra[BatchKeys.klInputIDs] = klBatch.inputIDs
             batch.extra[BatchKeys.klAttentionMask] = klBatch.attentionMask
             batch.extra[BatchKeys.klLossMask] = klBatch.lossMask
+            if fixed.count == examples.count, examples.allSatisfy({ $0.referenceLogProbs?.count == 2 }) {
+                batch.extra[BatchKeys.referenceLogProbs] = Tensor(shape: [examples.count], scalars: examples.map { $0.referenceLogProbs![0] })
+                batch.extra[BatchKeys.klReferenceLogProbs] = Tensor(shape: [examples.count], scalars: examples.map { $0.referenceLogProbs![1] })
+            }
             return batch
         case .stepwise:
             var batch = pad(examples.map { TokenizedSequence(ids: $0.ids, lossMask: $0.lossMask) }, padID: padID)
@@ -63,6 +67,13 @@ public enum BatchCollator {
             batch.extra[BatchKeys.stepLabels] = Tensor(shape: [examples.count, length], int32: labels)
             return batch
         }
+    }
+
+    /// KTO's mismatched row: the prompt of `prompt` with the completion of `other`, at most `cap`
+    /// tokens, the loss on the completion's tokens.
+    static func klRow(prompt: TokenizedExample, completionOf other: TokenizedExample, cap: Int) -> TokenizedSequence {
+        let ids = Array((prompt.ids[..<prompt.promptLength] + other.ids[other.promptLength...]).prefix(cap))
+        return TokenizedSequence(ids: ids, lossMask: ids.indices.map { $0 >= prompt.promptLength })
     }
 
     /// The attention mask of packed rows: example k of a row (from 1) is k on its tokens, padding 0.

@@ -19,6 +19,9 @@ public enum BatchKeys {
     public static let stepLabels = "step_labels"
     /// `[rows]` reference log-probabilities computed before training (`precompute_ref_log_probs`).
     public static let referenceLogProbs = "ref_logps"
+    /// `[n]` reference log-probabilities of the KL rows, computed before training (KTO with
+    /// `precompute_ref_log_probs`).
+    public static let klReferenceLogProbs = "kl_ref_logps"
 }
 
 extension TrainingBatch {

@@ -18,9 +18,13 @@ public struct TokenizedExample: Equatable {
     /// Per-token step labels of a stepwise (PRM) row: 1 or 0 on the last token of each step, −100
     /// (Hugging Face's ignore index) elsewhere; as long as `ids`.
     public var stepLabels: [Int32]?
-    /// A pair's reference log-probabilities [chosen, rejected], computed once before training
-    /// (`precompute_ref_log_probs`, `ReferenceLogProbCache`).
+    /// Reference log-probabilities computed once before training (`precompute_ref_log_probs`,
+    /// `ReferenceLogProbCache`): a pair's [chosen, rejected], an unpaired row's [completion, mismatched].
     public var referenceLogProbs: [Float]?
+    /// An unpaired (KTO) row's KL row fixed before training — its prompt with another row's
+    /// completion — when its reference log-probabilities are precomputed; nil: the collator pairs
+    /// the rows of each drawn batch.
+    public var mismatched: TokenizedSequence?
     /// The lengths of the examples a packed row holds, in order (`SequencePacker`); empty for a row
     /// that is one example. The collator turns them into segment numbers in the attention mask.
     public var packedLengths: [Int] = []
