@@ -182,7 +182,7 @@ public final class PPO: Objective {
         let counted = mask.indices.filter { mask[$0].contains { $0 != 0 } }
         if adaptive && beta > 0 && !counted.isEmpty {
             klCoefficient = Self.adaptedCoefficient(beta, kl: counted.reduce(0) { $0 + klPerRow[$1] } / Float(counted.count),
-                                                                    target: target, completions: counted.count, horizon: horizon)
+                                                    target: target, completions: counted.count, horizon: horizon)
         }
     }
 

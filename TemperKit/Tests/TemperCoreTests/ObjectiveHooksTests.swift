@@ -70,6 +70,38 @@ final class ObjectiveHooksTests: XCTestCase {
         XCTAssertEqual(saved.weights["v_head.weight"]?.scalars, head.tensor.scalars)
     }
 
+    func testObjectiveStateIsCheckpointedAndRestoredOnResume() throws {
+        func run(_ dir: URL, _ objective: any Objective, resume: URL? = nil, stopAfter: Int? = nil) throws {
+            let train = try TrainingFixtures.dataset(try TrainingFixtures.write(TrainingFixtures.additionChats(count: 8), to: dir, name: "train.jsonl"))
+            var config = TrainerConfig(outputDir: dir.appendingPathComponent("run"))
+            config.perDeviceTrainBatchSize = 2
+            config.gradientAccumulationSteps = 2
+            config.maxSteps = 3
+            config.saveSteps = 1
+            config.lrSchedulerType = .constant
+            let model = try TrainingFixtures.model()
+            try Trainer(policy: model, objective: objective, optimizer: TestMomentumSGD(lr: 0.05), groups: TrainingFixtures.fullGroups(model),
+                        trainData: train, padID: TrainingFixtures.tokenizer.padTokenID!, config: config).train(resumeFrom: resume, stopAfter: stopAfter)
+        }
+        let dir = try TrainingFixtures.tempDir()
+        let first = CountingNLL()
+        try run(dir, first, stopAfter: 2)
+        XCTAssertEqual(first.passes, 4, "2 steps of 2 micro-batches")
+        XCTAssertEqual(try CheckpointStore.load(from: dir.appendingPathComponent("run/checkpoint-2")).state.objectiveState, ["passes": 4])
+        let resumed = CountingNLL()
+        try run(dir, resumed, resume: dir.appendingPathComponent("run/checkpoint-2"))
+        XCTAssertEqual(resumed.passes, 6, "the count went on from the checkpoint's 4")
+        XCTAssertEqual(try CheckpointStore.load(from: dir.appendingPathComponent("run/checkpoint-3")).state.objectiveState, ["passes": 6])
+
+        // An objective without state writes none; one that needs state refuses such a checkpoint.
+        let plain = try TrainingFixtures.tempDir(#function + "-plain")
+        try run(plain, TestNLL(), stopAfter: 1)
+        XCTAssertNil(try CheckpointStore.load(from: plain.appendingPathComponent("run/checkpoint-1")).state.objectiveState)
+        XCTAssertThrowsError(try run(plain, CountingNLL(), resume: plain.appendingPathComponent("run/checkpoint-1"))) {
+            XCTAssertEqual("\($0)", "test-counting-nll: the checkpoint holds no 'passes' (objective state [:])")
+        }
+    }
+
     func testReferenceUnderPEFTIsTheBaseWithAdaptersSwitchedOff() throws {
         let model = try TrainingFixtures.model()
         let ids = Tensor(shape: [1, 4], int32: [3, 5, 7, 9])
@@ -142,5 +174,29 @@ private final class PerRowNLL: Objective {
         var loss = rows.dropFirst().reduce(rows[0], +) * (1 / Float(b))
         if let head { let d = head.tensor - 3; loss = loss + (d * d).sum() }
         return ObjectiveOutput(loss: loss, metrics: ["rows": Double(b)])
+    }
+}
+
+/// `TestNLL` that counts its training passes as objective state (`checkpointState`).
+private final class CountingNLL: Objective {
+    static let name = "test-counting-nll"
+    static let summary = "test double"
+    static let parameters: [ParameterSpec] = []
+    var inputKind: ObjectiveInputKind { .batches }
+    let inner = TestNLL()
+    var passes = 0.0
+    init(config: ComponentConfig) throws {}
+    init() {}
+
+    func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
+        if GradMode.isEnabled { passes += 1 }
+        return try inner.loss(input, context: context)
+    }
+
+    func checkpointState() -> [String: Double] { ["passes": passes] }
+
+    func restoreState(_ state: [String: Double]) throws {
+        guard let p = state["passes"] else { throw TrainingError("test-counting-nll: the checkpoint holds no 'passes' (objective state \(state))") }
+        passes = p
     }
 }
