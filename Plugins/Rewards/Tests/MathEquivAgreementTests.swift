@@ -7,20 +7,39 @@ import XCTest
 /// kinds, each labelled equivalent or not by construction, with math-verify's verdict recorded by
 /// scripts/reference/math_equiv_pairs.py): Temper must give math-verify's verdict on every row.
 final class MathEquivAgreementTests: XCTestCase {
-    func testMathEquivAgreesWithMathVerifyOnEveryPair() throws {
+    /// The rows of a fixture and math-equiv's score of each.
+    private func scored(_ fixture: String) throws -> [(row: [String: Any], score: Float?)] {
         TestPlugins.loadBuilt(requiring: ["math-equiv"])
-        let url = TemperRepository.fixtures.appendingPathComponent("math-equiv-pairs.jsonl")
+        let url = TemperRepository.fixtures.appendingPathComponent(fixture)
         let rows = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
             try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        XCTAssertEqual(rows.count, 81)
         let completions = try rows.map { try XCTUnwrap($0["completion"] as? String) }
         let golds = try rows.map { ColumnValue.string(try XCTUnwrap($0["answer"] as? String)) }
         let reward = try ComponentRegistry.shared.reward("math-equiv").reward
         let scores = try reward.score(RewardBatch(prompts: completions.map { _ in "" }, completions: completions, columns: ["answer": golds]))
-        for (row, score) in zip(rows, scores) {
+        return Array(zip(rows, scores))
+    }
+
+    func testMathEquivAgreesWithMathVerifyOnEveryPair() throws {
+        let rows = try scored("math-equiv-pairs.jsonl")
+        XCTAssertEqual(rows.count, 81)
+        for (row, score) in rows {
             let verdict: Float = (row["math_verify"] as? Bool) == true ? 1 : 0
             XCTAssertEqual(score, verdict, "\(row["category"] ?? ""): gold \(row["answer"] ?? "") vs \(row["completion"] ?? "")")
+        }
+    }
+
+    /// fixtures/math-equiv-regressions.jsonl: Temper's own pairs for each kind of answer math-equiv
+    /// missed on Math-Verify's regression suite (scripts/reference/math_equiv_regressions.py); every
+    /// row must get its label by construction (math-verify's verdict differs on one, documented in
+    /// fixtures/README.md).
+    func testMathEquivGetsEveryRegressionPairRight() throws {
+        let rows = try scored("math-equiv-regressions.jsonl")
+        XCTAssertEqual(rows.count, 23)
+        for (row, score) in rows {
+            let label: Float = (row["equivalent"] as? Bool) == true ? 1 : 0
+            XCTAssertEqual(score, label, "\(row["category"] ?? ""): gold \(row["answer"] ?? "") vs \(row["completion"] ?? "")")
         }
     }
 }
