@@ -301,16 +301,7 @@ enum Equivalence {
     }
 
     private static func containsNumber(_ n: MathNode) -> Bool {
-        switch n {
-        case .number: return true
-        case .symbol, .text: return false
-        case .neg(let a), .factorial(let a), .function(_, let a), .percent(let a): return containsNumber(a)
-        case .quotient(let a, let b), .power(let a, let b), .root(let a, let b), .plusMinus(let a, let b):
-            return containsNumber(a) || containsNumber(b)
-        case .sum(let xs), .product(let xs), .tuple(let xs, _, _), .set(let xs), .list(let xs), .union(let xs), .relation(let xs, _):
-            return xs.contains(where: containsNumber)
-        case .matrix(let rows): return rows.contains { $0.contains(where: containsNumber) }
-        }
+        n.containsLeaf { if case .number = $0 { return true } else { return false } }
     }
 
     private static func isNameLike(_ n: MathNode) -> Bool {
