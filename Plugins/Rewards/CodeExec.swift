@@ -18,7 +18,9 @@ import TemperCore
 /// bombs included), a tmpfs of `tmpfs_mb` as its whole file tree with only /usr (and /bin, /lib…)
 /// from the host, read-only, plus /dev/null, /dev/zero and /dev/urandom; it runs as uid 65534 with
 /// no capabilities, under RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC and RLIMIT_NOFILE, and
-/// is killed at the wall-time limit. Not contained: memory is limited per process (address space),
+/// is killed at the wall-time limit; a seccomp filter makes nested namespaces, mounts, ptrace,
+/// keyrings, BPF, perf events, io_uring and module calls fail with EPERM. A sandbox that cannot be
+/// set up is an error naming the cause, never a score. Not contained: memory is limited per process (address space),
 /// not per sandbox (no cgroups), so `max_processes` × `memory_mb` bounds the total; /usr is
 /// readable; CPU time is not shared fairly with the host. Without namespaces (`rlimits`, which must
 /// be asked for: `auto` refuses to run untrusted code uncontained) only the rlimits, the uid and a

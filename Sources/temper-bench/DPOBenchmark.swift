@@ -15,16 +15,12 @@ struct DPOBenchmark: ParsableCommand {
         commandName: "dpo",
         abstract: "DPO step seconds (LoRA, 4 pairs), beside TRL's DPOTrainer (target: ≤ 2 s a step).")
 
-    @Option(help: "A .gguf file or Hugging Face directory.")
-    var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    @OptionGroup var target: BenchmarkModelOptions
     @Option(help: "Preference pairs per step.")
     var pairs = 4
     @Option(name: .customLong("max-length"), help: "max_length of each sequence.")
     var maxLength = 128
-    @Option(help: "Threads, for Temper and the reference.")
-    var threads = 2
-    @Option(help: "Timed steps after one warm-up step; the best and the median are reported.")
-    var steps = 3
+    @OptionGroup var timing: StepTimingOptions
     @OptionGroup(title: "Reference (TRL: needs torch, transformers, peft, trl, gguf)")
     var reference: ReferenceOptions
 
@@ -43,22 +39,21 @@ struct DPOBenchmark: ParsableCommand {
     }
 
     func validate() throws {
-        guard pairs > 0, maxLength > 1, threads > 0, steps > 0 else {
-            throw ValidationError("--pairs, --threads and --steps must be positive and --max-length at least 2")
+        guard pairs > 0, maxLength > 1 else {
+            throw ValidationError("--pairs must be positive and --max-length at least 2")
         }
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
         print(loadAverageLine())
         let ours = try measure()
         var theirs: Figures? = nil
-        if let python = reference.python(threads: threads) {
+        if let python = reference.python(threads: timing.threads) {
             switch python.versions(of: ["torch", "transformers", "peft", "trl"]) {
             case .success(let versions):
                 print("reference: TRL DPOTrainer (float32, LoRA r=8 all-linear, AdamW, the same pairs): \(versions)")
-                switch python.result(Figures.self, of: "dpo.py", ["--model", model, "--pairs", "\(pairs)", "--max-length", "\(maxLength)",
-                                                                  "--threads", "\(threads)", "--steps", "\(steps)"]) {
+                switch python.result(Figures.self, of: "dpo.py", ["--model", target.model, "--pairs", "\(pairs)", "--max-length", "\(maxLength)",
+                                                                  "--threads", "\(timing.threads)", "--steps", "\(timing.steps)"]) {
                 case .success(let figures):
                     theirs = figures
                     print(String(format: "TRL: best %.2f s a step, median %.2f s", figures.best, figures.median))
@@ -81,12 +76,12 @@ struct DPOBenchmark: ParsableCommand {
 
     /// Loads the model, installs LoRA, and times DPO steps on the pairs.
     private func measure() throws -> Figures {
-        Parallel.threadCount = threads
+        Parallel.threadCount = timing.threads
         let report = PluginLoader.shared.load(.standard())
         for name in ["dpo", "lora", "adamw"] where ComponentRegistry.shared.descriptor(named: name) == nil {
             throw ValidationError("component \(name) is not registered (are the libTemperPlugin*.so files next to temper-bench?) \(report)")
         }
-        let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model))
+        let pm = try target.load()
         let peft = try ComponentRegistry.shared.peft("lora:r=8,alpha=16,target_modules=all-linear")
         let counts = try peft.apply(to: pm.model)
         let groups = peft.trainableGroups()
@@ -109,10 +104,10 @@ struct DPOBenchmark: ParsableCommand {
                 for p in trainable { p.tensor.grad = nil }
             }
         }
-        print("Temper: dpo beta 0.1, lora r=8 (\(counts)), float32, \(threads) thread(s), \(pairs) pairs as one batch of " +
+        print("Temper: dpo beta 0.1, lora r=8 (\(counts)), float32, \(timing.threads) thread(s), \(pairs) pairs as one batch of " +
               "\(batch.inputIDs.shape[0]) × \(batch.inputIDs.shape[1]) tokens")
         let warm = try step()
-        let times = try (0..<steps).map { _ in try step() }
+        let times = try (0..<timing.steps).map { _ in try step() }
         print(String(format: "  warm-up %.2f s; steps %@ s", warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
         return Figures(best: times.min() ?? .infinity, median: median(times))
     }

@@ -18,12 +18,8 @@ struct GRPOBenchmark: ParsableCommand {
         commandName: "grpo",
         abstract: "Seconds per GRPO step (SmolLM2, LoRA r=8, 1 prompt × 4 completions ≤ 64 tokens) and peak RSS, beside TRL's GRPOTrainer (target ≤ 3 s).")
 
-    @Option(help: "A .gguf file or Hugging Face directory.")
-    var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    @Option(help: "Threads, for Temper and the reference.")
-    var threads = 2
-    @Option(help: "Timed steps after one warm-up step; the best and the median are reported.")
-    var steps = 3
+    @OptionGroup var target: BenchmarkModelOptions
+    @OptionGroup var timing: StepTimingOptions
     @OptionGroup(title: "Reference (TRL: needs torch, transformers, peft, trl, gguf)")
     var reference: ReferenceOptions
 
@@ -36,21 +32,16 @@ struct GRPOBenchmark: ParsableCommand {
         }
     }
 
-    func validate() throws {
-        guard threads > 0, steps > 0 else { throw ValidationError("--threads and --steps must be positive") }
-    }
-
     func run() throws {
-        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
         print(loadAverageLine())
         let ours = try measure()
         print(String(format: "Temper: best %.2f s/step, median %.2f s/step; peak RSS %.0f MB", ours.best, ours.median, ours.peakRSSMB))
         var theirs: Figures? = nil
-        if let python = reference.python(threads: threads) {
+        if let python = reference.python(threads: timing.threads) {
             switch python.versions(of: ["torch", "transformers", "peft", "trl", "gguf"]) {
             case .success(let versions):
                 print("reference: TRL GRPOTrainer (float32, LoRA r=8 all-linear, the same prompts and reward): \(versions)")
-                switch python.result(Figures.self, of: "grpo.py", ["--model", model, "--threads", "\(threads)", "--steps", "\(steps)"]) {
+                switch python.result(Figures.self, of: "grpo.py", ["--model", target.model, "--threads", "\(timing.threads)", "--steps", "\(timing.steps)"]) {
                 case .success(let f):
                     theirs = f
                     print(String(format: "TRL: best %.2f s/step, median %.2f s/step; peak RSS %.0f MB", f.best, f.median, f.peakRSSMB))
@@ -82,26 +73,26 @@ struct GRPOBenchmark: ParsableCommand {
     }
 
     private func measure() throws -> Figures {
-        Parallel.threadCount = threads
+        Parallel.threadCount = timing.threads
         let report = PluginLoader.shared.load(.standard())
         for name in ["grpo", "lora", "adamw"] where ComponentRegistry.shared.descriptor(named: name) == nil {
             throw ValidationError("component \(name) is not registered (are the libTemperPlugin*.so files next to temper-bench?) \(report)")
         }
-        let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model))
+        let pm = try target.load()
         let peft = try ComponentRegistry.shared.peft("lora:r=8,lora_alpha=16,target_modules=all-linear")
         _ = try peft.apply(to: pm.model)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("temper-bench-grpo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let prompts = dir.appendingPathComponent("prompts.jsonl")
-        let lines = (0..<(steps + 1)).map { #"{"prompt": [{"role": "user", "content": "Write a short sentence about the number \#($0)."}]}"# }
+        let lines = (0..<(timing.steps + 1)).map { #"{"prompt": [{"role": "user", "content": "Write a short sentence about the number \#($0)."}]}"# }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: prompts)
         var settings = RolloutSettings()
         settings.numGenerations = 4
         settings.maxCompletionLength = 64
         var config = TrainerConfig(outputDir: dir.appendingPathComponent("run"))
         config.perDeviceTrainBatchSize = 4
-        config.maxSteps = steps + 1
+        config.maxSteps = timing.steps + 1
         config.saveSteps = 1_000_000
         config.loggingSteps = 1
         config.lrSchedulerType = .constant
@@ -118,7 +109,7 @@ struct GRPOBenchmark: ParsableCommand {
         // kernels can shrink, against the share that is this loop's own overhead.
         GEMMProfiler.isEnabled = true
         defer { GEMMProfiler.isEnabled = false }
-        for step in 1...(steps + 1) {
+        for step in 1...(timing.steps + 1) {
             GEMMProfiler.reset()
             let cpuBefore = Self.processCPUSeconds()
             let t = try seconds { try trainer.train(stopAfter: step) }

@@ -7,11 +7,18 @@ import TemperCore
 /// sees: GSM8K reasoning ending in `#### n`, MATH solutions with `\boxed{\frac{p}{q}}`, "the final
 /// answer is $x$", algebraic answers equal only after expansion, ordered pairs, and R1-style
 /// `<think>`/`<answer>` output; half are right, half wrong, eight completions per reference.
+///
+/// With `--suite FILE` it measures correctness instead: the balanced accuracy of math-equiv's verdicts
+/// on labelled gold/prediction pairs (e.g. Math-Verify's regression cases, extracted by
+/// `scripts/reference/math_verify_suite.py`), with every miss listed under its category.
 struct MathEquivBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "math-equiv",
-        abstract: "Completions per second graded by the math-equiv reward (target: 50k/s)."
+        abstract: "Completions per second graded by the math-equiv reward (target: 50k/s), or its balanced accuracy on a labelled suite (--suite)."
     )
+
+    @Option(name: .long, help: "JSONL of labelled cases {completion, answer, expected: bool, category}: report balanced accuracy and the misses instead of speed.")
+    var suite: String?
 
     @Option(name: .long, help: "Completions graded per round.")
     var completions: Int = 100_000
@@ -34,6 +41,7 @@ struct MathEquivBenchmark: ParsableCommand {
             throw ValidationError("the math-equiv reward is not registered (is libTemperPluginRewards.so next to temper-bench?) \(report)")
         }
         let reward = try ComponentRegistry.shared.reward("math-equiv").reward
+        if let suite { return try measureAccuracy(reward, suite: suite) }
         let data = Self.synthetic(count: completions)
         let batches = stride(from: 0, to: completions, by: batch).map { start -> RewardBatch in
             let r = start..<min(start + batch, completions)
@@ -56,6 +64,53 @@ struct MathEquivBenchmark: ParsableCommand {
         let meanLength = data.completions.reduce(0) { $0 + $1.utf8.count } / completions
         print(String(format: "math-equiv: %d completions (mean %d bytes) in batches of %d on %d threads: best %.0f completions/s, median %.0f completions/s (target 50000)",
                      completions, meanLength, batch, Parallel.threadCount, sorted.last!, sorted[sorted.count / 2]))
+    }
+
+    /// One labelled case of a suite.
+    struct SuiteCase {
+        let line: Int, completion: String, answer: String, expected: Bool, category: String
+    }
+
+    /// Balanced accuracy (the mean of the share of equivalent pairs accepted and of the share of
+    /// different pairs rejected: a grader that accepts everything scores 0.5 however the suite is
+    /// balanced) and each miss, grouped by category.
+    func measureAccuracy(_ reward: any RewardScoring, suite: String) throws {
+        var cases: [SuiteCase] = []
+        try JSONLReader.forEachLine(path: suite) { line in
+            guard case .object(let row)? = try? line.json.get(), case .string(let completion)? = row["completion"],
+                  case .string(let answer)? = row["answer"], case .bool(let expected)? = row["expected"] else {
+                throw ValidationError("\(suite):\(line.number): expected a JSON object with string 'completion' and 'answer' and boolean 'expected'")
+            }
+            let category: String
+            if case .string(let c)? = row["category"] { category = c } else { category = "(none)" }
+            cases.append(SuiteCase(line: line.number, completion: completion, answer: answer, expected: expected, category: category))
+        }
+        guard cases.contains(where: \.expected), cases.contains(where: { !$0.expected }) else {
+            throw ValidationError("\(suite): balanced accuracy needs both equivalent and different pairs")
+        }
+        let scores = try reward.score(RewardBatch(prompts: cases.map { _ in "" }, completions: cases.map(\.completion),
+                                                  columns: ["answer": cases.map { .string($0.answer) }]))
+        let missed = cases.indices.filter { (scores[$0] == 1) != cases[$0].expected }
+        let equal = cases.filter(\.expected).count, different = cases.count - equal
+        let missedEqual = missed.filter { cases[$0].expected }.count
+        let accepted = Double(equal - missedEqual) / Double(equal)
+        let rejected = Double(different - (missed.count - missedEqual)) / Double(different)
+        print(String(format: "math-equiv on %@: %d cases (%d equivalent, %d different): balanced accuracy %.3f (accepts %.3f of equivalent pairs, rejects %.3f of different ones)",
+                     suite, cases.count, equal, different, (accepted + rejected) / 2, accepted, rejected))
+        for category in Set(missed.map { cases[$0].category }).sorted() {
+            let inCategory = cases.filter { $0.category == category }.count
+            let misses = missed.filter { cases[$0].category == category }
+            print("  \(category): \(misses.count) of \(inCategory) missed")
+            for k in misses {
+                let c = cases[k]
+                print("    line \(c.line), \(c.expected ? "equivalent, rejected" : "different, accepted"): gold \(Self.quoted(c.answer)) vs prediction \(Self.quoted(c.completion))")
+            }
+        }
+    }
+
+    /// `text` as a JSON string literal, so newlines and quotes in a case stay on its line.
+    static func quoted(_ text: String) -> String {
+        (try? JSONEncoder().encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? text
     }
 
     /// `12345` as `12,345`: GSM8K answers are often written with thousands separators.

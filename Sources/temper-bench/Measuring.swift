@@ -1,4 +1,6 @@
 import Foundation
+import ArgumentParser
+import TemperCore
 
 /// Wall-clock seconds that one call of `body` takes.
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -36,4 +38,30 @@ func peakRSSKilobytes() -> Int {
 func loadAverageLine() -> String {
     let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "unknown"
     return "load average at start: \(load) on \(ProcessInfo.processInfo.activeProcessorCount) CPU(s)"
+}
+
+/// The model a SmolLM2 benchmark loads (`--model`), shared by the subcommands that time it so
+/// they agree on the default and on the message when it is missing.
+struct BenchmarkModelOptions: ParsableArguments {
+    @Option(help: "A .gguf file or Hugging Face directory.")
+    var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// Loads `model`; a missing file says how to fetch SmolLM2.
+    func load() throws -> PretrainedModel {
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
+        return try PretrainedModel.load(from: URL(fileURLWithPath: model))
+    }
+}
+
+/// Threads and timed steps of a benchmark that times training steps beside a reference run with
+/// the same settings.
+struct StepTimingOptions: ParsableArguments {
+    @Option(help: "Threads, for Temper and the reference.")
+    var threads = 2
+    @Option(help: "Timed steps after one warm-up step; the best and the median are reported.")
+    var steps = 3
+
+    func validate() throws {
+        guard threads > 0, steps > 0 else { throw ValidationError("--threads and --steps must be positive") }
+    }
 }

@@ -13,8 +13,7 @@ struct PrefixSharingBenchmark: ParsableCommand {
         commandName: "prefix-sharing",
         abstract: "Positions computed and time of a beam search with and without KV prefix sharing (default: SmolLM2-135M).")
 
-    @Option(help: "A .gguf file or Hugging Face directory.")
-    var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    @OptionGroup var target: BenchmarkModelOptions
     @Option(help: "Beams kept per step (N).")
     var beams = 4
     @Option(help: "Children per beam and step (M).")
@@ -33,10 +32,8 @@ struct PrefixSharingBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        let url = URL(fileURLWithPath: model)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
         print(loadAverageLine())
-        let pm = try PretrainedModel.load(from: url)
+        let pm = try target.load()
         let vocab = UInt32(pm.model.config.vocabSize)
         var rng = PhiloxRNG(seed: 1)
         let prompt = (0..<promptTokens).map { _ in Int32(rng.next32() % (vocab - 100)) + 100 }

@@ -7,11 +7,14 @@ import Glibc
 enum SandboxError: Error, CustomStringConvertible {
     case system(String, Int32)
     case unavailable(String)
+    /// The launcher could not build the sandbox (its stderr's `sandbox setup failed: <cause>`).
+    case setup(String)
 
     var description: String {
         switch self {
         case .system(let what, let code): return "code-exec sandbox: \(what) failed: \(String(cString: strerror(code)))"
         case .unavailable(let why): return "code-exec sandbox: \(why)"
+        case .setup(let cause): return "code-exec sandbox: setup failed (no completion code ran): \(cause)"
         }
     }
 }
@@ -62,7 +65,8 @@ struct PythonSandbox {
     let sitePackages: Bool
 
     /// Runs `code`, then `setup`, then each of `tests` in one interpreter; never throws for
-    /// anything the code does, only when a process cannot be started at all.
+    /// anything the code does, only when a process cannot be started or the sandbox cannot be set
+    /// up (a score of 0 would blame the completion for the host's problem).
     func run(code: String, setup: String, tests: [String]) throws -> SandboxOutcome {
         let nonce = Self.nonce()
         let fields = [nonce, code, setup] + tests
@@ -79,11 +83,13 @@ struct PythonSandbox {
         let result = try Subprocess.run([python, "-I", "-S", "-B", "-c", SandboxScripts.launcher] + settings,
                                         env: ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"],
                                         input: Array(fields.joined(separator: "\0").utf8), timeout: limits.wallSeconds + 5)
-        return Self.interpret(result, nonce: nonce, limits: limits)
+        return try Self.interpret(result, nonce: nonce, limits: limits)
     }
 
-    /// Reads the harness's result line, or explains why there is none.
-    static func interpret(_ result: SubprocessResult, nonce: String, limits: SandboxLimits) -> SandboxOutcome {
+    /// Reads the harness's result line, or explains why there is none; throws `SandboxError.setup`
+    /// when the launcher reports that it could not build the sandbox. Exit status 97 alone is not
+    /// enough (the completion can exit with any status), the launcher's stderr line must say so too.
+    static func interpret(_ result: SubprocessResult, nonce: String, limits: SandboxLimits) throws -> SandboxOutcome {
         let marker = "@@" + nonce + " "
         if let line = result.stdout.split(separator: "\n").last(where: { $0.hasPrefix(marker) }) {
             let fields = line.dropFirst(marker.count).split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
@@ -91,6 +97,11 @@ struct PythonSandbox {
             if counts.count == 2 {
                 return SandboxOutcome(passed: counts[0], total: counts[1], reason: fields.count > 1 ? String(fields[1]) : "")
             }
+        }
+        let setupFailure = "sandbox setup failed: "
+        if result.status == 97, !result.killedByHost,
+           let line = result.stderr.split(separator: "\n").last(where: { !$0.isEmpty }), line.hasPrefix(setupFailure) {
+            throw SandboxError.setup(String(line.dropFirst(setupFailure.count)))
         }
         return SandboxOutcome(passed: 0, total: 0, reason: failureReason(result, limits: limits))
     }
@@ -101,7 +112,6 @@ struct PythonSandbox {
             return "wall-time limit of \(limits.wallSeconds) s exceeded"
         }
         switch result.status {
-        case 97: return "sandbox setup failed" + lastError
         case 128 + SIGXCPU: return "CPU-time limit of \(limits.cpuSeconds) s exceeded"
         case 128 + SIGKILL: return "killed (SIGKILL: CPU-time hard limit or out of memory)" + lastError
         case 128 + SIGXFSZ: return "file-size limit exceeded"

@@ -12,7 +12,9 @@ enum SandboxScripts {
     /// binds of /usr (and /bin, /lib… where they are real folders), /dev/null, /dev/zero,
     /// /dev/urandom, and an empty /work and /tmp; pivots into it and detaches the host's tree; makes
     /// exec drop every capability (securebits NOROOT, empty bounding set, no_new_privs); and forks
-    /// the program, which sets the rlimits and execs the interpreter on the harness. The launcher
+    /// the program, which sets the rlimits, installs a seccomp filter (`deny_syscalls`: no nested
+    /// namespaces, mounts, ptrace, keyrings, BPF, perf events, io_uring or modules; EPERM) and
+    /// execs the interpreter on the harness. The launcher
     /// stays outside the PID namespace and kills the init after `wall` seconds, which kills every
     /// process in the namespace with it.
     ///
@@ -20,8 +22,9 @@ enum SandboxScripts {
     /// folder, removed afterwards, in a process group of its own that is killed at the end; no
     /// network or file-view isolation, and a process that calls setsid() escapes the group kill.
     ///
-    /// Exit status: the harness's; 124 when the wall time ran out; 128+n for signal n; 97 when the
-    /// sandbox could not be set up (before any completion code ran).
+    /// Exit status: the harness's; 124 when the wall time ran out; 128+n for signal n; 97 with a last
+    /// stderr line `sandbox setup failed: <cause>` when the sandbox could not be set up (before any
+    /// completion code ran; the completion's process has no descriptor of this stderr).
     static let launcher = #"""
 import os, sys, resource
 import _signal as signal
@@ -41,7 +44,50 @@ def write_task(folder):
     with open(path, "wb") as f:
         f.write(task)
     os.chmod(path, 0o644)
-def limit_and_exec(folder):
+def deny_syscalls():
+    # A seccomp filter on the program and everything it starts: the calls a contained program never
+    # needs and that widen the kernel surface it can reach (nested namespaces, mounts, tracing
+    # other processes, keyrings, BPF, perf events, io_uring, modules) fail with EPERM, as does
+    # clone() asking for a namespace; clone3, whose flags a filter cannot read, fails with ENOSYS
+    # so the C library falls back to clone. Another architecture's calls kill the process.
+    import ctypes
+    machine = os.uname().machine
+    tables = {
+        # unshare setns mount umount2 pivot_root chroot move_mount open_tree fsopen fsconfig fsmount fspick
+        # mount_setattr ptrace process_vm_readv process_vm_writev keyctl add_key request_key bpf
+        # perf_event_open userfaultfd kexec_load kexec_file_load init_module finit_module delete_module
+        # reboot swapon swapoff acct name_to_handle_at open_by_handle_at io_uring_setup/enter/register
+        "x86_64": (0xC000003E, 56, (272, 308, 165, 166, 155, 161, 429, 428, 430, 431, 432, 433, 442, 101, 310, 311, 250, 248,
+                                    249, 321, 298, 323, 246, 320, 175, 313, 176, 169, 167, 168, 163, 303, 304, 425, 426, 427)),
+        "aarch64": (0xC00000B7, 220, (97, 268, 40, 39, 41, 51, 429, 428, 430, 431, 432, 433, 442, 117, 270, 271, 219, 217,
+                                      218, 280, 241, 282, 104, 294, 105, 273, 106, 142, 224, 225, 89, 264, 265, 425, 426, 427)),
+    }
+    if machine not in tables:
+        fail("no seccomp system-call table for " + machine)
+    arch, clone, denied = tables[machine]
+    CLONE3, EPERM, ENOSYS = 435, 1, 38
+    LD_ABS, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
+    KILL, ERRNO, ALLOW = 0x80000000, 0x00050000, 0x7FFF0000
+    NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+    # seccomp_data: nr at 0, arch at 4, the low half of args[0] at 16 (both architectures are little-endian).
+    program = [(LD_ABS, 0, 0, 4), (JEQ, 1, 0, arch), (RET, 0, 0, KILL), (LD_ABS, 0, 0, 0)]
+    if machine == "x86_64":
+        program += [(JGE, 0, 1, 0x40000000), (RET, 0, 0, ERRNO | EPERM)]  # the x32 ABI's numbers
+    for nr in denied:
+        program += [(JEQ, 0, 1, nr), (RET, 0, 0, ERRNO | EPERM)]
+    program += [(JEQ, 0, 1, CLONE3), (RET, 0, 0, ERRNO | ENOSYS)]
+    program += [(JEQ, 0, 3, clone), (LD_ABS, 0, 0, 16), (JSET, 0, 1, NAMESPACES), (RET, 0, 0, ERRNO | EPERM)]
+    program += [(RET, 0, 0, ALLOW)]
+    class Instruction(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Instruction))]
+    instructions = (Instruction * len(program))(*[Instruction(*i) for i in program])
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(Program(len(program), instructions)), 0, 0) != 0:
+        fail("installing the seccomp filter", ctypes.get_errno())
+def limit_and_exec(folder, seccomp=False):
     os.chdir(folder)
     # The harness runs the solution in a second process of its own.
     lim["nproc"] += 1
@@ -54,6 +100,8 @@ def limit_and_exec(folder):
     os.close(null)
     argv = [lim["python"], "-I", "-B"] + ([] if lim["site"] else ["-S"]) + ["-c", lim["harness"]]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": folder, "LANG": "C.UTF-8"}
+    if seccomp:
+        deny_syscalls()
     try:
         os.execve(lim["python"], argv, env)
     except OSError as e:
@@ -159,7 +207,10 @@ def enter_new_root():
     os.mkdir(root + "/work", 0o755)
     os.mkdir(root + "/tmp")
     os.chmod(root + "/tmp", 0o1777)
-    write_task(root + "/work")
+    try:
+        write_task(root + "/work")
+    except OSError as e:
+        fail("writing the task (%d bytes) into the run's file tree of %d KiB (raise tmpfs_mb)" % (len(task), lim["tmpfs_kb"]), e.errno)
     os.chdir(root)
     SYS_pivot_root = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
     if SYS_pivot_root is None:
@@ -186,7 +237,7 @@ if program != 0:
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 # This init and the launcher outside count towards the namespace's RLIMIT_NPROC too.
 lim["nproc"] += 2
-limit_and_exec("/work")
+limit_and_exec("/work", seccomp=True)
 """#
 
     /// Runs inside the sandbox as the interpreter the launcher starts: reads and deletes `.task`, then

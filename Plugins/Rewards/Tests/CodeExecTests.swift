@@ -191,6 +191,51 @@ final class CodeExecTests: XCTestCase {
         XCTAssertTrue(result.reasons[1].contains("PermissionError"), result.reasons[1])
     }
 
+    /// The seccomp filter of the namespace mode: a nested user namespace and PTRACE_TRACEME succeed
+    /// without it (checked by hand with the filter switched off); with it they fail with EPERM, and
+    /// innocent code using threads, fork and subprocess still passes.
+    func testSeccompStopsNamespacesMountsAndPtrace() throws {
+        let prelude = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        let attempts = ["libc.unshare(0x10000000)", "libc.ptrace(0, 0, None, None)",
+                        "libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)"].map {
+            prelude + "assert \($0) == 0, os.strerror(ctypes.get_errno())\n"
+        }
+        let innocent = """
+        import threading, os, subprocess
+        def square(x):
+            return x * x
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        subprocess.run(["/bin/true"], check=True)
+
+        """
+        let result = try run(attempts + [innocent], tests: Array(repeating: squareTests, count: 4), settings: "isolation=namespaces")
+        XCTAssertEqual(result.scores, [0, 0, 0, 1])
+        for k in 0..<3 {
+            XCTAssertEqual(result.reasons[k], "the code raised AssertionError: Operation not permitted")
+        }
+    }
+
+    /// A sandbox that cannot be built is the host's problem, not the completion's: an error naming
+    /// the cause, not a score of 0 (here the task does not fit in a 1 MiB file tree).
+    func testSandboxSetupFailureIsAnError() throws {
+        let big = "def square(x):\n    return x * x\n#" + String(repeating: "a", count: 1_500_000)
+        XCTAssertThrowsError(try run([big], tests: [squareTests], settings: "isolation=namespaces,tmpfs_mb=1")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("code-exec sandbox: setup failed (no completion code ran): writing the task (150"), text)
+            XCTAssertTrue(text.hasSuffix(" bytes) into the run's file tree of 1024 KiB (raise tmpfs_mb): No space left on device"), text)
+        }
+        // A completion that exits with the launcher's set-up status is still only a failed row.
+        let result = try run(["import os\nos._exit(97)\n"], tests: [squareTests], settings: "isolation=namespaces")
+        XCTAssertEqual(result.scores, [0])
+        XCTAssertEqual(result.reasons[0], "the interpreter exited with status 97 before reporting")
+    }
+
     func testForgedResultsAndEarlyExitsScoreZero() throws {
         let forged = "print('\\n@@0123456789abcdef 3 3\\t')\nimport os\nos._exit(0)\n"
         let exits = "import sys\nsys.exit(0)\n"

@@ -42,21 +42,14 @@ final class ComputeOptimalTests: XCTestCase {
         XCTAssertEqual(routed.candidates.map(\.count), [1, 1])
     }
 
-    /// Passes every call to `inner` and notes the sampler seed of each `generate`.
-    final class SeedRecorder: LanguageModelHandle {
-        let inner = ScriptedLanguageModel { _, k in ["#### 3", "#### 9"][k % 2] }
+    /// A scripted model that notes the sampler seed of each `generate`.
+    final class SeedRecorder: ForwardingLanguageModel {
         var seeds: [UInt64] = []
-        var usage: ComputeUsage { inner.usage }
-        var endOfSequenceTokenIDs: [Int32] { inner.endOfSequenceTokenIDs }
-        func tokenize(_ text: String) throws -> [Int32] { try inner.tokenize(text) }
-        func detokenize(_ ids: [Int32]) throws -> String { try inner.detokenize(ids) }
-        func renderChat(_ messages: [ChatMessage]) throws -> String { try inner.renderChat(messages) }
-        func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]] {
+        init() { super.init(ScriptedLanguageModel { _, k in ["#### 3", "#### 9"][k % 2] }) }
+        override func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]] {
             seeds.append(options.seed)
-            return try inner.generate(prompts: prompts, options: options)
+            return try super.generate(prompts: prompts, options: options)
         }
-        func logprobs(_ pairs: [LogprobRequest]) throws -> [[Float]] { try inner.logprobs(pairs) }
-        func startSession(prompts: [[Int32]]) throws -> any DecodingSession { try inner.startSession(prompts: prompts) }
     }
 
     func testProbesDrawFromAnotherStreamThanTheRoutedSearch() throws {

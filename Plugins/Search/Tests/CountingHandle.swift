@@ -1,42 +1,36 @@
 import TemperCore
+import TemperTestSupport
 
 /// A `LanguageModelHandle` that passes every call to `inner` and counts, from what the calls ask
 /// for and return, the compute a batched decoder spends: the count to check the inner handle's own
 /// `usage` against without trusting its accounting. A session prefill is one pass over its prompt
 /// tokens; a decode is one pass per token of its longest row and generates what it returns; a
 /// `logprobs` call is one pass per batch of `logprobBatchSize` pairs over all their tokens.
-final class CountingHandle: LanguageModelHandle {
-    let inner: any LanguageModelHandle
+final class CountingHandle: ForwardingLanguageModel {
     let logprobBatchSize: Int
     /// What the calls through this handle spent, counted here.
     fileprivate(set) var counted = ComputeUsage()
 
     init(_ inner: any LanguageModelHandle, logprobBatchSize: Int) {
-        self.inner = inner
         self.logprobBatchSize = logprobBatchSize
+        super.init(inner)
     }
 
-    var usage: ComputeUsage { inner.usage }
-    var endOfSequenceTokenIDs: [Int32] { inner.endOfSequenceTokenIDs }
-    func tokenize(_ text: String) throws -> [Int32] { try inner.tokenize(text) }
-    func detokenize(_ ids: [Int32]) throws -> String { try inner.detokenize(ids) }
-    func renderChat(_ messages: [ChatMessage]) throws -> String { try inner.renderChat(messages) }
-
-    func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]] {
+    override func generate(prompts: [[Int32]], options: GenerationOptions) throws -> [[GeneratedSequence]] {
         let out = try inner.generate(prompts: prompts, options: options)
         count(decoded: out.flatMap { $0 })
         counted.tokensScored += prompts.map(\.count).reduce(0, +)
         return out
     }
 
-    func logprobs(_ pairs: [LogprobRequest]) throws -> [[Float]] {
+    override func logprobs(_ pairs: [LogprobRequest]) throws -> [[Float]] {
         let out = try inner.logprobs(pairs)
         counted.forwardPasses += (pairs.count + logprobBatchSize - 1) / logprobBatchSize
         counted.tokensScored += pairs.map { $0.prompt.count + $0.continuation.count }.reduce(0, +)
         return out
     }
 
-    func startSession(prompts: [[Int32]]) throws -> any DecodingSession {
+    override func startSession(prompts: [[Int32]]) throws -> any DecodingSession {
         let session = try inner.startSession(prompts: prompts)
         counted.forwardPasses += prompts.isEmpty ? 0 : 1
         counted.tokensScored += prompts.map(\.count).reduce(0, +)

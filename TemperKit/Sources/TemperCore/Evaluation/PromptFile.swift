@@ -28,20 +28,8 @@ public struct PromptFile {
     /// Reads `path`; blank lines are skipped. A malformed row throws a `TrainingDataError` naming
     /// the file, line and field.
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingDataError(file: path, line: nil, field: nil, "cannot be read (missing file or no permission)")
-        }
-        var lineNumber = 0
-        for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let json: JSONValue
-            do { json = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
-                throw TrainingDataError(file: path, line: lineNumber, field: nil, "not valid JSON")
-            }
-            do { try append(json, line: lineNumber) } catch let e as RowError {
-                throw TrainingDataError(file: path, line: lineNumber, field: e.field, e.reason)
-            }
+        try JSONLReader.forEachLine(path: path) { line in
+            try line.row { try append($0, line: line.number) }
         }
         guard count > 0 else { throw TrainingDataError(file: path, line: nil, field: nil, "holds no rows") }
     }

@@ -34,7 +34,7 @@ struct AnswerExtractor {
         case .boxed: found = Self.boxed(t)
         case .hash: found = Self.hash(t)
         case .answerIs: found = Self.answerIs(t)
-        case .lastNumber: found = Self.lastNumber(t).map { Array(t[$0]) }
+        case .lastNumber: found = Self.lastNumber(t).map { Self.numberText(t[$0]) }
         case .answerTag: found = Self.answerTag(t)
         }
         if let found { return found }
@@ -43,16 +43,40 @@ struct AnswerExtractor {
     }
 
     /// The reference answer in a dataset cell: the boxed part of a MATH solution, the part after
-    /// `####` of a GSM8K solution, or else the whole cell.
+    /// `####` of a GSM8K solution, "the final answer is x" of a Minerva-style one, or else the
+    /// whole cell.
     static func reference(_ t: [UInt8]) -> [UInt8] {
-        if let b = boxed(t), !b.isEmpty { return b }
-        if let h = hash(t), !h.isEmpty { return h }
+        if let m = marked(t), !m.isEmpty { return m }
         return t
     }
 
-    /// The explicit places, in order of precedence.
+    /// The explicit places, in order of precedence; a "final answer is x" written after the last
+    /// box (Minerva's "Final Answer: The final answer is x. I hope it is correct.") overrides a
+    /// box used on the way.
     static func marked(_ t: [UInt8]) -> [UInt8]? {
-        answerTag(t) ?? boxed(t) ?? hash(t) ?? answerIs(t)
+        answerTag(t) ?? finalAnswerAfterBox(t) ?? boxed(t) ?? hash(t) ?? answerIs(t)
+    }
+
+    /// "final answer is" (or "final answer:") after the last box, directly followed by math or a
+    /// number, as math-verify's first rule requires (`The final answer is \"$12$ and $13$\"` keeps
+    /// the box).
+    static func finalAnswerAfterBox(_ t: [UInt8]) -> [UInt8]? {
+        guard let box = lastBox(in: t, before: t.count) else { return nil }
+        let phrase = Array("final answer".utf8)
+        var k = t.count - phrase.count
+        while k >= box.end {
+            defer { k -= 1 }
+            guard matchesLowercased(t, at: k, phrase) else { continue }
+            var j = k + phrase.count
+            while j < t.count, t[j] == UInt8(ascii: " ") || t[j] == UInt8(ascii: ":") { j += 1 }
+            if matchesLowercased(t, at: j, Array("is".utf8)) { j += 2 }
+            while j < t.count, t[j] == UInt8(ascii: " ") || t[j] == UInt8(ascii: ":") { j += 1 }
+            guard j < t.count else { return nil }
+            let opensMath = t[j] == UInt8(ascii: "$") || matches(t, at: j, Array("\\(".utf8)) || matches(t, at: j, Array("\\[".utf8))
+            guard opensMath || isDigit(t[j]) || t[j] == UInt8(ascii: "-") else { return nil }
+            return answerIs(Array(t[k...]))
+        }
+        return nil
     }
 
     // MARK: - Places
@@ -117,7 +141,20 @@ struct AnswerExtractor {
 
     /// The last number: digits with `,` / `.` separators, a leading minus, a `/` fraction.
     static func lastNumber(_ t: [UInt8]) -> Range<Int>? {
-        var end = t.count
+        var limit = t.count
+        while let found = numberEnding(before: limit, in: t) {
+            // Digits inside a word (`AZYUK2A`, `H2O`) are not a number.
+            let inWord = found.lowerBound > 0 && MathNormalization.isLetter(t[found.lowerBound - 1])
+                && found.upperBound < t.count && MathNormalization.isLetter(t[found.upperBound])
+            if !inWord { return found }
+            limit = found.lowerBound
+        }
+        return nil
+    }
+
+    /// The last number that ends at or before `limit`.
+    private static func numberEnding(before limit: Int, in t: [UInt8]) -> Range<Int>? {
+        var end = limit
         while end > 0, !isDigit(t[end - 1]) { end -= 1 }
         guard end > 0 else { return nil }
         var start = end - 1
@@ -125,6 +162,12 @@ struct AnswerExtractor {
             let c = t[start - 1]
             if isDigit(c) { start -= 1; continue }
             if (c == UInt8(ascii: ",") || c == UInt8(ascii: ".") || c == UInt8(ascii: "/")), start >= 2, isDigit(t[start - 2]) {
+                start -= 1
+                continue
+            }
+            // A space between digit groups (`1 000`, SI style) only before a group of exactly three.
+            if c == UInt8(ascii: " "), start >= 2, isDigit(t[start - 2]), start + 3 <= end, t[start..<(start + 3)].allSatisfy(isDigit),
+               start + 3 == end || !isDigit(t[start + 3]) {
                 start -= 1
                 continue
             }
@@ -138,6 +181,7 @@ struct AnswerExtractor {
     /// No marker: the last math span (`$...$`, `\(...\)`, `\[...\]`) if it holds or follows the last
     /// number, else the last number.
     static func looseFinal(_ t: [UInt8]) -> [UInt8]? {
+        if isBareMath(t) { return trim(t[...]) }
         let number = lastNumber(t)
         if let m = lastMathSpan(t, in: 0..<t.count) {
             if number == nil || m.end >= number!.upperBound {
@@ -145,7 +189,24 @@ struct AnswerExtractor {
                 if !c.isEmpty { return c }
             }
         }
-        return number.map { Array(t[$0]) }
+        return number.map { numberText(t[$0]) }
+    }
+
+    /// A number as found, without the spaces between its digit groups.
+    static func numberText(_ s: ArraySlice<UInt8>) -> [UInt8] { s.filter { $0 != UInt8(ascii: " ") } }
+
+    /// A completion that is one LaTeX expression without delimiters (`\frac{10}{9}`): a command,
+    /// one line, and no word of two letters or more that is not a command's name.
+    static func isBareMath(_ t: [UInt8]) -> Bool {
+        guard t.count <= 200, t.contains(UInt8(ascii: "\\")), !t.contains(UInt8(ascii: "\n")) else { return false }
+        var k = 0
+        while k < t.count {
+            guard MathNormalization.isLetter(t[k]) else { k += 1; continue }
+            let start = k
+            while k < t.count, MathNormalization.isLetter(t[k]) { k += 1 }
+            if k - start >= 2, start == 0 || t[start - 1] != UInt8(ascii: "\\") { return false }
+        }
+        return true
     }
 
     // MARK: - Pieces
@@ -192,16 +253,48 @@ struct AnswerExtractor {
     /// Whether the text between two boxes only separates them (`, `, ` and `, `$ $`, `\quad`).
     private static func onlySeparators(_ gap: ArraySlice<UInt8>) -> Bool {
         guard gap.count <= 40 else { return false }
-        var words: [UInt8] = []
-        for c in gap {
-            if MathNormalization.isLetter(c) { words.append(c | 0x20); continue }
-            if !words.isEmpty {
-                guard ["and", "or", "quad", "qquad", "text"].contains(String(decoding: words, as: UTF8.self)) else { return false }
-                words = []
+        // Words inside `\text{...}` are part of the math between the boxes (`\boxed{a} \text{ for
+        // part (a) and } \boxed{b}`); they neither separate nor end the answer.
+        var kept: [UInt8] = []
+        var k = gap.startIndex
+        let text = Array("\\text{".utf8)
+        while k < gap.endIndex {
+            if gap[k] == UInt8(ascii: "\\"), gap[k...].starts(with: text), let close = gap[k...].firstIndex(of: UInt8(ascii: "}")) {
+                if gap[(k + text.count)..<close].contains(UInt8(ascii: "\n")) { return false }
+                k = close + 1
+                continue
             }
+            kept.append(gap[k])
+            k += 1
+        }
+        // `\boxed{a} \) and \( y_2 = \boxed{b}`: the name the next box answers is not a separator.
+        var end = kept.count
+        while end > 0, kept[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        if end > 0, kept[end - 1] == UInt8(ascii: "=") {
+            end -= 1
+            while end > 0, kept[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            if end > 0, kept[end - 1] == UInt8(ascii: "}"), let open = kept[..<end].lastIndex(of: UInt8(ascii: "{")),
+               open >= 1, kept[open - 1] == UInt8(ascii: "_") {
+                end = open - 1
+            } else if end >= 2, kept[end - 2] == UInt8(ascii: "_"), isAlphanumeric(kept[end - 1]) {
+                end -= 2
+            }
+            let nameEnd = end
+            while end > 0, MathNormalization.isLetter(kept[end - 1]) { end -= 1 }
+            guard end < nameEnd else { return false }
+            kept.removeSubrange(end...)
+        }
+        var words: [String] = []
+        var word: [UInt8] = []
+        for c in kept + [UInt8(ascii: " ")] {
+            if MathNormalization.isLetter(c) { word.append(c | 0x20); continue }
+            if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)); word = [] }
             guard " \n\t,;$\\(){}[]&~".utf8.contains(c) else { return false }
         }
-        return words.isEmpty || ["and", "or", "quad", "qquad", "text"].contains(String(decoding: words, as: UTF8.self))
+        let separators = ["and", "or", "quad", "qquad", "text"]
+        if words.allSatisfy(separators.contains) { return true }
+        // `\boxed{1} papers and \boxed{2}`: one word naming what the box counts, then "and"/"or".
+        return words.count == 2 && ["and", "or"].contains(words[1]) && !["not", "but", "is", "was"].contains(words[0])
     }
 
     /// The answer at `j`: a math span opening there, or the sentence that starts there.

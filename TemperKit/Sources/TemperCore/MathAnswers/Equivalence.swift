@@ -107,13 +107,17 @@ enum Equivalence {
     }
 
     static func nodesEqual(_ gold: MathNode, _ pred: MathNode, _ o: EquivalenceOptions) -> Bool {
-        var g = reduceChains(gold)
-        var p = reduceChains(pred)
-        // `x = 5` against `5`: only the side that is still a relation drops a variable on the left.
+        var g = reduceChains(gold, isReference: true)
+        var p = reduceChains(pred, isReference: false)
+        // `x = 5` against `5`: only the side that is still a relation loses its left side, when it
+        // names what is asked for; an answer's also when it is arithmetic (`\frac{1}{2} = \frac{10}{9}`
+        // answers `\frac{10}{9}`), but `2x + z = 1` does not answer `1`.
         if isRelation(g) != isRelation(p) {
             g = dropAssignedVariable(g)
-            p = dropAssignedVariable(p)
+            p = dropAssignedVariable(p, arithmeticToo: true)
         }
+        if let m = matrixValue(g) { g = .matrix(m) }
+        if let m = matrixValue(p) { p = .matrix(m) }
         switch (g, p) {
         case (.relation(let gp, let gr), .relation(let pp, let pr)):
             return relationsEqual(gp, gr, pp, pr, o)
@@ -174,7 +178,7 @@ enum Equivalence {
             guard a.kind == b.kind else { return false }
             return a.kind == paren && !o.orderedTuples ? unorderedEqual(a.items, b.items, o) : orderedEqual(a.items, b.items, o)
         case (.list, .list), (.set, .set), (.set, .list), (.list, .set), (.union, .union):
-            return unorderedEqual(a.items, b.items, o)
+            return sameElements(a.items, b.items, o)
         case (.tuple, .list), (.list, .tuple), (.tuple, .vector), (.vector, .tuple), (.vector, .vector):
             // A point written without brackets, or as a column vector, keeps its order.
             let kinds = [a.kind, b.kind]
@@ -194,6 +198,12 @@ enum Equivalence {
 
     private static func orderedEqual(_ a: [MathNode], _ b: [MathNode], _ o: EquivalenceOptions) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { nodesEqual($0, $1, o) }
+    }
+
+    /// Set equality: every element of either side equals one of the other (an answer that repeats
+    /// a solution, `(3,17), (3,17), (17,3)`, lists the same solutions as `(3,17), (17,3)`).
+    private static func sameElements(_ a: [MathNode], _ b: [MathNode], _ o: EquivalenceOptions) -> Bool {
+        a.allSatisfy { x in b.contains { nodesEqual(x, $0, o) } } && b.allSatisfy { y in a.contains { nodesEqual($0, y, o) } }
     }
 
     /// Multiset equality: every element of `a` pairs with a distinct equal element of `b`.
@@ -218,7 +228,10 @@ enum Equivalence {
     }
 
     /// `x = 5+5+1 = 11` → `11`; `x = 1/3 ≈ 0.33` → `x = 1/3`; `x ≈ 11` → `11`; `x \in [0,1)` → `[0,1)`.
-    private static func reduceChains(_ n: MathNode) -> MathNode {
+    /// A reference's chain of inequalities becomes its interval (`2 < x < 5` → `(2, 5)`); an
+    /// answer's stays a relation, so an interval reference is not matched by a chain (math-verify's
+    /// default, `allow_set_relation_comp=False`).
+    private static func reduceChains(_ n: MathNode, isReference: Bool) -> MathNode {
         guard case .relation(var parts, var rels) = n else { return n }
         if let k = rels.firstIndex(of: .approx) {
             if k == 0 { return parts[1] }
@@ -226,14 +239,69 @@ enum Equivalence {
             rels = Array(rels[0..<k])
         }
         if rels == [.member] { return parts[1] }
+        if isReference, let interval = interval(parts, rels) { return interval }
         if rels.count >= 2, rels.allSatisfy({ $0 == .equal }) { return parts[parts.count - 1] }
         return rels.isEmpty ? parts[0] : .relation(parts, rels)
     }
 
-    /// `x = 5`, `f(2) = 5`, `(p,q) = (1,2)`, `\text{Area} = 5` → the right side.
-    private static func dropAssignedVariable(_ n: MathNode) -> MathNode {
-        guard case .relation(let parts, let rels) = n, rels == [.equal], isNameLike(parts[0]) else { return n }
-        return parts[1]
+    /// `-793 < a < 10` → the interval `(-793, 10)`, `1 \ge x > 0` → `(0, 1]`: a chain of two strict or
+    /// non-strict inequalities pointing one way, bounds without variables around an expression with.
+    private static func interval(_ parts: [MathNode], _ rels: [MathRelation]) -> MathNode? {
+        guard rels.count == 2, MathEvaluation.hasSymbols(parts[1]),
+              !MathEvaluation.hasSymbols(parts[0]), !MathEvaluation.hasSymbols(parts[2]) else { return nil }
+        let rising: [MathRelation] = [.less, .lessEqual], falling: [MathRelation] = [.greater, .greaterEqual]
+        let b: (low: MathNode, high: MathNode, lowRel: MathRelation, highRel: MathRelation)
+        if rising.contains(rels[0]), rising.contains(rels[1]) {
+            b = (parts[0], parts[2], rels[0], rels[1])
+        } else if falling.contains(rels[0]), falling.contains(rels[1]) {
+            b = (parts[2], parts[0], rels[1], rels[0])
+        } else {
+            return nil
+        }
+        let open = b.lowRel == .less || b.lowRel == .greater ? UInt8(ascii: "(") : UInt8(ascii: "[")
+        let close = b.highRel == .less || b.highRel == .greater ? UInt8(ascii: ")") : UInt8(ascii: "]")
+        return .tuple([b.low, b.high], open: open, close: close)
+    }
+
+    /// `x = 5`, `f(2) = 5`, `(p,q) = (1,2)`, `\text{Area} = 5`, `\frac{NO}{BO} = 5`, `|AB| = 1` → the
+    /// right side: a left side that names what is asked for (variables only, no number).
+    private static func dropAssignedVariable(_ n: MathNode, arithmeticToo: Bool = false) -> MathNode {
+        guard case .relation(let parts, let rels) = n, rels == [.equal] else { return n }
+        let arithmetic = arithmeticToo && !MathEvaluation.hasSymbols(parts[0]) && !MathEvaluation.hasSymbols(parts[1])
+        return isNameLike(parts[0]) || !containsNumber(parts[0]) || arithmetic ? parts[1] : n
+    }
+
+    /// A sum or product of matrices as one matrix (`A + B`, `A B` written out), its entries left
+    /// as expressions; nil for anything else or mismatched shapes.
+    private static func matrixValue(_ n: MathNode) -> [[MathNode]]? {
+        func shape(_ m: [[MathNode]]) -> (Int, Int)? {
+            guard let cols = m.first?.count, cols > 0, m.allSatisfy({ $0.count == cols }) else { return nil }
+            return (m.count, cols)
+        }
+        switch n {
+        case .matrix(let rows):
+            return shape(rows) == nil ? nil : rows
+        case .neg(let a):
+            return matrixValue(a).map { $0.map { $0.map { .neg($0) } } }
+        case .sum(let xs):
+            let ms = xs.compactMap(matrixValue)
+            guard ms.count == xs.count, let first = ms.first, let s = shape(first), ms.allSatisfy({ shape($0).map { $0 == s } ?? false }) else { return nil }
+            return (0..<s.0).map { i in (0..<s.1).map { j in .sum(ms.map { $0[i][j] }) } }
+        case .product(let xs):
+            let ms = xs.compactMap(matrixValue)
+            guard ms.count == xs.count, var product = ms.first else { return nil }
+            for m in ms.dropFirst() {
+                guard let left = shape(product), let right = shape(m), left.1 == right.0 else { return nil }
+                product = product.map { row in (0..<right.1).map { j in .sum((0..<left.1).map { k in .product([row[k], m[k][j]]) }) } }
+            }
+            return product
+        default:
+            return nil
+        }
+    }
+
+    private static func containsNumber(_ n: MathNode) -> Bool {
+        n.containsLeaf { if case .number = $0 { return true } else { return false } }
     }
 
     private static func isNameLike(_ n: MathNode) -> Bool {

@@ -105,15 +105,6 @@ enum MathEvaluation {
 
     /// Whether any variable occurs in `node`.
     static func hasSymbols(_ node: MathNode) -> Bool {
-        switch node {
-        case .symbol: return true
-        case .number, .text: return false
-        case .neg(let a), .factorial(let a), .function(_, let a), .percent(let a): return hasSymbols(a)
-        case .quotient(let a, let b), .power(let a, let b), .root(let a, let b), .plusMinus(let a, let b):
-            return hasSymbols(a) || hasSymbols(b)
-        case .sum(let xs), .product(let xs), .tuple(let xs, _, _), .set(let xs), .list(let xs), .union(let xs), .relation(let xs, _):
-            return xs.contains(where: hasSymbols)
-        case .matrix(let rows): return rows.contains { $0.contains(where: hasSymbols) }
-        }
+        node.containsLeaf { if case .symbol = $0 { return true } else { return false } }
     }
 }

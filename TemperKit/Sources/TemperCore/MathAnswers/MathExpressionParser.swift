@@ -329,7 +329,8 @@ struct MathExpressionParser {
                 guard let item = parseUnion() else { return nil }
                 items.append(item)
                 skipSpaces()
-                if peek == UInt8(ascii: ",") { i += 1; continue }
+                // `(0;-2;6)`: a semicolon separates coordinates as a comma does.
+                if peek == UInt8(ascii: ",") || peek == UInt8(ascii: ";") { i += 1; continue }
                 break
             }
             guard let close = peek, close == UInt8(ascii: ")") || close == UInt8(ascii: "]") else { return nil }
@@ -400,6 +401,11 @@ struct MathExpressionParser {
         case "infty", "infin", "inf": return .number(.approx(.infinity))
         case "text", "textnormal", "textbf", "textit", "textrm", "textsf", "texttt", "mbox", "emph", "textup", "hbox":
             guard let content = readBracedRaw() else { return nil }
+            // One letter alone (`\text{e}`, `\mathrm{e}`) is that letter in math, as math-verify reads it.
+            let letters = content.filter { $0 != UInt8(ascii: " ") }
+            if letters.count == 1, isLetter(letters[0]) {
+                return letters[0] == UInt8(ascii: "e") ? .number(.approx(M_E)) : .symbol(String(UnicodeScalar(letters[0])))
+            }
             return .text(MathExpressionParser.textKey(content))
         case "lfloor", "lceil":
             guard let e = parseSum() else { return nil }

@@ -44,6 +44,20 @@ indirect enum MathNode {
     case relation([MathNode], [MathRelation])
 
     /// Whether a percent sign appears anywhere inside.
+    /// Whether `leaf` holds for a number, symbol or text anywhere in the expression: the one walk
+    /// behind "has a variable" and "has a number".
+    func containsLeaf(where leaf: (MathNode) -> Bool) -> Bool {
+        switch self {
+        case .number, .symbol, .text: return leaf(self)
+        case .neg(let a), .factorial(let a), .function(_, let a), .percent(let a): return a.containsLeaf(where: leaf)
+        case .quotient(let a, let b), .power(let a, let b), .root(let a, let b), .plusMinus(let a, let b):
+            return a.containsLeaf(where: leaf) || b.containsLeaf(where: leaf)
+        case .sum(let xs), .product(let xs), .tuple(let xs, _, _), .set(let xs), .list(let xs), .union(let xs), .relation(let xs, _):
+            return xs.contains { $0.containsLeaf(where: leaf) }
+        case .matrix(let rows): return rows.contains { $0.contains { $0.containsLeaf(where: leaf) } }
+        }
+    }
+
     var containsPercent: Bool {
         switch self {
         case .percent: return true

@@ -25,9 +25,9 @@ enum MathNormalization {
             case UInt8(ascii: "~"), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
                 out.append(UInt8(ascii: " "))
                 i += 1
-            case UInt8(ascii: "{") where i + 2 < n && text[i + 1] == UInt8(ascii: ",") && text[i + 2] == UInt8(ascii: "}"):
+            case UInt8(ascii: "{") where groupSeparatorEnd(text, at: i) != nil:
                 out.append(groupSeparator)
-                i += 3
+                i = groupSeparatorEnd(text, at: i) ?? n
             case UInt8(ascii: ","):
                 // `,\!` is the MATH dataset's thousands separator.
                 if i + 2 < n, text[i + 1] == UInt8(ascii: "\\"), text[i + 2] == UInt8(ascii: "!") {
@@ -46,6 +46,16 @@ enum MathNormalization {
         }
         trimEnds(&out)
         return out
+    }
+
+    /// The index after a `{,}` thousands separator at `i` (`{, }` too), or nil.
+    private static func groupSeparatorEnd(_ text: [UInt8], at i: Int) -> Int? {
+        var j = i + 1
+        while j < text.count, text[j] == UInt8(ascii: " ") { j += 1 }
+        guard j < text.count, text[j] == UInt8(ascii: ",") else { return nil }
+        j += 1
+        while j < text.count, text[j] == UInt8(ascii: " ") { j += 1 }
+        return j < text.count && text[j] == UInt8(ascii: "}") ? j + 1 : nil
     }
 
     /// Handles the command starting at `text[i]` (a backslash) and returns the index after it.
@@ -78,6 +88,12 @@ enum MathNormalization {
         }
         while j < n, isLetter(text[j]) { j += 1 }
         let name = String(decoding: text[(start + 1)..<j], as: UTF8.self)
+        // `\quadx_{2}` (a space forgotten after the command): the spacing, then the letters.
+        for spacing in ["qquad", "quad"] where name.count > spacing.count && name.hasPrefix(spacing) {
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: text[(start + 1 + spacing.utf8.count)..<j])
+            return j
+        }
         switch name {
         case "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr":
             // `\left.` is an invisible delimiter; other delimiters stay.

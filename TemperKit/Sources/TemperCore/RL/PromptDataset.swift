@@ -38,16 +38,10 @@ public struct PromptDataset {
     /// unless `skipInvalidRows`, when it is counted and left out.
     public static func load(path: String, tokenizer: Tokenizer, maxPromptLength: Int? = nil,
                             skipInvalidRows: Bool = false) throws -> PromptDataset {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingDataError(file: path, line: nil, field: nil, "cannot be read (missing file or no permission)")
-        }
         var result = PromptDataset(examples: [], file: path, skippedRows: 0, truncatedPrompts: 0)
-        var lineNumber = 0
-        for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+        try JSONLReader.forEachLine(path: path) { line in
             do {
-                var example = try parse(Data(bytes), line: lineNumber, file: path, tokenizer: tokenizer)
+                var example = try line.row { try parse($0, line: line.number, tokenizer: tokenizer) }
                 if let max = maxPromptLength, example.ids.count > max {
                     example.ids = Array(example.ids.suffix(max))
                     result.truncatedPrompts += 1
@@ -72,15 +66,12 @@ public struct PromptDataset {
     /// Names of the extra columns.
     public var columnNames: [String] { examples.first.map { $0.columns.keys.sorted() } ?? [] }
 
-    private static func parse(_ bytes: Data, line: Int, file: String, tokenizer: Tokenizer) throws -> PromptExample {
-        func fail(_ field: String?, _ reason: String) -> TrainingDataError { TrainingDataError(file: file, line: line, field: field, reason) }
-        let json: JSONValue
-        do { json = try JSONDecoder().decode(JSONValue.self, from: bytes) } catch { throw fail(nil, "not valid JSON") }
+    private static func parse(_ json: JSONValue, line: Int, tokenizer: Tokenizer) throws -> PromptExample {
         guard case .object(let row) = json else {
-            throw fail(nil, "expected a JSON object with a 'prompt' (a string or a list of messages), got \(json.kindDescription)")
+            throw RowError(field: nil, "expected a JSON object with a 'prompt' (a string or a list of messages), got \(json.kindDescription)")
         }
         guard let prompt = row["prompt"] else {
-            throw fail("prompt", "missing: on-policy training needs a prompt per row (a string or a list of {role, content} messages)")
+            throw RowError(field: "prompt", "missing: on-policy training needs a prompt per row (a string or a list of {role, content} messages)")
         }
         let text: String, ids: [Int32]
         var conversation: [ChatMessage]? = nil
@@ -88,31 +79,19 @@ public struct PromptDataset {
         case .string(let s):
             text = s
             ids = tokenizer.encode(s, parseSpecialTokens: false)
-        case .array(let items):
-            guard !items.isEmpty else { throw fail("prompt", "the list of messages is empty") }
-            let messages = try items.enumerated().map { i, item -> ChatMessage in
-                guard case .object(let m) = item else {
-                    throw fail("prompt[\(i)]", "expected an object with 'role' and 'content', got \(item.kindDescription)")
-                }
-                guard case .string(let role)? = m["role"], !role.isEmpty else {
-                    throw fail("prompt[\(i)].role", m["role"].map { "expected a non-empty string, got \($0.kindDescription)" } ?? "missing")
-                }
-                guard case .string(let content)? = m["content"] else {
-                    throw fail("prompt[\(i)].content", m["content"].map { "expected a string, got \($0.kindDescription)" } ?? "missing")
-                }
-                return ChatMessage(role: role, content: content)
-            }
+        case .array:
+            let messages = try DatasetRow.messages(prompt, field: "prompt")
             conversation = messages
             do {
                 text = try tokenizer.applyChatTemplate(messages, addGenerationPrompt: true)
                 ids = try tokenizer.encodeChat(messages, addGenerationPrompt: true)
             } catch let e as TokenizerError {
-                throw fail("prompt", "cannot be rendered with the model's chat template: \(e)")
+                throw RowError(field: "prompt", "cannot be rendered with the model's chat template: \(e)")
             }
         default:
-            throw fail("prompt", "expected a string or a list of messages, got \(prompt.kindDescription)")
+            throw RowError(field: "prompt", "expected a string or a list of messages, got \(prompt.kindDescription)")
         }
-        guard !ids.isEmpty else { throw fail("prompt", "is empty: generation needs at least one prompt token") }
+        guard !ids.isEmpty else { throw RowError(field: "prompt", "is empty: generation needs at least one prompt token") }
         var columns: [String: ColumnValue] = [:]
         for (name, value) in row where name != "prompt" { columns[name] = ColumnValue(value) }
         return PromptExample(line: line, text: text, ids: ids, columns: columns, messages: conversation)

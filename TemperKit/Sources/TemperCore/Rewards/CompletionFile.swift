@@ -25,19 +25,9 @@ public struct CompletionFile {
     /// Reads `path`; blank lines are skipped, malformed rows are collected in `invalidRows`. Throws a
     /// `TrainingDataError` only when the file cannot be read or holds no row at all.
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingDataError(file: path, line: nil, field: nil, "cannot be read (missing file or no permission)")
-        }
-        var lineNumber = 0
-        for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
-                invalidRows.append(TrainingDataError(file: path, line: lineNumber, field: nil, "not valid JSON"))
-                continue
-            }
-            do { try append(json, line: lineNumber) } catch let e as RowError {
-                invalidRows.append(TrainingDataError(file: path, line: lineNumber, field: e.field, e.reason))
+        try JSONLReader.forEachLine(path: path) { line in
+            do { try line.row { try append($0, line: line.number) } } catch let e as TrainingDataError {
+                invalidRows.append(e)
             }
         }
         guard count + invalidRows.count > 0 else { throw TrainingDataError(file: path, line: nil, field: nil, "holds no rows") }
@@ -60,7 +50,7 @@ public struct CompletionFile {
         switch completion {
         case .string(let s): text = s
         case .array:
-            let messages = try Self.messages(completion, field: "completion")
+            let messages = try DatasetRow.messages(completion, field: "completion")
             guard let last = messages.last(where: { $0.role == "assistant" }) else {
                 throw RowError(field: "completion", "the conversation has no assistant message to score")
             }
@@ -72,7 +62,7 @@ public struct CompletionFile {
         switch row["prompt"] {
         case nil, .null?: break
         case .string(let s)?: prompt = s
-        case .array?: prompt = try Self.messages(row["prompt"]!, field: "prompt").map(\.content).joined(separator: "\n\n")
+        case .array?: prompt = try DatasetRow.messages(row["prompt"]!, field: "prompt").map(\.content).joined(separator: "\n\n")
         case let other?: throw RowError(field: "prompt", "expected a string or a list of messages, got \(other.kindDescription)")
         }
         var ids: [Int32] = []
@@ -98,21 +88,4 @@ public struct CompletionFile {
         tokenIDs.append(ids)
         for name in columns.keys where columns[name]!.count < count { columns[name]!.append(.null) }
     }
-
-    private static func messages(_ json: JSONValue, field: String) throws -> [(role: String, content: String)] {
-        guard case .array(let items) = json else { throw RowError(field: field, "expected a list of messages, got \(json.kindDescription)") }
-        return try items.enumerated().map { i, item in
-            guard case .object(let m) = item else {
-                throw RowError(field: "\(field)[\(i)]", "expected an object with 'role' and 'content', got \(item.kindDescription)")
-            }
-            guard case .string(let role)? = m["role"] else {
-                throw RowError(field: "\(field)[\(i)].role", m["role"].map { "expected a string, got \($0.kindDescription)" } ?? "missing")
-            }
-            guard case .string(let content)? = m["content"] else {
-                throw RowError(field: "\(field)[\(i)].content", m["content"].map { "expected a string, got \($0.kindDescription)" } ?? "missing")
-            }
-            return (role, content)
-        }
-    }
-
 }
