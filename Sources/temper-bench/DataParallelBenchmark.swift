@@ -132,7 +132,7 @@ struct DataParallelBenchmark: ParsableCommand {
         report("allreduce_seconds", median(reduceSeconds))
         report("gradient_floats", Double(trainable.reduce(0) { $0 + $1.tensor.count }))
         if comm.isRoot {
-            print("np=\(np): \(Parallel.threadCount) thread(s) per rank, \(rows.count) of \(batch) rows each; steps " +
+            print("\(Parallel.threadCount) thread(s) per rank, \(rows.count) of \(batch) rows each; steps " +
                   times.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " s")
         }
     }
