@@ -18,6 +18,23 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try one.broadcast([1, 2], root: 0), [1, 2])
     }
 
+    func testTensorSumsScalarSumsAndBroadcastReachEveryRank() throws {
+        let results = try ThreadRanks(size: 2).run { comm -> ([Float], Double, [UInt8]) in
+            let t = Tensor(shape: [3], scalars: [1, 2, 3].map { Float($0 * (comm.rank + 1)) })
+            try comm.allReduceSum(t)
+            let from1 = try comm.broadcast(comm.rank == 1 ? [7, 8, 9] : [], root: 1)
+            return (t.scalars, try comm.allReduceSum(0.5 + Double(comm.rank)), from1)
+        }
+        for r in results {
+            XCTAssertEqual(r.0, [3, 6, 9])
+            XCTAssertEqual(r.1, 2)
+            XCTAssertEqual(r.2, [7, 8, 9])
+        }
+        XCTAssertThrowsError(try SingleProcess().allReduceSum(Tensor(shape: [2], int32: [1, 2]))) {
+            XCTAssertEqual("\($0)", "all-reduce needs a contiguous float32 tensor; got int32 [2]")
+        }
+    }
+
     func testMPIIsUsedOnlyUnderMPIRunAndAMissingLibraryIsNamed() throws {
         XCTAssertTrue(try MPICommunicator.fromEnvironment(["PATH": "/usr/bin"]) is SingleProcess)
         XCTAssertTrue(MPICommunicator.launchedByMPI(["OMPI_COMM_WORLD_SIZE": "2"]))

@@ -410,7 +410,7 @@ public final class Trainer {
         // Every rank reaches this point (a rank whose loss was not finite stopped its backward
         // early): the step's loss, counts and skip decision are the whole job's, so all take the same step.
         if communicator.worldSize > 1 {
-            outcome = try StepOutcome.combined(try communicator.allGather(outcome))
+            outcome = StepOutcome.combined(try communicator.allGather(outcome))
             guard outcome.nonFinite == nil else { return }
             try GradientAllReduce.sum(trainable, communicator: communicator)
         } else if outcome.nonFinite != nil {
