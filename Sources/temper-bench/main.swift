@@ -7,7 +7,8 @@ struct TemperBench: ParsableCommand {
         commandName: "temper-bench",
         abstract: "Benchmarks of Temper's tensor runtime.",
         subcommands: [GEMMBenchmark.self, BlockBenchmark.self, GenerationBenchmark.self, SearchBenchmark.self, CodeExecBenchmark.self, MathEquivBenchmark.self,
-                      SFTBenchmark.self, PrefixSharingBenchmark.self, GRPOBenchmark.self, GRPOLearningBenchmark.self, DPOBenchmark.self]
+                      SFTBenchmark.self, PrefixSharingBenchmark.self, GRPOBenchmark.self, GRPOLearningBenchmark.self, DPOBenchmark.self,
+                      DataParallelBenchmark.self]
     )
 }
 

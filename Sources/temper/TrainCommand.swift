@@ -64,26 +64,43 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let (file, settings) = try Self.parse(arguments)
         options.loadPlugins()
+        // Under mpirun every rank runs this command; rank 0 alone reports and writes.
+        let communicator: any Communicator
+        do { communicator = try MPICommunicator.fromEnvironment() } catch let e as TrainingError { throw CommandError(description: e.description) }
         do {
             var recipe = try file.map { try RecipeLoader.load(path: $0) } ?? TrainingRecipe()
             for (key, value) in settings { try recipe.set(key, .text(value), source: "--\(key)") }
-            let reporter = ProgressReporter()
-            let session = try TrainingSession(recipe: recipe, reporter: reporter)
-            reporter.message("\(recipe.peft?.description ?? "full"): \(session.parameterCount)")
+            let reporter = communicator.isRoot ? ProgressReporter() : nil
+            let session = try TrainingSession(recipe: recipe, reporter: reporter, communicator: communicator)
+            reporter?.message("\(recipe.peft?.description ?? "full"): \(session.parameterCount)")
+            if communicator.worldSize > 1 {
+                reporter?.message("data parallel over \(communicator.worldSize) ranks: \(session.trainer.microBatchesPerStep) micro-batches of " +
+                                  "\(session.trainer.config.perDeviceTrainBatchSize) per step")
+            }
             let summary = try session.trainer.train(resumeFrom: try session.resumeCheckpoint())
             let written = try session.writeFinalModel()
+            guard communicator.isRoot else { return }
             var lines = ["trained \(summary.globalStep) steps in \(String(format: "%.1f", summary.seconds)) s"]
             if let l = summary.lastLoss { lines.append("last loss \(String(format: "%.4f", l))") }
             if let e = summary.evaluation { lines.append("eval \(e.summary)") }
             if summary.skippedSteps > 0 { lines.append("\(summary.skippedSteps) non-finite steps skipped") }
             print(lines.joined(separator: ", "))
             print("wrote " + written.map(\.path).joined(separator: ", ") + "; metrics in \(session.trainer.config.outputDir.path)/metrics.jsonl")
-        } catch let e as SpecError {
-            throw CommandError(description: e.message)
-        } catch let e as TrainingError {
-            throw CommandError(description: e.description)
-        } catch let e as TrainingDataError {
-            throw CommandError(description: e.description)
+        } catch {
+            let message: String?
+            switch error {
+            case let e as SpecError: message = e.message
+            case let e as TrainingError: message = e.description
+            case let e as TrainingDataError: message = e.description
+            default: message = nil
+            }
+            // One rank failing leaves the others waiting in a collective: end the whole job.
+            if let mpi = communicator as? MPICommunicator, mpi.worldSize > 1 {
+                FileHandle.standardError.write(Data("temper train: rank \(mpi.rank) of \(mpi.worldSize): error: \(message ?? "\(error)")\n".utf8))
+                mpi.abort(code: 1)
+            }
+            guard let message else { throw error }
+            throw CommandError(description: message)
         }
     }
 }

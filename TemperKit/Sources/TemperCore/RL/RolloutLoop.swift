@@ -34,6 +34,9 @@ public final class RolloutLoop {
     /// Fractional passes over the prompts so far.
     public var epoch: Double { Double(state.promptsConsumed) / Double(prompts.examples.count) }
 
+    /// The ranks sharing the run: each samples and scores its share of every generation batch's
+    /// prompts, and all then hold the whole batch (`sampleAndScore`).
+    public let communicator: any Communicator
     let sampler: any CompletionSampling
     let tokenizer: Tokenizer
     let seed: UInt64
@@ -47,16 +50,20 @@ public final class RolloutLoop {
     /// `gradientAccumulationSteps` decides whether π_old needs its own pass: only when a generation
     /// batch outlives one optimizer step.
     public convenience init(model: LlamaModel, tokenizer: Tokenizer, prompts: PromptDataset, rewards: [WeightedReward], settings: RolloutSettings,
-                            microBatchSize: Int, gradientAccumulationSteps: Int, seed: Int, padID: Int32) throws {
+                            microBatchSize: Int, gradientAccumulationSteps: Int, seed: Int, padID: Int32,
+                            communicator: any Communicator = SingleProcess()) throws {
         try self.init(sampler: RolloutSampler(model: model, tokenizer: tokenizer, settings: settings), tokenizer: tokenizer, prompts: prompts,
                       rewards: rewards, settings: settings, microBatchSize: microBatchSize, gradientAccumulationSteps: gradientAccumulationSteps,
-                      seed: seed, padID: padID)
+                      seed: seed, padID: padID, communicator: communicator)
     }
 
     /// A loop drawing its completions from `sampler` (a scripted source in tests); `tokenizer`
-    /// renders prompts that the loop edits (STaR's hints).
+    /// renders prompts that the loop edits (STaR's hints). `gradientAccumulationSteps` is per rank:
+    /// a generation batch holds by default one step's completions over all ranks.
     public init(sampler: any CompletionSampling, tokenizer: Tokenizer, prompts: PromptDataset, rewards: [WeightedReward], settings: RolloutSettings,
-                microBatchSize: Int, gradientAccumulationSteps: Int, seed: Int, padID: Int32) throws {
+                microBatchSize: Int, gradientAccumulationSteps perRank: Int, seed: Int, padID: Int32,
+                communicator: any Communicator = SingleProcess()) throws {
+        let gradientAccumulationSteps = perRank * communicator.worldSize
         guard !rewards.isEmpty else {
             throw TrainingError("on-policy training needs at least one reward function (--reward SPEC, e.g. --reward math-equiv)")
         }
@@ -75,6 +82,7 @@ public final class RolloutLoop {
         self.tokenizer = tokenizer
         self.seed = UInt64(seed)
         self.padID = padID
+        self.communicator = communicator
         computesOldLogprobs = settings.numIterations > 1 || spg > gradientAccumulationSteps
     }
 
@@ -131,13 +139,10 @@ public final class RolloutLoop {
         var sampleSeconds = 0.0, rewardSeconds = 0.0
         repeat {
             let picked = (0..<(promptsPerGeneration - kept.count)).map { _ in nextPrompt() }
-            let started = Date()
-            let samples = try sampler.sample(prompts: picked.map(\.ids), copies: g, seed: Self.streamSeed(seed, round: round, attempt: attempt), greedy: false)
-            sampleSeconds += Date().timeIntervalSince(started)
-            generatedTokens += samples.reduce(0) { $0 + $1.ids.count }
-            let scoring = Date()
-            let scored = try score(picked, samples)
-            rewardSeconds += Date().timeIntervalSince(scoring)
+            let (scored, timing) = try sampleAndScore(picked, copies: g, seed: Self.streamSeed(seed, round: round, attempt: attempt), greedy: false)
+            sampleSeconds += timing.sampling
+            rewardSeconds += timing.scoring
+            generatedTokens += timing.tokens
             for group in scored {
                 sampled.append(group)
                 if settings.dynamicSampling && Self.isConstant(group.rewards) { dropped += 1 } else { kept.append(group) }
@@ -154,8 +159,7 @@ public final class RolloutLoop {
         var batch = try assemble(kept)
         let baselineStarted = Date()
         if objective.needsGreedyBaseline, !kept.isEmpty {
-            let greedy = try sampler.sample(prompts: kept.map(\.prompt.ids), copies: 1, seed: 0, greedy: true)
-            let scores = try score(kept.map(\.prompt), greedy, copies: 1).map { $0.rewards[0] }
+            let scores = try sampleAndScore(kept.map(\.prompt), copies: 1, seed: 0, greedy: true).groups.map { $0.rewards[0] }
             batch.baselineRewards = scores.flatMap { Array(repeating: $0, count: g) }
         }
         let logprobsStarted = Date()
@@ -201,9 +205,8 @@ public final class RolloutLoop {
                 return settings.maxPromptLength.map { Array(ids.suffix($0)) } ?? ids
             }
             // An attempt number dynamic sampling never uses: the hinted samples draw from their own streams.
-            let samples = try sampler.sample(prompts: hinted, copies: settings.numGenerations,
-                                             seed: Self.streamSeed(seed, round: round, attempt: settings.dynamicSamplingMaxRounds), greedy: false)
-            let scored = try score(failed.map { groups[$0].prompt }, samples)
+            let scored = try sampleAndScore(failed.map { groups[$0].prompt }, sampling: hinted, copies: settings.numGenerations,
+                                            seed: Self.streamSeed(seed, round: round, attempt: settings.dynamicSamplingMaxRounds), greedy: false).groups
             for (k, i) in failed.enumerated() {
                 groups[i].samples = scored[k].samples
                 groups[i].rewards = scored[k].rewards
@@ -222,6 +225,58 @@ public final class RolloutLoop {
         let example = prompts.examples[epochOrder!.order[state.promptsConsumed % n]]
         state.promptsConsumed += 1
         return example
+    }
+
+    /// Where a `sampleAndScore` call spent its time on this rank, and the tokens it generated.
+    struct SamplingTiming {
+        var sampling = 0.0, scoring = 0.0
+        var tokens = 0
+    }
+
+    /// `copies` completions of each prompt of `picked` (sampled from `sampling`'s ids when given,
+    /// else the prompts' own), scored: the groups of all the prompts, on every rank.
+    ///
+    /// Under several ranks each rank samples and scores only its contiguous share of the prompts,
+    /// with the per-row random streams a single process would give those rows (the generator keys
+    /// row r's stream by seed + r·φ, so a share starting at row r₀ samples with the seed moved by
+    /// r₀·φ), then the groups are gathered in rank order: every rank holds the batch one process
+    /// would have sampled, and the group statistics (GRPO) and batch normalizations (REINFORCE++)
+    /// of `prepare` see all of it. A rank whose reward failed makes every rank throw its error.
+    func sampleAndScore(_ picked: [PromptExample], sampling ids: [[Int32]]? = nil, copies: Int, seed: UInt64,
+                        greedy: Bool) throws -> (groups: [Group], timing: SamplingTiming) {
+        var timing = SamplingTiming()
+        let mine = communicator.share(of: picked.count)
+        let local: Result<[Group], Error>
+        do {
+            let started = Date()
+            let prompts = Array((ids ?? picked.map(\.ids))[mine])
+            let samples = prompts.isEmpty ? []
+                : try sampler.sample(prompts: prompts, copies: copies, seed: Generator.rowSeed(seed, offset: mine.lowerBound * copies), greedy: greedy)
+            timing.sampling = Date().timeIntervalSince(started)
+            timing.tokens = samples.reduce(0) { $0 + $1.ids.count }
+            let scoring = Date()
+            local = .success(try score(Array(picked[mine]), samples, copies: copies))
+            timing.scoring = Date().timeIntervalSince(scoring)
+        } catch {
+            guard communicator.worldSize > 1 else { throw error }
+            local = .failure(error)
+        }
+        guard communicator.worldSize > 1 else { return (try local.get(), timing) }
+        let shared: SharedGroups
+        switch local {
+        case .success(let groups): shared = SharedGroups(groups: groups.map(SharedGroup.init))
+        case .failure(let error): shared = SharedGroups(error: "\(error)")
+        }
+        let parts = try communicator.allGather(shared)
+        if let failed = parts.enumerated().first(where: { $0.element.error != nil }), let message = failed.element.error {
+            throw TrainingError(failed.offset == communicator.rank ? message : "rank \(failed.offset): \(message)")
+        }
+        // Prompts do not travel: every rank has them, and a group's is found by its place in its rank's share.
+        let groups = parts.enumerated().flatMap { rank, part -> [Group] in
+            let share = RankShares.range(of: picked.count, rank: rank, worldSize: communicator.worldSize)
+            return zip(share, part.groups).map { p, g in g.group(prompt: picked[p]) }
+        }
+        return (groups, timing)
     }
 
     /// Scores `samples` (`copies` per prompt, prompt-major) with every reward function; the total is
@@ -427,5 +482,34 @@ struct SavedRollouts: Codable {
                      baselineRewards: baselineRewards?.map(Float.init(bitPattern:)),
                      oldLogprobs: oldLogprobs?.tensor, referenceLogprobs: referenceLogprobs?.tensor, truncated: truncated,
                      extra: extra.mapValues(\.tensor), temperature: Float(bitPattern: temperature), maxCompletionLength: maxCompletionLength)
+    }
+}
+
+/// One rank's share of a sampling call, as it travels between ranks: its groups, or its error.
+struct SharedGroups: Codable {
+    var groups: [SharedGroup] = []
+    var error: String? = nil
+}
+
+/// A scored group without its prompt (every rank has the prompts): samples and rewards, rewards as
+/// bit patterns so the gathered batch is bit-identical to the sampling rank's.
+struct SharedGroup: Codable {
+    var ids: [[Int32]]
+    var texts: [String]
+    var truncated: [Bool]
+    var rewards: [UInt32]
+    var perFunction: [String: [UInt32?]]
+
+    init(_ g: RolloutLoop.Group) {
+        ids = g.samples.map(\.ids)
+        texts = g.samples.map(\.text)
+        truncated = g.samples.map(\.truncated)
+        rewards = g.rewards.map(\.bitPattern)
+        perFunction = g.perFunction.mapValues { $0.map { $0?.bitPattern } }
+    }
+
+    func group(prompt: PromptExample) -> RolloutLoop.Group {
+        RolloutLoop.Group(prompt: prompt, samples: ids.indices.map { RolloutSampler.Sample(ids: ids[$0], text: texts[$0], truncated: truncated[$0]) },
+                          rewards: rewards.map(Float.init(bitPattern:)), perFunction: perFunction.mapValues { $0.map { $0.map(Float.init(bitPattern:)) } })
     }
 }

@@ -74,6 +74,11 @@ public final class Trainer {
     public let schedule: LearningRateSchedule
     /// The newest checkpoint this trainer wrote or resumed from: the one a failure falls back to.
     public private(set) var lastCheckpoint: URL?
+    /// The ranks sharing each step (data parallel): each trains its share of the global batch, and
+    /// only rank 0 writes checkpoints and metrics. `SingleProcess` by default.
+    public let communicator: any Communicator
+    /// Micro-batches per optimizer step over all ranks: `gradient_accumulation_steps` × ranks.
+    public let microBatchesPerStep: Int
 
     let padID: Int32
     var store: CheckpointStore
@@ -86,29 +91,35 @@ public final class Trainer {
 
     /// A trainer on dataset batches. `padID` fills padding (any valid id: padded positions are masked out).
     public convenience init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
-                            trainData: TokenizedDataset, evalData: TokenizedDataset? = nil, padID: Int32, config: TrainerConfig) throws {
+                            trainData: TokenizedDataset, evalData: TokenizedDataset? = nil, padID: Int32, config: TrainerConfig,
+                            communicator: any Communicator = SingleProcess()) throws {
         guard objective.inputKind == .batches else {
             throw TrainingError("objective '\(type(of: objective).name)' trains on rollouts; this trainer feeds dataset batches")
         }
         try self.init(policy: policy, objective: objective, optimizer: optimizer, groups: groups, trainData: trainData, rollouts: nil,
-                      evalData: evalData, padID: padID, config: config)
+                      evalData: evalData, padID: padID, config: config, communicator: communicator)
     }
 
-    /// A trainer on rollouts that `rollouts` samples from the policy (GRPO, RLOO, ...).
+    /// A trainer on rollouts that `rollouts` samples from the policy (GRPO, RLOO, ...); under
+    /// several ranks the loop must share the trainer's communicator.
     public convenience init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
-                            rollouts: RolloutLoop, padID: Int32, config: TrainerConfig) throws {
+                            rollouts: RolloutLoop, padID: Int32, config: TrainerConfig, communicator: any Communicator = SingleProcess()) throws {
         guard objective.inputKind == .rollouts else {
             throw TrainingError("objective '\(type(of: objective).name)' trains on dataset batches; this trainer feeds rollouts")
         }
         guard rollouts.microBatchSize == config.perDeviceTrainBatchSize else {
             throw TrainingError("the rollout loop's micro-batch of \(rollouts.microBatchSize) differs from per_device_train_batch_size \(config.perDeviceTrainBatchSize)")
         }
+        guard rollouts.communicator === communicator else {
+            throw TrainingError("the rollout loop and the trainer must share one communicator (the loop samples each rank's share of the prompts)")
+        }
         try self.init(policy: policy, objective: objective, optimizer: optimizer, groups: groups, trainData: nil, rollouts: rollouts,
-                      evalData: nil, padID: padID, config: config)
+                      evalData: nil, padID: padID, config: config, communicator: communicator)
     }
 
     private init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
-                 trainData: TokenizedDataset?, rollouts: RolloutLoop?, evalData: TokenizedDataset?, padID: Int32, config: TrainerConfig) throws {
+                 trainData: TokenizedDataset?, rollouts: RolloutLoop?, evalData: TokenizedDataset?, padID: Int32, config: TrainerConfig,
+                 communicator: any Communicator) throws {
         let flat = groups.flatMap(\.parameters)
         guard !flat.isEmpty else { throw TrainingError("nothing to train: the PEFT method marked no parameter trainable") }
         var seen = Set<String>()
@@ -129,7 +140,11 @@ public final class Trainer {
         self.padID = padID
         self.config = config
         trainable = flat
-        let bs = config.perDeviceTrainBatchSize, accum = config.gradientAccumulationSteps
+        self.communicator = communicator
+        // Under data parallelism one step consumes `accum` micro-batches on each rank: the global
+        // stream, order and schedule are those of one process accumulating accum × ranks.
+        let bs = config.perDeviceTrainBatchSize, accum = config.gradientAccumulationSteps * communicator.worldSize
+        microBatchesPerStep = accum
         guard config.maxSteps != 0 else {
             throw TrainingError("max_steps is 0, which would train nothing; set max_steps > 0, or -1 (the default) to train for num_train_epochs")
         }
@@ -157,8 +172,8 @@ public final class Trainer {
     public func train(resumeFrom: URL? = nil, stopAfter: Int? = nil) throws -> TrainingSummary {
         let started = Date()
         if let resumeFrom { try restore(from: resumeFrom) }
-        let metrics = try MetricsLog(url: config.outputDir.appendingPathComponent("metrics.jsonl"),
-                                     keepThroughStep: resumeFrom == nil ? nil : state.globalStep)
+        let metrics = communicator.isRoot ? try MetricsLog(url: config.outputDir.appendingPathComponent("metrics.jsonl"),
+                                                           keepThroughStep: resumeFrom == nil ? nil : state.globalStep) : nil
         var summary = TrainingSummary(globalStep: state.globalStep, lastLoss: nil, evalLoss: nil,
                                       lastCheckpoint: lastCheckpoint, skippedSteps: state.skippedSteps, seconds: 0)
         let end = min(state.maxSteps, stopAfter ?? .max)
@@ -171,7 +186,7 @@ public final class Trainer {
             let lr = schedule.learningRate(step: step)
             optimizer.learningRate = Float(lr)
             let outcome = try runStep(step: step)
-            state.microBatchesConsumed += rollouts == nil ? microBatches(of: step).count : config.gradientAccumulationSteps
+            state.microBatchesConsumed += rollouts == nil ? microBatches(of: step).count : microBatchesPerStep
             state.globalStep += 1
             state.epoch = rollouts?.epoch ?? Double(state.globalStep) / Double(stepsPerEpoch)
             if let problem = outcome.nonFinite {
@@ -201,7 +216,7 @@ public final class Trainer {
                 entry["step"] = Double(state.globalStep)
                 entry["epoch"] = state.epoch
                 entry["num_tokens"] = Double(state.numTokens)
-                try metrics.append(entry)
+                try metrics?.append(entry)
                 state.logHistory.append(entry)
                 summary.lastLoss = window.meanLoss
                 window = LogWindow()
@@ -213,7 +228,7 @@ public final class Trainer {
                 var entry = ["step": Double(state.globalStep), "epoch": state.epoch, "eval_loss": result.loss]
                 if let ppl = result.perplexity { entry["eval_perplexity"] = ppl }
                 for (k, v) in result.metrics { entry["eval_" + k] = v }
-                try metrics.append(entry)
+                try metrics?.append(entry)
                 state.logHistory.append(entry)
                 summary.evalLoss = result.loss
                 summary.evaluation = result
@@ -307,7 +322,7 @@ public final class Trainer {
 
     // MARK: - One step
 
-    struct StepOutcome {
+    struct StepOutcome: Codable {
         var loss: Double
         var gradNorm: Double
         var targetTokens: Int
@@ -321,14 +336,21 @@ public final class Trainer {
         var outcome = StepOutcome(loss: 0, gradNorm: 0, targetTokens: 0, inputTokens: 0, metrics: [:], nonFinite: nil)
         var inputs: [(input: ObjectiveInput, weight: Double, attention: Tensor)] = []
         var generationSeconds = 0.0, generationMetrics: [String: Double] = [:]
+        // The step-wide number of this rank's first micro-batch, which keys its dropout masks as
+        // one process would.
+        var firstInput = 0
         if rollouts == nil {
-            for index in microBatches(of: step) {
+            firstInput = communicator.share(of: microBatches(of: step).count).lowerBound
+            for index in localMicroBatches(of: step) {
                 let batch = microBatch(at: index)
                 outcome.targetTokens += Int(batch.lossMask.scalars.reduce(0, +))
                 inputs.append((.batch(batch), weight(of: batch), batch.attentionMask))
             }
         }
-        for k in 0..<config.gradientAccumulationSteps {
+        // Every rank walks every micro-batch of the step, so generation rounds (collective under
+        // several ranks) start together; each keeps only its own share.
+        let mine = communicator.share(of: microBatchesPerStep)
+        for k in 0..<microBatchesPerStep {
             guard let rollouts else { break }
             let index = state.microBatchesConsumed + k
             let part = try rollouts.microBatch(at: index, policy: policy, reference: reference, objective: objective, step: step)
@@ -341,10 +363,11 @@ public final class Trainer {
                 return outcome
             }
             guard let batch = part.batch else { continue }
+            guard mine.contains(k) else { firstInput += k < mine.lowerBound ? 1 : 0; continue }
             outcome.targetTokens += Int(batch.completionMask.scalars.reduce(0, +))
             inputs.append((.rollouts(batch), weight(of: batch), batch.attentionMask))
         }
-        try accumulate(inputs, step: step, into: &outcome)
+        try accumulate(inputs, firstInput: firstInput, step: step, into: &outcome)
         if rollouts != nil {
             outcome.metrics.merge(generationMetrics) { own, _ in own }
             let training = Date().timeIntervalSince(started) - generationSeconds
@@ -354,17 +377,18 @@ public final class Trainer {
     }
 
     /// Forward and backward of every micro-batch, each loss weighted by its share of the step, then
-    /// clipping and the optimizer step (skipped when the step had nothing to train on).
-    private func accumulate(_ inputs: [(input: ObjectiveInput, weight: Double, attention: Tensor)], step: Int,
+    /// clipping and the optimizer step (skipped when the step had nothing to train on). Under several
+    /// ranks the weights, step outcome and gradients are summed over the ranks first.
+    private func accumulate(_ inputs: [(input: ObjectiveInput, weight: Double, attention: Tensor)], firstInput: Int, step: Int,
                             into outcome: inout StepOutcome) throws {
-        let totalWeight = inputs.reduce(0) { $0 + $1.weight }
+        let totalWeight = try communicator.allReduceSum(inputs.reduce(0) { $0 + $1.weight })
         for p in trainable { p.tensor.grad = nil }
         defer { for p in trainable { p.tensor.grad = nil } }
         let context = ObjectiveContext(policy: policy, reference: reference, step: step)
         for (k, (input, w, attention)) in inputs.enumerated() where w > 0 {
             outcome.inputTokens += attention.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }   // packed rows number their tokens
             // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same.
-            let key = TrainingMode.dropoutKey(seed: UInt64(truncatingIfNeeded: config.seed), step: step, microBatch: k)
+            let key = TrainingMode.dropoutKey(seed: UInt64(truncatingIfNeeded: config.seed), step: step, microBatch: firstInput + k)
             let finite = try TrainingMode.withDropoutKey(key) { () throws -> Bool in
                 let out = try objective.loss(input, context: context)
                 guard out.loss.count == 1 else {
@@ -381,7 +405,16 @@ public final class Trainer {
                 if out.loss.requiresGrad { out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(share)])) }
                 return true
             }
-            guard finite else { return }
+            guard finite else { break }
+        }
+        // Every rank reaches this point (a rank whose loss was not finite stopped its backward
+        // early): the step's loss, counts and skip decision are the whole job's, so all take the same step.
+        if communicator.worldSize > 1 {
+            outcome = StepOutcome.combined(try communicator.allGather(outcome))
+            guard outcome.nonFinite == nil else { return }
+            try GradientAllReduce.sum(trainable, communicator: communicator)
+        } else if outcome.nonFinite != nil {
+            return
         }
         outcome.gradNorm = GradientNorm.global(trainable)
         guard outcome.gradNorm.isFinite else { outcome.nonFinite = "the gradient norm is \(outcome.gradNorm)"; return }
@@ -389,12 +422,18 @@ public final class Trainer {
         if totalWeight > 0 { try optimizer.step(groups) }
     }
 
+    /// This rank's contiguous share of `microBatches(of: step)`.
+    private func localMicroBatches(of step: Int) -> Range<Int> {
+        let all = microBatches(of: step), mine = communicator.share(of: all.count)
+        return (all.lowerBound + mine.lowerBound)..<(all.lowerBound + mine.upperBound)
+    }
+
     /// The micro-batches (indices into the endless stream) that dataset step `step` trains on:
     /// `gradient_accumulation_steps` of them, fewer on an epoch's last step when they do not divide.
     private func microBatches(of step: Int) -> Range<Int> {
-        let epoch = step / stepsPerEpoch, first = (step % stepsPerEpoch) * config.gradientAccumulationSteps
+        let epoch = step / stepsPerEpoch, first = (step % stepsPerEpoch) * microBatchesPerStep
         let start = epoch * batchesPerEpoch + first
-        return start..<(start + min(config.gradientAccumulationSteps, batchesPerEpoch - first))
+        return start..<(start + min(microBatchesPerStep, batchesPerEpoch - first))
     }
 
     /// Micro-batch `index` of the endless stream: epoch after epoch, each in its own seeded order.
@@ -411,9 +450,15 @@ public final class Trainer {
 
     // MARK: - Checkpoints
 
-    /// Writes `output_dir/checkpoint-<step>/` and prunes old ones.
+    /// Writes `output_dir/checkpoint-<step>/` and prunes old ones; under several ranks rank 0
+    /// writes it (every rank holds the same state) and the others wait until it is in place.
     @discardableResult
     public func saveCheckpoint() throws -> URL {
+        guard communicator.isRoot else {
+            try communicator.barrier()
+            lastCheckpoint = store.folder(step: state.globalStep)
+            return lastCheckpoint!
+        }
         var weights: [String: Tensor] = [:]
         for p in trainable { weights[p.name] = p.tensor }
         var extraFiles: [String: Data] = [:]
@@ -424,6 +469,7 @@ public final class Trainer {
                                                     rng: rng.state, state: state, extraFiles: extraFiles))
         lastCheckpoint = url
         reporter?.message("saved \(url.path)")
+        if communicator.worldSize > 1 { try communicator.barrier() }
         return url
     }
 
@@ -436,7 +482,11 @@ public final class Trainer {
         }
         if s.trainBatchSize != state.trainBatchSize { throw mismatch("per_device_train_batch_size", s.trainBatchSize, state.trainBatchSize) }
         if s.gradientAccumulationSteps != state.gradientAccumulationSteps {
-            throw mismatch("gradient_accumulation_steps", s.gradientAccumulationSteps, state.gradientAccumulationSteps)
+            // The state counts micro-batches per step over all ranks (the global batch), so a run
+            // resumes on any number of ranks whose gradient_accumulation_steps × ranks is the same.
+            throw TrainingError("cannot resume from \(folder.path): it was written with \(s.gradientAccumulationSteps) micro-batches per step " +
+                                "(gradient_accumulation_steps × ranks), this run has \(state.gradientAccumulationSteps) " +
+                                "(\(config.gradientAccumulationSteps) × \(communicator.worldSize)); resuming needs the same global batch")
         }
         if s.seed != state.seed { throw mismatch("seed", s.seed, state.seed) }
         if c.schedule != schedule { throw mismatch("the learning-rate schedule", c.schedule.summary, schedule.summary) }
@@ -500,5 +550,22 @@ private struct LogWindow {
                                    "tokens_per_second": Double(tokens) / max(1e-9, seconds)]
         for (k, v) in metricSums { e[k] = v / Double(steps) }
         return e
+    }
+}
+
+extension Trainer.StepOutcome {
+    /// One step's outcome over all ranks: losses and metrics are each rank's share-weighted
+    /// parts (shares of the global weight), so they add up; counts add; the first non-finite
+    /// problem (by rank) names the step's.
+    static func combined(_ parts: [Trainer.StepOutcome]) -> Trainer.StepOutcome {
+        var out = Trainer.StepOutcome(loss: 0, gradNorm: 0, targetTokens: 0, inputTokens: 0, metrics: [:], nonFinite: nil)
+        for (rank, part) in parts.enumerated() {
+            out.loss += part.loss
+            out.targetTokens += part.targetTokens
+            out.inputTokens += part.inputTokens
+            for (k, v) in part.metrics { out.metrics[k, default: 0] += v }
+            if out.nonFinite == nil, let problem = part.nonFinite { out.nonFinite = parts.count > 1 ? "on rank \(rank): \(problem)" : problem }
+        }
+        return out
     }
 }

@@ -16,15 +16,19 @@ public final class TrainingSession {
     /// The trainer.
     public let trainer: Trainer
 
-    /// Builds everything from `recipe`, loading the model it names.
-    public convenience init(recipe: TrainingRecipe, registry: ComponentRegistry = .shared, reporter: ProgressReporter? = nil) throws {
+    /// Builds everything from `recipe`, loading the model it names. Under several ranks
+    /// (`communicator`, e.g. `MPICommunicator.fromEnvironment()`), every rank builds the same session.
+    public convenience init(recipe: TrainingRecipe, registry: ComponentRegistry = .shared, reporter: ProgressReporter? = nil,
+                            communicator: any Communicator = SingleProcess()) throws {
         try recipe.validate()
         guard let path = recipe.string("model") else { throw SpecError("recipe: model is not set (a GGUF file or a Hugging Face model folder; --model PATH)") }
-        try self.init(recipe: recipe, pretrained: try PretrainedModel.load(from: URL(fileURLWithPath: path)), registry: registry, reporter: reporter)
+        try self.init(recipe: recipe, pretrained: try PretrainedModel.load(from: URL(fileURLWithPath: path)), registry: registry, reporter: reporter,
+                      communicator: communicator)
     }
 
     /// Builds everything from `recipe` around an already loaded model.
-    public init(recipe: TrainingRecipe, pretrained: PretrainedModel, registry: ComponentRegistry = .shared, reporter: ProgressReporter? = nil) throws {
+    public init(recipe: TrainingRecipe, pretrained: PretrainedModel, registry: ComponentRegistry = .shared, reporter: ProgressReporter? = nil,
+                communicator: any Communicator = SingleProcess()) throws {
         try recipe.validate()
         self.recipe = recipe
         self.pretrained = pretrained
@@ -56,7 +60,8 @@ public final class TrainingSession {
                 throw SpecError("recipe: precompute_ref_log_probs applies to objectives trained on a dataset; '\(recipe.objective.name)' samples its own completions")
             }
             trainer = try Self.onPolicyTrainer(recipe: recipe, objective: objective, optimizer: optimizer, groups: groups, pretrained: pretrained,
-                                               trainPath: trainPath, config: config, padID: pad, registry: registry, reporter: reporter)
+                                               trainPath: trainPath, config: config, padID: pad, registry: registry, reporter: reporter,
+                                               communicator: communicator)
         } else {
             let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
                                           assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
@@ -78,7 +83,7 @@ public final class TrainingSession {
                                                                        file: ReferenceLogProbCache.file("eval", in: config.outputDir), reporter: reporter) }
             }
             trainer = try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups,
-                                  trainData: train, evalData: eval, padID: pad, config: config)
+                                  trainData: train, evalData: eval, padID: pad, config: config, communicator: communicator)
         }
         trainer.reporter = reporter
         if objective.needsReference && recipe.string("teacher_model") == nil && !precompute {
@@ -99,7 +104,7 @@ public final class TrainingSession {
     /// sampling settings, feeding a `RolloutLoop` over the model itself.
     static func onPolicyTrainer(recipe: TrainingRecipe, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
                                 pretrained: PretrainedModel, trainPath: String, config: TrainerConfig, padID: Int32,
-                                registry: ComponentRegistry, reporter: ProgressReporter?) throws -> Trainer {
+                                registry: ComponentRegistry, reporter: ProgressReporter?, communicator: any Communicator) throws -> Trainer {
         let name = type(of: objective).name
         if recipe.string("eval_file") != nil {
             throw SpecError("recipe: eval_file is set, but objective '\(name)' trains on its own samples and evaluates no dataset; " +
@@ -127,9 +132,9 @@ public final class TrainingSession {
         }
         let loop = try RolloutLoop(model: pretrained.model, tokenizer: pretrained.tokenizer, prompts: prompts, rewards: rewards, settings: settings,
                                    microBatchSize: config.perDeviceTrainBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps,
-                                   seed: config.seed, padID: padID)
+                                   seed: config.seed, padID: padID, communicator: communicator)
         return try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups, rollouts: loop,
-                           padID: padID, config: config)
+                           padID: padID, config: config, communicator: communicator)
     }
 
     /// The frozen policy before training, without a second copy where possible: under a PEFT method
@@ -181,9 +186,11 @@ public final class TrainingSession {
         return summary
     }
 
-    /// Writes the trained adapter or model into output_dir; returns the files written.
+    /// Writes the trained adapter or model into output_dir; returns the files written. Under
+    /// several ranks only rank 0 writes (every rank holds the same weights); the others return [].
     @discardableResult
     public func writeFinalModel() throws -> [URL] {
+        guard trainer.communicator.isRoot else { return [] }
         let dir = trainer.config.outputDir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         if let classifier = trainer.objective as? any ClassifierObjective, let head = classifier.classifierHead {

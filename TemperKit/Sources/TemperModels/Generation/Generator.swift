@@ -104,7 +104,13 @@ public struct Generator {
 
     /// The random stream of batch row `row` under `seed`.
     static func stream(seed: UInt64, row: Int) -> PhiloxRNG {
-        PhiloxRNG(seed: seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15)
+        PhiloxRNG(seed: rowSeed(seed, offset: row))
+    }
+
+    /// The seed under which a batch's row r draws the stream of row `offset` + r under `seed`: a
+    /// batch of rows cut from a larger one (one rank's share) samples them as the larger one would.
+    public static func rowSeed(_ seed: UInt64, offset: Int) -> UInt64 {
+        seed &+ UInt64(offset) &* 0x9E37_79B9_7F4A_7C15
     }
 
     /// Samples the next token of each batch row of `logits` (`[B, 1, vocab]`), row `i` being
