@@ -21,16 +21,19 @@ final class RunReportTests: XCTestCase {
         XCTAssertEqual(AxisTicks.label(1e-5, step: 1e-5), "1e-5")
         XCTAssertEqual(AxisTicks.label(2_500_000, step: 500_000), "2.5e6")
         XCTAssertEqual(AxisTicks.label(3 * 0.1, step: 0.1), "0.3")
+        // Close ticks of a large value keep the digits that tell them apart.
+        XCTAssertEqual(AxisTicks.label(10.79642, step: 0.00001), "10.79642")
+        XCTAssertEqual(AxisTicks.linear(lo: 2, hi: 3, target: 6, minStep: 1).ticks, [2, 3])
     }
 
     func testChartScalesPointsAndSkipsNonFiniteValues() throws {
-        // 560 × 300 with a 170 px legend: plot from x 64 over 326 px, from y 34 over 220 px.
+        // 600 × 300 with a 200 px legend: plot from x 64 over 336 px, from y 34 over 220 px.
         let chart = LineChart(title: "loss", xLabel: "step", yLabel: "loss", series: [
             .init(name: "a", colour: "#0072B2", points: [(0, 0, nil), (10, 1, nil), (5, .nan, nil), (.infinity, 3, nil), (7, -.infinity, nil)]),
         ])
         let svg = try XCTUnwrap(chart.svg())
-        // x 0…10 in steps of 2, y 0…1 in steps of 0.2: (0, 0) at (64, 254), (10, 1) at (390, 34).
-        XCTAssertTrue(svg.contains("<polyline points=\"64.0,254.0 390.0,34.0\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>"), svg)
+        // x 0…10 in steps of 2, y 0…1 in steps of 0.2: (0, 0) at (64, 254), (10, 1) at (400, 34).
+        XCTAssertTrue(svg.contains("<polyline points=\"64.0,254.0 400.0,34.0\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>"), svg)
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 2)
         for tick in ["0", "2", "4", "6", "8", "10"] { XCTAssertTrue(svg.contains("text-anchor=\"middle\" fill=\"#333\">\(tick)</text>"), tick) }
         for tick in ["0", "0.2", "0.4", "0.6", "0.8", "1.0"] { XCTAssertTrue(svg.contains("text-anchor=\"end\" fill=\"#333\">\(tick)</text>"), tick) }
@@ -41,9 +44,11 @@ final class RunReportTests: XCTestCase {
     func testSinglePointIsAMarkerInTheMiddle() throws {
         let chart = LineChart(title: "t", xLabel: "step", yLabel: "y", series: [.init(name: "one", colour: "#D55E00", points: [(3, 2, nil)])])
         let svg = try XCTUnwrap(chart.svg())
-        // x widened to 2…4 and y to 1…3: the point sits at the plot's centre (64 + 163, 34 + 110).
-        XCTAssertTrue(svg.contains("<circle cx=\"227.0\" cy=\"144.0\" r=\"4\" fill=\"#D55E00\">"), svg)
+        // x widened to 2…4 and y to 1…3: the point sits at the plot's centre (64 + 168, 34 + 110), x ticks whole steps.
+        XCTAssertTrue(svg.contains("<circle cx=\"232.0\" cy=\"144.0\" r=\"4\" fill=\"#D55E00\">"), svg)
         XCTAssertFalse(svg.contains("<polyline"))
+        XCTAssertEqual(svg.components(separatedBy: "text-anchor=\"middle\" fill=\"#333\">").count - 1, 4, "ticks 2, 3, 4 and the x label")
+        XCTAssertTrue(svg.contains(">3</text>"))
     }
 
     func testChartWithoutFinitePointsIsLeftOut() {
@@ -173,8 +178,8 @@ final class RunReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<title>Temper report: lora vs full &lt;ft&gt;</title>"))
         XCTAssertFalse(html.contains("full <ft>"))
         // The learning-rate chart draws one key: the legend is the folder name, in the run's colour.
-        XCTAssertTrue(html.contains("stroke=\"#0072B2\" stroke-width=\"3\"/><text x=\"430.0\" y=\"46.0\" fill=\"#222\">lora<title>lora</title></text>"), html)
-        XCTAssertTrue(html.contains("stroke=\"#D55E00\" stroke-width=\"3\"/><text x=\"430.0\" y=\"64.0\" fill=\"#222\">full &lt;ft&gt;<title>full &lt;ft&gt;</title></text>"))
+        XCTAssertTrue(html.contains("stroke=\"#0072B2\" stroke-width=\"3\"/><text x=\"440.0\" y=\"46.0\" fill=\"#222\" font-size=\"11\">lora<title>lora</title></text>"), html)
+        XCTAssertTrue(html.contains("stroke=\"#D55E00\" stroke-width=\"3\"/><text x=\"440.0\" y=\"64.0\" fill=\"#222\" font-size=\"11\">full &lt;ft&gt;<title>full &lt;ft&gt;</title></text>"))
         // The loss chart draws two keys: the run's colour, the key's dash.
         XCTAssertTrue(html.contains("<title>lora · eval_loss</title>"))
         XCTAssertTrue(html.contains("stroke=\"#D55E00\" stroke-width=\"3\" stroke-dasharray=\"6 3\"/>"))

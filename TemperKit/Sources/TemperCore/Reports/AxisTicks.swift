@@ -13,9 +13,10 @@ public enum AxisTicks {
         return nice * magnitude
     }
 
-    /// The axis range widened outward to whole steps, and the ticks in it (both ends included).
-    public static func linear(lo: Double, hi: Double, target: Int = 5) -> (lo: Double, hi: Double, ticks: [Double]) {
-        let step = niceStep(span: hi - lo, target: target)
+    /// The axis range widened outward to whole steps, and the ticks in it (both ends included);
+    /// `minStep` 1 keeps an axis of whole numbers (steps) free of 1.5.
+    public static func linear(lo: Double, hi: Double, target: Int = 5, minStep: Double = 0) -> (lo: Double, hi: Double, ticks: [Double]) {
+        let step = max(niceStep(span: hi - lo, target: target), minStep)
         let first = floor(lo / step + 1e-9) * step, last = ceil(hi / step - 1e-9) * step
         let count = Int(((last - first) / step).rounded())
         // Multiplying (not accumulating) keeps 0.1 + 0.2 drift out of the labels.
@@ -23,14 +24,14 @@ public enum AxisTicks {
         return (first, max(last, first + step), count == 0 ? [first, first + step] : ticks)
     }
 
-    /// A tick label: as few decimals as the step needs; `%g`'s scientific notation, compacted to
-    /// `2e-4`, for very small steps or values of a million and more.
+    /// A tick label: as many decimals as the step needs (so close ticks never read alike); `%g`'s
+    /// scientific notation, compacted to `2e-4`, for values under 0.001 or of a million and more.
     public static func label(_ value: Double, step: Double) -> String {
         let magnitude = abs(step)
         guard magnitude > 0, value.isFinite else { return String(format: "%g", value) }
         let snapped = (value / magnitude).rounded() * magnitude
         if abs(snapped) < magnitude * 1e-6 { return "0" }
-        if magnitude < 1e-3 || abs(snapped) >= 1e6 { return compactExponent(String(format: "%g", snapped)) }
+        if abs(snapped) < 1e-3 || abs(snapped) >= 1e6 { return compactExponent(String(format: "%g", snapped)) }
         let decimals = magnitude >= 1 ? 0 : Int(ceil(-log10(magnitude) - 1e-9))
         return String(format: "%.\(decimals)f", snapped)
     }

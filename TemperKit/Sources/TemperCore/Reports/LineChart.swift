@@ -56,9 +56,9 @@ public struct LineChart {
     /// Number or percentage y axis.
     public var yFormat = YFormat.number
     /// Pixel size of the whole SVG.
-    public var width = 560.0, height = 300.0
+    public var width = 600.0, height = 300.0
     /// Pixels of the legend column on the right.
-    public var legendWidth = 170.0
+    public var legendWidth = 200.0
 
     /// A chart of `series`.
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
@@ -95,7 +95,8 @@ public struct LineChart {
             let xs = points.map(\.x)
             var (lo, hi) = (xs.min()!, xs.max()!)
             if lo == hi { (lo, hi) = (lo - 1, hi + 1) }
-            let axis = AxisTicks.linear(lo: lo, hi: hi, target: 6)
+            let whole = xs.allSatisfy { $0 == $0.rounded() }
+            let axis = AxisTicks.linear(lo: lo, hi: hi, target: 6, minStep: whole ? 1 : 0)
             (xLo, xHi, xTicks) = axis
             let step = axis.ticks.count > 1 ? axis.ticks[1] - axis.ticks[0] : 1
             xTickLabel = { AxisTicks.label($0, step: step) }
@@ -161,13 +162,13 @@ public struct LineChart {
             let ly = top + 8 + Double(index) * 18
             let lx = width - right + 12
             svg += "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 22))\" y2=\"\(f(ly))\" stroke=\"\(s.colour)\" stroke-width=\"3\"\(dash)/>"
-            svg += "<text x=\"\(f(lx + 28))\" y=\"\(f(ly + 4))\" fill=\"#222\">\(e(Self.legendText(s.name)))<title>\(e(s.name))</title></text>\n"
+            svg += "<text x=\"\(f(lx + 28))\" y=\"\(f(ly + 4))\" fill=\"#222\" font-size=\"11\">\(e(Self.legendText(s.name)))<title>\(e(s.name))</title></text>\n"
         }
         return svg + "</svg>\n"
     }
 
     /// Legend names longer than the column are cut with an ellipsis (the full name is the tooltip).
     static func legendText(_ name: String) -> String {
-        name.count <= 22 ? name : String(name.prefix(21)) + "…"
+        name.count <= 27 ? name : String(name.prefix(26)) + "…"
     }
 }
