@@ -97,7 +97,9 @@ public struct LineChart {
             if lo == hi { (lo, hi) = (lo - 1, hi + 1) }
             let whole = xs.allSatisfy { $0 == $0.rounded() }
             let axis = AxisTicks.linear(lo: lo, hi: hi, target: 6, minStep: whole ? 1 : 0)
-            (xLo, xHi, xTicks) = axis
+            // The x axis spans the data exactly (a run's first to last step), ticks only inside it.
+            (xLo, xHi) = (lo, hi)
+            xTicks = axis.ticks.filter { $0 >= lo - 1e-9 * (hi - lo) && $0 <= hi + 1e-9 * (hi - lo) }
             let step = axis.ticks.count > 1 ? axis.ticks[1] - axis.ticks[0] : 1
             xTickLabel = { AxisTicks.label($0, step: step) }
         }

@@ -33,8 +33,12 @@ enum ReportPage {
     h3 { font-size: 16px; margin: 20px 0 8px; }
     .meta, .note { color: #666; margin: 0 0 8px; }
     .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-    figure { margin: 0; background: white; border: 1px solid #d8dbe0; border-radius: 6px; padding: 6px; }
-    figure svg { display: block; max-width: 100%; height: auto; }
+    figure { margin: 0; background: white; border: 1px solid #d8dbe0; border-radius: 6px; padding: 6px; box-sizing: border-box;
+             flex: 0 1 calc(50% - 8px); min-width: 420px; }
+    figure:only-child { flex-basis: 100%; max-width: 820px; }
+    figure svg { display: block; width: 100%; height: auto; }
+    details { margin: 0 0 16px; }
+    summary { cursor: pointer; color: #444; }
     table { border-collapse: collapse; background: white; margin: 8px 0 16px; font-size: 14px; }
     th, td { border: 1px solid #d8dbe0; padding: 5px 10px; text-align: left; }
     th { background: #eef0f3; font-weight: 600; }

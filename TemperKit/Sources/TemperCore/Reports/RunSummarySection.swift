@@ -24,8 +24,14 @@ enum RunSummarySection {
         }
         row("eval strategies") { run in run.sweep.map { rows in Set(rows.map(\.search)).count }.map(String.init) }
         row("quickstart task") { $0.quickstart?.task }
+        let header = [""] + runs.map(\.label)
+        var content = ReportPage.table(header: header, rows: rows)
+        // The trainer's settings, folded away: long, and rarely what one looks at first.
         let settings = Set(runs.flatMap { $0.record?.settings.keys.map { $0 } ?? [] }).sorted()
-        for key in settings { row(key) { $0.record?.settings[key] } }
-        return ReportPage.section("Run summary", ReportPage.table(header: [""] + runs.map(\.label), rows: rows))
+        if !settings.isEmpty {
+            let settingRows = settings.map { key in [key] + runs.map { $0.record?.settings[key] ?? "–" } }
+            content += "<details><summary>Settings</summary>\n" + ReportPage.table(header: header, rows: settingRows) + "</details>\n"
+        }
+        return ReportPage.section("Run summary", content)
     }
 }
