@@ -75,9 +75,9 @@ public struct LineChart {
     public func svg() -> String? {
         let shown = drawnSeries
         guard !shown.isEmpty else { return nil }
-        let (left, top, bottom) = (64.0, 34.0, 46.0)
+        let (top, bottom) = (34.0, 46.0)
         let right = legendWidth
-        let plotW = width - left - right, plotH = height - top - bottom
+        let plotH = height - top - bottom
         let points = shown.flatMap { $0.drawable(logX: logX) }
 
         // x domain: log₂ exponents or a nice linear range; a single x gets a unit of room either side.
@@ -118,6 +118,9 @@ public struct LineChart {
             let step = axis.ticks.count > 1 ? axis.ticks[1] - axis.ticks[0] : 1
             yTickLabel = { AxisTicks.label($0, step: step) }
         }
+        // Room for the longest y tick label (about 7 px a character at 12 px) beside the rotated axis label.
+        let left = max(64, 30 + 7 * Double(yTicks.map { yTickLabel($0).count }.max() ?? 0))
+        let plotW = width - left - right
         func px(_ x: Double) -> Double { left + (xValue(x) - xLo) / (xHi - xLo) * plotW }
         func pxOfAxis(_ v: Double) -> Double { left + (v - xLo) / (xHi - xLo) * plotW }
         func py(_ y: Double) -> Double { top + (1 - (min(max(y, yLo), yHi) - yLo) / (yHi - yLo)) * plotH }
