@@ -194,6 +194,7 @@ final class RunReportTests: XCTestCase {
             XCTAssertEqual("\($0)", "\(empty.path) holds no run: expected metrics.jsonl (temper train), summary.csv (temper eval) or quickstart.json (temper quickstart)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: empty.appendingPathComponent("report.html").path))
+        XCTAssertNil(RunReport.writeOrWarn(folder: empty), "the command's own results stand; the failure is a warning line")
         let missing = parent.appendingPathComponent("nowhere")
         XCTAssertThrowsError(try RunReport.html(folders: [missing])) { XCTAssertEqual("\($0)", "\(missing.path) does not exist (expected a run's output folder)") }
         let bad = try folder("bad", in: parent, files: ["metrics.jsonl": "{\"loss\": 1, \"step\": 1}\n{\"loss\": \"abc\", \"step\": 2}\n"])

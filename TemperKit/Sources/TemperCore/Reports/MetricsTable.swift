@@ -57,14 +57,3 @@ public struct MetricsTable {
     /// The first value logged for `key`.
     public func first(_ key: String) -> Double? { entries.first { $0[key] != nil }?[key] }
 }
-
-/// A report that cannot be made: the message names the folder or file and what was expected.
-public struct ReportError: Error, CustomStringConvertible, Equatable {
-    /// What went wrong.
-    public let description: String
-
-    /// An error with `description`.
-    public init(_ description: String) {
-        self.description = description
-    }
-}
