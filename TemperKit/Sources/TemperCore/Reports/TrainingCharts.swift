@@ -24,7 +24,7 @@ public enum TrainingCharts {
     /// The keys that are bookkeeping, not metrics.
     static let bookkeeping: Set<String> = ["step", "epoch", "num_tokens"]
 
-    /// Sections in report order, each with its charts. `other` collects every key left over.
+    /// Sections in report order, each with its charts (keys left over are drawn one chart each after them).
     static let sections: [(heading: String, specs: [Spec])] = [
         ("Training", [
             Spec("Loss", "loss", keys: ["loss", "eval_loss"]),
@@ -73,7 +73,8 @@ public enum TrainingCharts {
         return out
     }
 
-    /// Keys listed by the spec first, in its order, then the matched rest alphabetically.
+    /// The headline keys first (loss before eval_loss, reward before gold and the per-function means),
+    /// then the rest alphabetically, so a chart's first colour is its main line.
     static func ordered(_ keys: [String]) -> [String] {
         let preferred = ["loss", "eval_loss", "reward", "gold_reward", "kl", "completions/mean_length"]
         return keys.sorted { a, b in
