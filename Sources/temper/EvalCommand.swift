@@ -15,7 +15,8 @@ struct EvalCommand: ParsableCommand {
             scorer grades its rollouts with the verifier too. pass@k is Chen et al.'s unbiased estimator over the strategy's candidates \
             (k = their number), maj@k whether their majority answer (compared as math-equiv compares) is correct. \
             --output-dir gets items.jsonl (one graded search per line), summary.csv (mean and standard deviation over \
-            seeds) and accuracy-vs-compute.svg (accuracy against generated tokens per answer, one line per strategy). \
+            seeds), accuracy-vs-compute.svg (accuracy against generated tokens per answer, one line per strategy) and \
+            report.html (the chart and table as one page). \
             --sweep-table FILE also estimates each question's difficulty from --probe-samples verified samples and writes \
             the table compute-optimal:table=FILE routes by.
             """
@@ -116,7 +117,8 @@ struct EvalCommand: ParsableCommand {
                 "(probes generated \(outcome.probeUsage.tokensGenerated) tokens)\n").utf8))
         }
         print(Self.table(outcome.rows))
-        print("wrote \(out.path)/items.jsonl, summary.csv, accuracy-vs-compute.svg")
+        let report = RunReport.writeOrWarn(folder: out).map { ", \($0.lastPathComponent)" } ?? ""
+        print("wrote \(out.path)/items.jsonl, summary.csv, accuracy-vs-compute.svg\(report)")
     }
 
     /// The answer reader of the grading reward: the first math-equiv spec's `extract`, so maj@k

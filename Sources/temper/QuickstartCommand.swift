@@ -34,6 +34,7 @@ struct QuickstartCommand: ParsableCommand {
         do {
             let result = try Quickstart(settings: settings).run { print($0); fflush(stdout) }
             for e in result.examples { print("  \(e.question)\(e.got)\(e.got == e.expected ? "  ✓" : "  ✗ (expected \(e.expected))")") }
+            RunReport.writeOrWarn(folder: URL(fileURLWithPath: outputDir))
         } catch let e as SpecError {
             throw CommandError(description: e.message)
         } catch let e as TrainingError {

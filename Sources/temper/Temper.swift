@@ -8,7 +8,7 @@ struct Temper: ParsableCommand {
         commandName: "temper",
         abstract: "Post-training for language models, built from plugins.",
         version: TemperVersion.string,
-        subcommands: [PluginsCommand.self, NewCommand.self, GenerateCommand.self, ChatCommand.self, TrainCommand.self, QuickstartCommand.self, MergeCommand.self, DataCommand.self, RewardCommand.self, SearchCommand.self, EvalCommand.self]
+        subcommands: [PluginsCommand.self, NewCommand.self, GenerateCommand.self, ChatCommand.self, TrainCommand.self, QuickstartCommand.self, MergeCommand.self, DataCommand.self, RewardCommand.self, SearchCommand.self, EvalCommand.self, ReportCommand.self]
     )
 }
 

@@ -63,9 +63,10 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertFalse(svg.contains("<script"))
         XCTAssertFalse(svg.contains("href"))
         XCTAssertTrue(svg.contains(">a &lt;b&gt;</text>"))
-        // x from log2 4 = 2 to log2 16 = 4 over 460 px from 70; y: 50 % at 40 + 180, 100 % at 40.
-        XCTAssertTrue(svg.contains("<polyline points=\"70.0,220.0\" fill=\"none\" stroke=\"#0072B2\""))
-        XCTAssertTrue(svg.contains("<polyline points=\"70.0,220.0 530.0,40.0\" fill=\"none\" stroke=\"#D55E00\""))
+        // x from log2 4 = 2 to log2 16 = 4 over 466 px from 64; y: 50 % at 34 + 170, 100 % at 34. A lone point has no line.
+        XCTAssertFalse(svg.contains("stroke=\"#0072B2\" stroke-width=\"2\""))
+        XCTAssertTrue(svg.contains("<circle cx=\"64.0\" cy=\"204.0\" r=\"4\" fill=\"#0072B2\">"))
+        XCTAssertTrue(svg.contains("<polyline points=\"64.0,204.0 530.0,34.0\" fill=\"none\" stroke=\"#D55E00\""))
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 3)
     }
 

@@ -241,6 +241,7 @@ public final class Trainer {
         }
         summary.globalStep = state.globalStep
         summary.seconds = Date().timeIntervalSince(started)
+        writeRunReport(seconds: summary.seconds)
         return summary
     }
 
