@@ -67,6 +67,8 @@ extension Trainer {
     /// Writes `run.json` and `report.html` into the output folder when training ends; a failure is
     /// a warning (the trained weights matter more than their report).
     func writeRunReport(seconds: Double) {
+        // Rank 0 alone writes a data-parallel run's outputs; the others hold the same state.
+        guard communicator.isRoot else { return }
         let folder = config.outputDir
         do {
             try TrainingRunRecord(objective: String(describing: type(of: objective)), steps: state.globalStep, seconds: seconds,
