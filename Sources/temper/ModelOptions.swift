@@ -10,6 +10,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A PEFT adapter folder to apply (adapter_config.json + adapter_model.safetensors), e.g. a `temper train` output_dir.",
                                discussion: "LoRA, DoRA and IA3 are merged into the weights first; prompt and prefix tuning run as they are."))
     var adapter: String?
+    @OptionGroup var plugins: PluginOptions
     @Flag(name: .customLong("keep-quantized"),
           help: ArgumentHelp("Keep a GGUF file's quantized blocks as they are (projections, embedding, tied head; memory-mapped) instead of decoding them to float32.",
                              discussion: "Less memory and faster decoding; the logits move within the tolerances the README states."))
