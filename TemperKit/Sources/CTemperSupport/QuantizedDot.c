@@ -127,6 +127,22 @@ F16C static float dot_row_scalar(int format, const uint8_t *w, long blocks, cons
     return total;
 }
 
+// Decodes `blocks` blocks of a Q8_0 / Q4_0 / Q4_1 row into floats.
+F16C static void temper_decode_row(int format, const uint8_t *w, long blocks, float *dst) {
+    long bytes = block_bytes(format);
+    for (long b = 0; b < blocks; b++) {
+        const uint8_t *blk = w + b * bytes;
+        float d = half_to_float(blk), *out = dst + b * QK;
+        if (format == TEMPER_Q8_0) {
+            for (int i = 0; i < QK; i++) out[i] = d * (float)(int8_t)blk[2 + i];
+        } else {
+            const uint8_t *qs = blk + (format == TEMPER_Q4_0 ? 2 : 4);
+            float m = format == TEMPER_Q4_0 ? -8.0f * d : half_to_float(blk + 2);
+            for (int i = 0; i < QK / 2; i++) { out[i] = d * (float)(qs[i] & 15) + m; out[i + QK / 2] = d * (float)(qs[i] >> 4) + m; }
+        }
+    }
+}
+
 // One weight row against one float activation row, portable C: the block's codes times x, summed
 // in float, scaled by d once per block (plus m · Σx for Q4_1).
 F16C static float dot_row_float_scalar(int format, const uint8_t *w, long blocks, const float *x) {
@@ -247,11 +263,37 @@ AVX2 static float dot_row_float_avx2(int format, const uint8_t *w, long blocks, 
 int temper_avx512vnni_supported(void) { return 0; }
 #endif
 
+#if defined(__x86_64__)
+// x · y over n floats (n a multiple of 32), AVX2.
+AVX2 static float dot_float_avx2(const float *x, const float *y, long n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (long j = 0; j < n; j += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j + 8), _mm256_loadu_ps(y + j + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j + 16), _mm256_loadu_ps(y + j + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j + 24), _mm256_loadu_ps(y + j + 24), a3);
+    }
+    __m256 acc = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+#endif
+
 void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
-                            const float *x, long m, float *y, long ldy) {
+                            const float *x, long m, float *y, long ldy, float *row_buffer) {
     long blocks = k / QK;
     for (long r = r0; r < r1; r++) {
         const uint8_t *row = w + r * row_bytes;
+#if defined(__x86_64__)
+        if (path != TEMPER_QPATH_SCALAR && m > 1 && row_buffer) {
+            // Several activation rows: decode the weight row once (it stays in L1) and reuse it.
+            temper_decode_row(format, row, blocks, row_buffer);
+            for (long i = 0; i < m; i++) y[i * ldy + r] = dot_float_avx2(row_buffer, x + i * k, k);
+            continue;
+        }
+#endif
         for (long i = 0; i < m; i++) {
             float v;
 #if defined(__x86_64__)

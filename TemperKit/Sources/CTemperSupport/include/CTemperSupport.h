@@ -69,8 +69,9 @@ void temper_qdot_rows(int format, int path, const uint8_t *w, long row_bytes, lo
                       const int8_t *xq, const float *xd, const float *xs, long m, float *y, long ldy);
 
 /// As `temper_qdot_rows` with float activations `x` (m×k): each block's codes are converted to
-/// float and multiplied into x (AVX2 on every path but `TEMPER_QPATH_SCALAR`).
+/// float and multiplied into x (AVX2 on every path but `TEMPER_QPATH_SCALAR`). With m > 1 each
+/// weight row is decoded once into `row_buffer` (k floats, or NULL to decode per activation row).
 void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
-                            const float *x, long m, float *y, long ldy);
+                            const float *x, long m, float *y, long ldy, float *row_buffer);
 
 #endif

@@ -35,7 +35,9 @@ public enum QuantizedProduct {
                 let path = QuantizedDotPath.active.code, n = w.rows, k = w.columns
                 let bytes = w.base.assumingMemoryBound(to: UInt8.self)
                 Parallel.forRanges(n, grain: 32) { r in
-                    temper_qdot_rows_float(code, path, bytes, w.rowBytes, r.lowerBound, r.upperBound, k, x, m, y, n)
+                    let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
+                    defer { row.deallocate() }
+                    temper_qdot_rows_float(code, path, bytes, w.rowBytes, r.lowerBound, r.upperBound, k, x, m, y, n, row)
                 }
             }
             return
