@@ -173,7 +173,7 @@ struct SFTBenchmark: ParsableCommand {
         }
         let peft = try ComponentRegistry.shared.peft(spec)
         let counts = try peft.apply(to: pm.model)
-        if m == "lora" { pm.model.checkpointedLayers = checkpointLayers }
+        if m != "full" { pm.model.checkpointedLayers = checkpointLayers }
         let groups = peft.trainableGroups()
         let objective = try ComponentRegistry.shared.objective("sft")
         let optimizer = try ComponentRegistry.shared.optimizer("adamw:lr=1e-5")
