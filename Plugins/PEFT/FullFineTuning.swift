@@ -17,6 +17,11 @@ public final class FullFineTuning: PEFTMethod {
 
     /// Marks every parameter trainable.
     public func apply(to model: any AdaptableModel) throws -> ParameterCount {
+        // A block-quantized weight is frozen by construction: its float view is a decoded copy the
+        // forward never reads, so training it would silently change nothing.
+        if let q = (model.linearLayers + ((model as? LlamaModel).map { [$0.lmHead] } ?? [])).first(where: \.isQuantized) {
+            throw SpecError("full: cannot fully fine-tune a quantized model (\(q.name) is held in \(q.quantizedWeight!.format.rawValue) blocks); train an adapter (lora, dora, ia3) on it instead, or load the model in float32 (without --keep-quantized / --load_in)")
+        }
         trainable = model.namedParameters
         for p in trainable { p.tensor.requiresGrad = true }
         let n = trainable.reduce(0) { $0 + $1.tensor.count }

@@ -22,6 +22,10 @@ struct GenerationBenchmark: ParsableCommand {
     var threads: Int?
     @Option(help: "Rounds of Temper then the reference, so both see the same background load; the best of each counts.")
     var rounds = 2
+    @Flag(name: .customLong("keep-quantized"), help: "Keep the GGUF file's blocks (projections, embedding, tied head) instead of decoding to float32; Temper is then measured with int8 and with float activations.")
+    var keepQuantized = false
+    @Option(help: "With --keep-quantized: re-encode the projections to this format first (q8_0, q4_0, q4_1), e.g. to measure Q8_0 from SmolLM2's Q4_1 file.")
+    var requantize: String?
     @OptionGroup(title: "Reference (PyTorch: needs torch, transformers, gguf)")
     var reference: ReferenceOptions
 
@@ -45,6 +49,12 @@ struct GenerationBenchmark: ParsableCommand {
             throw ValidationError("--prompt-tokens must be at least 16 and --new-tokens at least 2, got \(promptTokens) and \(newTokens)")
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        if let r = requantize {
+            guard keepQuantized else { throw ValidationError("--requantize needs --keep-quantized") }
+            guard let f = QuantFormat(rawValue: r.uppercased()), QuantFormat.encodable.contains(f) else {
+                throw ValidationError("--requantize must be one of \(QuantFormat.encodable.map { $0.rawValue.lowercased() }.joined(separator: ", ")), got \(r)")
+            }
+        }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
     }
 
@@ -65,16 +75,45 @@ struct GenerationBenchmark: ParsableCommand {
             }
         }
 
-        let pm = try PretrainedModel.load(from: url)
-        print("model \(url.lastPathComponent): \(pm.model.parameterCount) parameters, float32, \(Parallel.threadCount) thread(s)")
-        // Each GEMM kernel the CPU runs is measured in every round; the ratio is the active one's.
-        let kernels = GEMMKernel.supported, active = GEMMKernel.active
-        print("GEMM kernels: \(kernels.map(\.rawValue).joined(separator: ", ")) (active: \(active.rawValue); TEMPER_KERNELS overrides)")
-        var ours = [Rates?](repeating: nil, count: kernels.count), theirs: Rates? = nil
+        let pm = try PretrainedModel.load(from: url, quantization: keepQuantized ? .keepGGUFBlocks : .none)
+        if let r = requantize, let format = QuantFormat(rawValue: r.uppercased()) {
+            try pm.model.reencodeProjections(to: format)
+        }
+        let blocks = pm.model.quantizedWeightBytes
+        let weightsLine = keepQuantized
+            ? String(format: "%d block-quantized weights (%@), %.0f MB of blocks", blocks.layers,
+                     Set(pm.model.linearLayers.compactMap { $0.quantizedWeight?.format.rawValue }).sorted().joined(separator: "/")
+                         + (pm.model.quantizedEmbedding.map { ", embedding \($0.format.rawValue)" } ?? ""),
+                     Double(blocks.bytes) / 1_048_576)
+            : "float32"
+        print("model \(url.lastPathComponent): \(pm.model.config.numHiddenLayers) layers, \(weightsLine), \(Parallel.threadCount) thread(s)")
+        // Each variant is measured in every round: the GEMM kernels the CPU runs (float32 weights),
+        // or int8 vs float activations (kept blocks); the ratio is the active / default one's.
+        let variants: [(name: String, run: (() throws -> Rates) throws -> Rates)]
+        let active: String, activeIndex: Int
+        if keepQuantized {
+            variants = [false, true].map { int8 in
+                (int8 ? "int8 activations (\(QuantizedDotPath.active.rawValue))" : "float activations", { body in
+                    let saved = QuantizedProduct.quantizesActivations
+                    QuantizedProduct.quantizesActivations = int8
+                    defer { QuantizedProduct.quantizesActivations = saved }
+                    return try body()
+                })
+            }
+            active = variants[0].name
+            activeIndex = 0
+            print("quantized dot paths: \(QuantizedDotPath.supported.map(\.rawValue).joined(separator: ", ")) (active: \(QuantizedDotPath.active.rawValue))")
+        } else {
+            variants = GEMMKernel.supported.map { kernel in (kernel.rawValue, { body in try GEMMKernel.using(kernel, body) }) }
+            active = GEMMKernel.active.rawValue
+            activeIndex = GEMMKernel.supported.firstIndex(of: GEMMKernel.active) ?? 0
+            print("GEMM kernels: \(GEMMKernel.supported.map(\.rawValue).joined(separator: ", ")) (active: \(active); TEMPER_KERNELS overrides)")
+        }
+        var ours = [Rates?](repeating: nil, count: variants.count), theirs: Rates? = nil
         for round in 1...rounds {
-            for (index, kernel) in kernels.enumerated() {
-                let temper = try GEMMKernel.using(kernel) { try measure(pm) }
-                print("round \(round), Temper \(kernel.rawValue): \(temper.summary)")
+            for (index, variant) in variants.enumerated() {
+                let temper = try variant.run { try measure(pm) }
+                print("round \(round), Temper \(variant.name): \(temper.summary)")
                 ours[index] = temper.best(ours[index])
             }
             guard let p = python else { continue }
@@ -89,14 +128,13 @@ struct GenerationBenchmark: ParsableCommand {
             }
         }
         let measured = ours.compactMap { $0 }
-        guard measured.count == kernels.count, let mine = ours[kernels.firstIndex(of: active) ?? 0] else { return }
+        guard measured.count == variants.count, let mine = ours[activeIndex] else { return }
         let rssMB = Double(peakRSSKilobytes()) / 1024
-        let weightsMB = Double(pm.model.parameterCount * 4) / 1_048_576
-        print(String(format: "Temper peak RSS %.0f MB (float32 weights %.0f MB)", rssMB, weightsMB))
+        print(String(format: "Temper peak RSS %.0f MB", rssMB))
 
         print("\nbest of \(rounds) round(s):")
-        let header = ["measurement"] + kernels.map { "Temper \($0.rawValue) tok/s" }
-            + (theirs == nil ? [] : ["PyTorch tok/s", "ratio (\(active.rawValue))"])
+        let header = ["measurement"] + variants.map { "Temper \($0.name) tok/s" }
+            + (theirs == nil ? [] : ["PyTorch tok/s", "ratio (\(active))"])
         var table = Table(header)
         func row(_ name: String, _ value: (Rates) -> Double) {
             let figures = measured.map { String(format: "%.1f", value($0)) }

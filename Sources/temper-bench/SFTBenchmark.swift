@@ -18,8 +18,12 @@ struct SFTBenchmark: ParsableCommand {
 
     @Option(help: "A .gguf file or Hugging Face directory.")
     var model = ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    @Option(help: "lora, full, or both (each in its own process).")
+    @Option(help: "lora, full, qlora (LoRA on the GGUF's kept blocks), or both (lora and full; each in its own process).")
     var method = "both"
+    @Flag(name: .customLong("keep-quantized"), help: "Also measure QLoRA: LoRA on the GGUF file's blocks kept quantized, after the float32 LoRA step, with the speed ratio.")
+    var keepQuantized = false
+    @Option(help: "For QLoRA: re-encode the projections to q8_0, q4_0 or q4_1 first (the Q8_0 target from SmolLM2's Q4_1 file).")
+    var requantize: String?
     @Option(help: "Sequences per step.")
     var batch = 8
     @Option(name: .customLong("seq-len"), help: "Tokens per sequence.")
@@ -51,10 +55,13 @@ struct SFTBenchmark: ParsableCommand {
     /// The targets: minimum speed-up over PyTorch and, for LoRA, maximum memory ratio.
     static let targets = "targets: lora ≥ 1.5× PyTorch + PEFT's tokens/s at ≤ 0.6× its peak RSS; full ≥ 1.3× its tokens/s"
 
-    static let peftSpecs = ["lora": "lora:r=8,alpha=16,target_modules=all-linear", "full": "full"]
+    static let peftSpecs = ["lora": "lora:r=8,alpha=16,target_modules=all-linear", "qlora": "lora:r=8,alpha=16,target_modules=all-linear", "full": "full"]
 
     func validate() throws {
-        guard ["lora", "full", "both"].contains(method) else { throw ValidationError("--method must be lora, full or both, got \(method)") }
+        guard ["lora", "full", "qlora", "both"].contains(method) else { throw ValidationError("--method must be lora, full, qlora or both, got \(method)") }
+        if let r = requantize, !QuantFormat.encodable.contains(where: { $0.rawValue == r.uppercased() }) {
+            throw ValidationError("--requantize must be one of \(QuantFormat.encodable.map { $0.rawValue.lowercased() }.joined(separator: ", ")), got \(r)")
+        }
         guard batch > 0, seqLen > 1, threads > 0, steps > 0 else {
             throw ValidationError("--batch, --threads and --steps must be positive and --seq-len at least 2")
         }
@@ -83,10 +90,13 @@ struct SFTBenchmark: ParsableCommand {
 
         // Temper then the reference for each method, so both see nearly the same background load.
         var results: [(method: String, ours: Figures, theirs: Figures?)] = []
-        for m in method == "both" ? ["lora", "full"] : [method] {
+        var methods = method == "both" ? ["lora", "full"] : [method]
+        if keepQuantized && methods.contains("lora") { methods.insert("qlora", at: methods.firstIndex(of: "lora")! + 1) }
+        for m in methods {
             let ours = try runChild(m)
             var theirs: Figures? = nil
-            if let python {
+            // PEFT's QLoRA needs bitsandbytes' CUDA kernels: there is no CPU reference for it.
+            if let python, m != "qlora" {
                 switch python.result(Figures.self, of: "sft.py", ["--model", model, "--method", m, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
                                                                   "--threads", "\(threads)", "--steps", "\(steps)"]) {
                 case .success(let figures):
@@ -114,6 +124,10 @@ struct SFTBenchmark: ParsableCommand {
             table.add(row)
         }
         table.print()
+        if let q = results.first(where: { $0.method == "qlora" }), let f = results.first(where: { $0.method == "lora" }) {
+            print(String(format: "QLoRA / float32 LoRA: speed %.2f× (best), %.2f× (median); peak RSS %.0f vs %.0f MB (target: ≥ 0.8× at ≤ 1.5 GB)",
+                         q.ours.best / f.ours.best, q.ours.median / f.ours.median, q.ours.peakRSSMB, f.ours.peakRSSMB))
+        }
         print(Self.targets)
         if !compared { print("note: no comparison in this run; \(ReferencePython.howToCompare)") }
     }
@@ -124,6 +138,7 @@ struct SFTBenchmark: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["sft", "--child", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
                              "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
+            + (requantize.map { ["--requantize", $0] } ?? [])
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -152,10 +167,13 @@ struct SFTBenchmark: ParsableCommand {
             throw ValidationError("component \(name) is not registered (are the libTemperPlugin*.so files next to temper-bench?) \(report)")
         }
         guard let spec = Self.peftSpecs[m] else { throw ValidationError("--method must be lora or full here, got \(m)") }
-        let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model))
+        let pm = try PretrainedModel.load(from: URL(fileURLWithPath: model), quantization: m == "qlora" ? .keepGGUFBlocks : .none)
+        if m == "qlora", let r = requantize, let format = QuantFormat(rawValue: r.uppercased()) {
+            try pm.model.reencodeProjections(to: format)
+        }
         let peft = try ComponentRegistry.shared.peft(spec)
         let counts = try peft.apply(to: pm.model)
-        if m == "lora" { pm.model.checkpointedLayers = checkpointLayers }
+        if m != "full" { pm.model.checkpointedLayers = checkpointLayers }
         let groups = peft.trainableGroups()
         let objective = try ComponentRegistry.shared.objective("sft")
         let optimizer = try ComponentRegistry.shared.optimizer("adamw:lr=1e-5")
@@ -173,7 +191,9 @@ struct SFTBenchmark: ParsableCommand {
                 for p in trainable { p.tensor.grad = nil }
             }
         }
-        print("\(m), Temper (\(spec)): \(counts), float32, \(threads) thread(s), batch \(batch) × \(seqLen), "
+        let blocks = pm.model.quantizedWeightBytes
+        let weights = blocks.layers == 0 ? "float32" : String(format: "%d block-quantized weights (%.0f MB)", blocks.layers, Double(blocks.bytes) / 1_048_576)
+        print("\(m), Temper (\(spec)): \(counts), \(weights), \(threads) thread(s), batch \(batch) × \(seqLen), "
               + "\(pm.model.checkpointedLayers) checkpointed layer(s)")
         let warm = try step()
         let times = try (0..<steps).map { _ in try step() }

@@ -43,4 +43,35 @@ void temper_avx512_pack_a(int trans, const float *a, long lda, long rows, long k
 void temper_avx512_pack_b(int trans, const float *b, long ldb, long kc, long cols, float *dst);
 #endif
 
+/// Block formats the integer dot products below read (GGML's 32-value Q8_0, Q4_0, Q4_1).
+#define TEMPER_Q8_0 0
+#define TEMPER_Q4_0 1
+#define TEMPER_Q4_1 2
+/// Code paths of `temper_qdot_rows`: portable C, AVX2, AVX-512 VNNI.
+#define TEMPER_QPATH_SCALAR 0
+#define TEMPER_QPATH_AVX2 1
+#define TEMPER_QPATH_VNNI 2
+
+/// 1 when this CPU runs AVX-512 F/BW/VL with VNNI: the `TEMPER_QPATH_VNNI` path may run.
+int temper_avx512vnni_supported(void);
+
+/// Quantizes `n` activations (a multiple of 32) to int8 per 32-block as llama.cpp's Q8 does:
+/// `q` gets the codes, `d[b]` the block's scale (max |x| / 127), `s[b]` = d[b] · Σ q of the block.
+void temper_q8_quantize_activations(const float *x, long n, int8_t *q, float *d, float *s);
+
+/// Encodes `n` floats (a multiple of 32) as `format` blocks at `dst`, with ggml's reference rounding.
+void temper_quantize_row(int format, const float *x, long n, uint8_t *dst);
+
+/// For weight rows `r0..<r1` of a `format` matrix (`row_bytes` bytes per row of `k` values) and `m`
+/// activation rows quantized by `temper_q8_quantize_activations` (`xq` m×k, `xd`/`xs` m×(k/32)):
+/// `y[i * ldy + r] = row r · activation i`.
+void temper_qdot_rows(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
+                      const int8_t *xq, const float *xd, const float *xs, long m, float *y, long ldy);
+
+/// As `temper_qdot_rows` with float activations `x` (m×k): each block's codes are converted to
+/// float and multiplied into x (AVX2 on every path but `TEMPER_QPATH_SCALAR`). With m > 1 each
+/// weight row is decoded once into `row_buffer` (k floats, or NULL to decode per activation row).
+void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
+                            const float *x, long m, float *y, long ldy, float *row_buffer);
+
 #endif

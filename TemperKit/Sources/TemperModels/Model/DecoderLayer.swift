@@ -34,9 +34,7 @@ public final class Attention {
         headDim = d
         ropeTheta = Float(config.ropeTheta)
         func proj(_ n: String, out: Int, inp: Int, bias: Bool) throws -> Linear {
-            let name = "\(prefix).\(n)"
-            return Linear(name: name, weight: try weights.take("\(name).weight", [out, inp]),
-                          bias: bias ? try weights.take("\(name).bias", [out]) : nil)
+            try weights.linear("\(prefix).\(n)", out: out, inp: inp, bias: bias)
         }
         qProj = try proj("q_proj", out: heads * d, inp: h, bias: config.attentionBias)
         kProj = try proj("k_proj", out: kvHeads * d, inp: h, bias: config.attentionBias)
@@ -75,9 +73,9 @@ public final class MLP {
 
     init(prefix: String, config: ModelConfig, weights: inout WeightSource) throws {
         let h = config.hiddenSize, f = config.intermediateSize
-        gateProj = Linear(name: "\(prefix).gate_proj", weight: try weights.take("\(prefix).gate_proj.weight", [f, h]))
-        upProj = Linear(name: "\(prefix).up_proj", weight: try weights.take("\(prefix).up_proj.weight", [f, h]))
-        downProj = Linear(name: "\(prefix).down_proj", weight: try weights.take("\(prefix).down_proj.weight", [h, f]))
+        gateProj = try weights.linear("\(prefix).gate_proj", out: f, inp: h, bias: false)
+        upProj = try weights.linear("\(prefix).up_proj", out: f, inp: h, bias: false)
+        downProj = try weights.linear("\(prefix).down_proj", out: h, inp: f, bias: false)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {

@@ -12,11 +12,16 @@ public protocol LinearAdapter: AnyObject {
 
 /// A fully connected layer addressable by its Hugging Face module name
 /// (`model.layers.3.self_attn.q_proj`), so PEFT methods and `target_modules` find it by name.
+///
+/// Its frozen weight is a float32 tensor or a `QuantizedMatrix` kept in a GGUF block format (QLoRA):
+/// the forward and the input gradient run on the blocks directly; `weight` then decodes a float
+/// copy on each read (merging, PiSSA), and assigning a float tensor to it replaces the blocks.
 public final class Linear {
     /// The Hugging Face module name.
     public let name: String
-    /// Weight `[out, in]` (PyTorch layout).
-    public var weight: Tensor
+    private var denseWeight: Tensor?
+    /// The frozen weight in block format, when the layer holds one instead of a float tensor.
+    public private(set) var quantizedWeight: QuantizedMatrix?
     /// Optional bias `[out]`.
     public var bias: Tensor?
     /// An adapter that replaces the plain forward (nil: `x · Wᵀ + b`).
@@ -26,14 +31,47 @@ public final class Linear {
     public init(name: String, weight: Tensor, bias: Tensor? = nil) {
         precondition(weight.rank == 2, "\(name): weight must be [out, in], got \(weight.shape)")
         self.name = name
-        self.weight = weight
+        denseWeight = weight
         self.bias = bias
     }
 
+    /// A layer whose frozen weight stays in block format.
+    public init(name: String, quantizedWeight: QuantizedMatrix, bias: Tensor? = nil) {
+        self.name = name
+        self.quantizedWeight = quantizedWeight
+        self.bias = bias
+    }
+
+    /// Weight `[out, in]` (PyTorch layout) as float32: the tensor itself, or for a quantized layer a
+    /// new decoded copy (named like the parameter). Setting it makes the layer a float layer.
+    public var weight: Tensor {
+        get {
+            if let denseWeight { return denseWeight }
+            let t = quantizedWeight!.dequantized()
+            t.name = "\(name).weight"
+            return t
+        }
+        set {
+            denseWeight = newValue
+            quantizedWeight = nil
+        }
+    }
+
+    /// Whether the frozen weight is held in block format.
+    public var isQuantized: Bool { quantizedWeight != nil }
+
+    /// Replaces a float weight by its `format` encoding (`--quantize`, `--load_in`); the float
+    /// tensor is released. Throws naming the layer when its rows do not split into blocks.
+    public func quantize(to format: QuantFormat) throws {
+        guard let denseWeight else { return }
+        quantizedWeight = try QuantizedMatrix(quantizing: denseWeight, format: format, name: "\(name).weight")
+        self.denseWeight = nil
+    }
+
     /// Input width.
-    public var inFeatures: Int { weight.shape[1] }
+    public var inFeatures: Int { quantizedWeight?.columns ?? denseWeight!.shape[1] }
     /// Output width.
-    public var outFeatures: Int { weight.shape[0] }
+    public var outFeatures: Int { quantizedWeight?.rows ?? denseWeight!.shape[0] }
 
     /// The output, through the adapter when one is installed.
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -43,6 +81,7 @@ public final class Linear {
 
     /// `x · Wᵀ + b` with the layer's own weights, ignoring any adapter.
     public func baseForward(_ x: Tensor) -> Tensor {
-        x.linear(weight, bias: bias)
+        if let quantizedWeight { return x.linear(quantizedWeight, bias: bias) }
+        return x.linear(denseWeight!, bias: bias)
     }
 }

@@ -8,8 +8,18 @@ import TemperTensor
 public final class LlamaModel {
     /// The hyperparameters.
     public let config: ModelConfig
-    /// Token embedding `[vocab, hidden]` (`model.embed_tokens.weight`).
-    public let embedTokens: Tensor
+    private let denseEmbedding: Tensor?
+    /// The token embedding in block format, when the model was loaded keeping a GGUF file's blocks;
+    /// a tied LM head then multiplies with the same blocks.
+    public let quantizedEmbedding: QuantizedMatrix?
+    /// Token embedding `[vocab, hidden]` (`model.embed_tokens.weight`): the tensor itself, or a
+    /// decoded float copy of `quantizedEmbedding`.
+    public var embedTokens: Tensor {
+        if let denseEmbedding { return denseEmbedding }
+        let t = quantizedEmbedding!.dequantized()
+        t.name = "model.embed_tokens.weight"
+        return t
+    }
     /// The decoder layers.
     public let layers: [DecoderLayer]
     /// Final norm (`model.norm`).
@@ -52,15 +62,15 @@ public final class LlamaModel {
         try config.validate(source: "model configuration")
         self.config = config
         let h = config.hiddenSize, v = config.vocabSize
-        embedTokens = try weights.take("model.embed_tokens.weight", [v, h])
+        (denseEmbedding, quantizedEmbedding) = try weights.embedding("model.embed_tokens.weight", [v, h])
         layers = try (0..<config.numHiddenLayers).map { try DecoderLayer(index: $0, config: config, weights: &weights) }
         norm = RMSNorm(name: "model.norm", weight: try weights.take("model.norm.weight", [h]), eps: Float(config.rmsNormEps))
         if config.tieWordEmbeddings {
             // Some tied checkpoints also store a copy of the head; the embedding is the head.
             _ = try weights.takeIfPresent("lm_head.weight", [v, h])
-            lmHead = Linear(name: "lm_head", weight: embedTokens)
+            lmHead = quantizedEmbedding.map { Linear(name: "lm_head", quantizedWeight: $0) } ?? Linear(name: "lm_head", weight: denseEmbedding!)
         } else {
-            lmHead = Linear(name: "lm_head", weight: try weights.take("lm_head.weight", [v, h]))
+            lmHead = try weights.linear("lm_head", out: v, inp: h, bias: false)
         }
     }
 
@@ -140,7 +150,7 @@ public final class LlamaModel {
         if n > 0, let m = mask {
             mask = Tensor.concat([Tensor(shape: [b, n], int32: [Int32](repeating: 1, count: b * n)), m], axis: 1)
         }
-        var x = Tensor.embedding(ids: ids, weight: embedTokens)
+        var x = embed(ids)
         var prefixKV = prefixKeyValues
         if let vt = virtualTokens, addsPrefix {
             x = Tensor.concat([vt.unsqueeze(0).expand([b, n, config.hiddenSize]), x], axis: 1)
@@ -162,6 +172,13 @@ public final class LlamaModel {
         if addsPrefix && virtualTokens != nil { x = x.narrow(1, start: n, length: produced - n) }
         if positions == .last && x.shape[1] > 1 { x = x.narrow(1, start: x.shape[1] - 1, length: 1) }
         return norm(x)
+    }
+
+    /// The token embeddings of int32 `ids` (`[B, T]` → `[B, T, hidden]`), from float rows or decoded
+    /// blocks.
+    public func embed(_ ids: Tensor) -> Tensor {
+        if let quantizedEmbedding { return Tensor.embedding(ids: ids, weight: quantizedEmbedding) }
+        return Tensor.embedding(ids: ids, weight: denseEmbedding!)
     }
 
     /// Every parameter with its Hugging Face name, in checkpoint order. A tied head is listed once,

@@ -18,9 +18,10 @@ public struct PretrainedModel {
         self.source = source
     }
 
-    /// Loads a GGUF file or a Hugging Face model directory.
-    public static func load(from url: URL) throws -> PretrainedModel {
-        let model = try LlamaModel.load(from: url)
+    /// Loads a GGUF file or a Hugging Face model directory; `quantization` says how the
+    /// projections' frozen weights are held (float32 by default).
+    public static func load(from url: URL, quantization: WeightQuantization = .none) throws -> PretrainedModel {
+        let model = try LlamaModel.load(from: url, quantization: quantization)
         var isDir: ObjCBool = false
         let definition: TokenizerDefinition
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {

@@ -228,7 +228,7 @@ public final class SharedPrefixSession {
             for j in (span - s - t)..<span { keep[i * span + j] = 1 }
         }
         let mask = Tensor(shape: [b, 1, 1, span], int32: keep)
-        var x = Tensor.embedding(ids: Tensor(shape: [b, t], int32: ids), weight: model.embedTokens)
+        var x = model.embed(Tensor(shape: [b, t], int32: ids))
         for (layerIndex, layer) in model.layers.enumerated() {
             let attention = layer.selfAttn
             let h = layer.inputLayernorm(x)

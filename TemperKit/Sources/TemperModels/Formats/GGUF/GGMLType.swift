@@ -1,3 +1,5 @@
+import TemperTensor
+
 /// A GGML tensor element type, as stored in a GGUF tensor info.
 ///
 /// Quantized types pack a block of `blockSize` values into `typeSize` bytes; a row's length must be
@@ -38,6 +40,10 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q8_K: return 292
         }
     }
+
+    /// The block format a weight of this type keeps when loaded quantized (`QuantizedMatrix`); nil
+    /// for plain types and for block types without kernels (Q2_K, Q3_K, Q8_1, Q8_K).
+    public var quantFormat: QuantFormat? { QuantFormat(rawValue: description) }
 
     /// Whether `GGMLDequantizer` can turn this type into float32.
     public var canDequantize: Bool {

@@ -223,6 +223,19 @@ public final class GGUFFile: @unchecked Sendable {
         return try withExtendedLifetime(mapping) { try body(UnsafeRawBufferPointer(start: start, count: info.byteCount)) }
     }
 
+    /// The 2-D tensor `info` as a `QuantizedMatrix` over the mapped bytes (no copy; the matrix keeps
+    /// the mapping alive), or nil when its type has no block kernels. A row that is not a whole number
+    /// of blocks is an error naming the tensor.
+    public func quantizedMatrix(_ info: GGUFTensorInfo) throws -> QuantizedMatrix? {
+        guard let format = info.type.quantFormat, info.shape.count == 2 else { return nil }
+        let src = UnsafeRawPointer(mapping.base! + dataOffset + info.offset)
+        do {
+            return try QuantizedMatrix(format: format, rows: info.shape[0], columns: info.shape[1], bytes: src, owner: mapping, name: info.name)
+        } catch {
+            throw ModelFormatError(file: path, "\(error)")
+        }
+    }
+
     /// The tensor called `name` as float32 with its row-major shape (GGML dimensions reversed).
     ///
     /// F32 data is borrowed from the mapping (copy-on-write, so in-place updates never reach the

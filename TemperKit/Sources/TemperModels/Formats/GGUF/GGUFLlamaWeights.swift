@@ -43,28 +43,47 @@ public enum GGUFLlamaWeights {
         permuteRows(t, heads: heads, toHuggingFace: false)
     }
 
+    /// For each Hugging Face row of a `[heads · headDim]`-row matrix, the GGUF row holding it:
+    /// row `h·d + s·d/2 + i` comes from `h·d + 2i + s`.
+    static func huggingFaceRowOrder(rows: Int, heads: Int) -> [Int] {
+        precondition(heads > 0 && rows % (2 * heads) == 0, "\(rows) rows do not split into \(heads) heads of even size")
+        let headDim = rows / heads, half = headDim / 2
+        var order = [Int](repeating: 0, count: rows)
+        for h in 0..<heads {
+            for i in 0..<half {
+                for part in 0..<2 { order[h * headDim + part * half + i] = h * headDim + 2 * i + part }
+            }
+        }
+        return order
+    }
+
     private static func permuteRows(_ t: Tensor, heads: Int, toHuggingFace: Bool) -> Tensor {
         precondition(t.dtype == .float32 && (t.rank == 1 || t.rank == 2), "expects a float32 matrix or vector")
         let rows = t.shape[0], cols = t.rank == 2 ? t.shape[1] : 1
-        precondition(heads > 0 && rows % (2 * heads) == 0, "\(rows) rows do not split into \(heads) heads of even size")
-        let headDim = rows / heads, half = headDim / 2
+        let order = huggingFaceRowOrder(rows: rows, heads: heads)
         let src = t.contiguous()
         let out = Tensor(uninitializedShape: t.shape)
         withExtendedLifetime(src) {
             let s = src.floatPointer, d = out.floatPointer
-            for h in 0..<heads {
-                for i in 0..<half {
-                    for part in 0..<2 {
-                        let hf = h * headDim + part * half + i
-                        let gg = h * headDim + 2 * i + part
-                        let (from, to) = toHuggingFace ? (gg, hf) : (hf, gg)
-                        (d + to * cols).update(from: s + from * cols, count: cols)
-                    }
-                }
+            for (hf, gg) in order.enumerated() {
+                let (from, to) = toHuggingFace ? (gg, hf) : (hf, gg)
+                (d + to * cols).update(from: s + from * cols, count: cols)
             }
         }
         return out
     }
+}
+
+/// A GGUF file's weights under Hugging Face names: float32 tensors, and with `keepQuantized` the
+/// linear projections that stay in their block format.
+public struct GGUFLlamaWeightSet {
+    /// Float32 tensors (norms, embedding, and any weight not kept quantized).
+    public var dense: [String: Tensor] = [:]
+    /// Weights kept as blocks (`...q_proj.weight`, ..., `lm_head.weight`, `model.embed_tokens.weight`).
+    public var quantized: [String: QuantizedMatrix] = [:]
+    /// One line per non-float32 type of projection that is held in float32 although blocks were
+    /// asked for (F16 / BF16 weights: they are not block formats).
+    public var notes: [String] = []
 }
 
 extension GGUFFile {
@@ -74,22 +93,45 @@ extension GGUFFile {
     /// A tensor with no Llama-family name is an error rather than skipped, so a file with extra
     /// parameters (e.g. `rope_freqs`) is never loaded as a silently different model.
     public func huggingFaceWeights(config: ModelConfig) throws -> [String: Tensor] {
+        try huggingFaceWeights(config: config, keepQuantized: false).dense
+    }
+
+    /// As `huggingFaceWeights(config:)`; with `keepQuantized` the linear projections, the LM head and
+    /// the token embedding, where their block type has kernels, stay as `QuantizedMatrix` over the
+    /// mapped file (query and key rows reordered by copying whole rows of blocks). Norms are float.
+    public func huggingFaceWeights(config: ModelConfig, keepQuantized: Bool) throws -> GGUFLlamaWeightSet {
         let permuted = try metadata.string("general.architecture") == "llama"
-        var out = [String: Tensor]()
+        var out = GGUFLlamaWeightSet()
+        var fallbacks = [GGMLType: Int]()
         for info in tensorInfos {
             guard let name = GGUFLlamaWeights.huggingFaceName(forGGUF: info.name) else {
                 throw ModelFormatError(file: path, "tensor '\(info.name)' has no Hugging Face Llama-family name")
             }
-            var t = try tensor(named: info.name)
-            if permuted && (name.hasSuffix("q_proj.weight") || name.hasSuffix("q_proj.bias")
-                            || name.hasSuffix("k_proj.weight") || name.hasSuffix("k_proj.bias")) {
-                let heads = name.contains("q_proj") ? config.numAttentionHeads : config.numKeyValueHeads
-                guard t.shape[0] == heads * config.headDim else {
-                    throw ModelFormatError(file: path, "tensor '\(info.name)' has \(t.shape[0]) rows, expected \(heads) heads × \(config.headDim)")
+            let isQK = name.hasSuffix("q_proj.weight") || name.hasSuffix("q_proj.bias")
+                || name.hasSuffix("k_proj.weight") || name.hasSuffix("k_proj.bias")
+            let heads = name.contains("q_proj") ? config.numAttentionHeads : config.numKeyValueHeads
+            if permuted && isQK {
+                guard info.shape[0] == heads * config.headDim else {
+                    throw ModelFormatError(file: path, "tensor '\(info.name)' has \(info.shape[0]) rows, expected \(heads) heads × \(config.headDim)")
                 }
-                t = GGUFLlamaWeights.reversePermutation(t, heads: heads)
             }
-            out[name] = t
+            let isProjection = name.hasSuffix("_proj.weight") || name == "lm_head.weight" || name == "model.embed_tokens.weight"
+            if keepQuantized && isProjection && info.type != .f32 {
+                if var q = try quantizedMatrix(info) {
+                    if permuted && isQK {
+                        q = try q.gatheringRows(GGUFLlamaWeights.huggingFaceRowOrder(rows: info.shape[0], heads: heads), name: info.name)
+                    }
+                    out.quantized[name] = q
+                    continue
+                }
+                fallbacks[info.type, default: 0] += 1
+            }
+            var t = try tensor(named: info.name)
+            if permuted && isQK { t = GGUFLlamaWeights.reversePermutation(t, heads: heads) }
+            out.dense[name] = t
+        }
+        out.notes = fallbacks.keys.sorted { $0.rawValue < $1.rawValue }.map { type in
+            "\(path): \(fallbacks[type]!) \(type) tensor(s) kept in float32: \(type) is not a block format (blocks kept: \(QuantFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
         }
         return out
     }

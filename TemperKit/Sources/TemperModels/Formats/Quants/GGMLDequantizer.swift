@@ -17,15 +17,9 @@ public enum GGMLDequantizer {
         case .f32: kernel = { s, d, n in UnsafeMutableRawPointer(d).copyMemory(from: s, byteCount: 4 * n) }
         case .f16: kernel = { s, d, n in HalfConversion.f16ToFloat(s, d, count: n) }
         case .bf16: kernel = { s, d, n in HalfConversion.bf16ToFloat(s, d, count: n) }
-        case .q4_0: kernel = { s, d, n in LegacyQuants.q4_0(s, d, blocks: n) }
-        case .q4_1: kernel = { s, d, n in LegacyQuants.q4_1(s, d, blocks: n) }
-        case .q5_0: kernel = { s, d, n in LegacyQuants.q5_0(s, d, blocks: n) }
-        case .q5_1: kernel = { s, d, n in LegacyQuants.q5_1(s, d, blocks: n) }
-        case .q8_0: kernel = { s, d, n in LegacyQuants.q8_0(s, d, blocks: n) }
-        case .q4_K: kernel = { s, d, n in KQuants.q4_K(s, d, blocks: n) }
-        case .q5_K: kernel = { s, d, n in KQuants.q5_K(s, d, blocks: n) }
-        case .q6_K: kernel = { s, d, n in KQuants.q6_K(s, d, blocks: n) }
-        default: preconditionFailure("\(type) cannot be dequantized")
+        default:
+            guard let format = type.quantFormat else { preconditionFailure("\(type) cannot be dequantized") }
+            kernel = { s, d, n in format.decode(s, d, blocks: n) }
         }
         let blockValues = type.blockSize, blockBytes = type.typeSize
         let blocks = count / blockValues

@@ -6,7 +6,7 @@
 /// next 32 (sub-block 2k+1). Q5_K adds a fifth bit per value from 32 shared bytes, bit 2k for the
 /// low half and 2k+1 for the high half of run k. Q6_K has sixteen sub-blocks of 16 with signed 8-bit
 /// scales: value = `d * sc * (q - 32)`, its 6-bit codes split into nibbles and 2-bit pairs.
-enum KQuants {
+package enum KQuants {
     static let blockValues = 256
 
     @inline(__always)
@@ -37,9 +37,9 @@ enum KQuants {
     }
 
     /// Q4_K: 144-byte blocks (d, dmin, 12 scale bytes, 128 bytes of nibbles).
-    static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q4_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q4_K.typeSize
+            let blk = src + b * QuantFormat.q4_K.blockBytes
             let d = half(blk, 0), dmin = half(blk, 2)
             let scales = blk + 4, qs = blk + 16
             let y = dst + b * 256
@@ -56,9 +56,9 @@ enum KQuants {
     }
 
     /// Q5_K: 176-byte blocks (d, dmin, 12 scale bytes, 32 bytes of fifth bits, 128 bytes of nibbles).
-    static func q5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q5_K.typeSize
+            let blk = src + b * QuantFormat.q5_K.blockBytes
             let d = half(blk, 0), dmin = half(blk, 2)
             let scales = blk + 4, qh = blk + 16, qs = blk + 48
             let y = dst + b * 256
@@ -80,9 +80,9 @@ enum KQuants {
 
     /// Q6_K: 210-byte blocks (128 bytes of low nibbles, 64 bytes of 2-bit high parts, 16 int8
     /// scales, then d). Each half of 128 values uses 64 nibble bytes, 32 high-part bytes, 8 scales.
-    static func q6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q6_K.typeSize
+            let blk = src + b * QuantFormat.q6_K.blockBytes
             let d = half(blk, 208)
             let sc = (blk + 192).assumingMemoryBound(to: Int8.self)
             for n in 0..<2 {

@@ -4,7 +4,7 @@
 /// 5-bit formats store value `j` in the low nibble of byte `j` and value `j + 16` in its high
 /// nibble; the 5-bit formats keep the fifth bit of value `j` in bit `j` of a little-endian u32.
 /// Values are `d * (q - zero)` (zero 8, 16 or 0) or `d * q + m`.
-enum LegacyQuants {
+package enum LegacyQuants {
     static let blockValues = 32
 
     /// Bit positions 0...15, for pulling the fifth bits out of a Q5 block's u32.
@@ -26,9 +26,9 @@ enum LegacyQuants {
     }
 
     /// Q4_0: 18-byte blocks, `d * (q - 8)`.
-    static func q4_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q4_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q4_0.typeSize
+            let blk = src + b * QuantFormat.q4_0.blockBytes
             let d = scale(blk, 0)
             let q = SIMD16<UInt32>(truncatingIfNeeded: blk.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self))
             store((floats(q & 0xF) - 8) * d, dst, b * 32)
@@ -37,9 +37,9 @@ enum LegacyQuants {
     }
 
     /// Q4_1: 20-byte blocks, `d * q + m`.
-    static func q4_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q4_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q4_1.typeSize
+            let blk = src + b * QuantFormat.q4_1.blockBytes
             let d = scale(blk, 0), m = scale(blk, 2)
             let q = SIMD16<UInt32>(truncatingIfNeeded: blk.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self))
             store(floats(q & 0xF) * d + m, dst, b * 32)
@@ -58,9 +58,9 @@ enum LegacyQuants {
     }
 
     /// Q5_0: 22-byte blocks, `d * (q - 16)`.
-    static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q5_0.typeSize
+            let blk = src + b * QuantFormat.q5_0.blockBytes
             let d = scale(blk, 0)
             let (lo, hi) = codes5(blk, qhAt: 2)
             store((lo - 16) * d, dst, b * 32)
@@ -69,9 +69,9 @@ enum LegacyQuants {
     }
 
     /// Q5_1: 24-byte blocks, `d * q + m`.
-    static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q5_1.typeSize
+            let blk = src + b * QuantFormat.q5_1.blockBytes
             let d = scale(blk, 0), m = scale(blk, 2)
             let (lo, hi) = codes5(blk, qhAt: 4)
             store(lo * d + m, dst, b * 32)
@@ -80,9 +80,9 @@ enum LegacyQuants {
     }
 
     /// Q8_0: 34-byte blocks of 32 signed bytes, `d * q`.
-    static func q8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
+    package static func q8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, blocks: Int) {
         for b in 0..<blocks {
-            let blk = src + b * GGMLType.q8_0.typeSize
+            let blk = src + b * QuantFormat.q8_0.blockBytes
             let d = scale(blk, 0)
             for h in 0..<2 {
                 let q = blk.loadUnaligned(fromByteOffset: 2 + 16 * h, as: SIMD16<Int8>.self)
