@@ -74,6 +74,9 @@ public final class Trainer {
     public let schedule: LearningRateSchedule
     /// The newest checkpoint this trainer wrote or resumed from: the one a failure falls back to.
     public private(set) var lastCheckpoint: URL?
+    /// The forgetting probe: perplexity on held-out general text, logged before the first step and
+    /// after the last (`general_perplexity`, with `_before` and `_change` at the end); nil: not measured.
+    public var generalText: GeneralPerplexity?
 
     let padID: Int32
     var store: CheckpointStore
@@ -166,6 +169,7 @@ public final class Trainer {
         let sessionStart = Date(), sessionFirstStep = state.globalStep
         var lastReport = Date()
         var zeroGradientSteps = 0
+        if state.globalStep == 0, let generalText { try logGeneralPerplexity(try generalText.entryBefore(policy), to: metrics) }
         while state.globalStep < end {
             let step = state.globalStep
             let lr = schedule.learningRate(step: step)
@@ -224,9 +228,22 @@ public final class Trainer {
                 summary.lastCheckpoint = try saveCheckpoint()
             }
         }
+        if state.globalStep == state.maxSteps, state.globalStep > sessionFirstStep, let generalText {
+            try logGeneralPerplexity(try generalText.entryAfter(policy, step: state.globalStep, history: state.logHistory), to: metrics)
+        }
         summary.globalStep = state.globalStep
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Appends a forgetting-probe entry to metrics.jsonl and the checkpointed history (where the
+    /// after-training entry finds the step-0 value, also after a resume) and says it.
+    private func logGeneralPerplexity(_ entry: [String: Double], to metrics: MetricsLog) throws {
+        try metrics.append(entry)
+        state.logHistory.append(entry)
+        let change = entry["general_perplexity_change"].map { String(format: " (%+.3f since step 0)", $0) } ?? ""
+        reporter?.message(String(format: "general-text perplexity at step %d: %.3f", Int(entry["step"] ?? 0), entry["general_perplexity"] ?? .nan) +
+                          change + " on \(generalText?.predictedTokens ?? 0) tokens of \(generalText?.source ?? "")")
     }
 
     /// Skipping a non-finite step now and then is what `skip_nonfinite_steps` is for; skipping most

@@ -58,6 +58,10 @@ public final class TrainingSession {
             trainer = try Self.onPolicyTrainer(recipe: recipe, objective: objective, optimizer: optimizer, groups: groups, pretrained: pretrained,
                                                trainPath: trainPath, config: config, padID: pad, registry: registry, reporter: reporter)
         } else {
+            if recipe.isSet("gold_reward") {
+                throw SpecError("recipe: gold_reward is set, but objective '\(recipe.objective.name)' trains on a dataset, not on scored samples; " +
+                                "gold_reward applies to on-policy objectives (grpo, rloo, ...)")
+            }
             let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
                                           assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
                                           maxLength: try recipe.int("max_length"),
@@ -81,6 +85,7 @@ public final class TrainingSession {
                                   trainData: train, evalData: eval, padID: pad, config: config)
         }
         trainer.reporter = reporter
+        trainer.generalText = try GeneralPerplexity.from(recipe: recipe, tokenizer: tokenizer, contextLength: pretrained.model.config.maxPositionEmbeddings)
         if objective.needsReference && recipe.string("teacher_model") == nil && !precompute {
             trainer.reference = try Self.reference(of: pretrained.model)
         }
@@ -128,6 +133,7 @@ public final class TrainingSession {
         let loop = try RolloutLoop(model: pretrained.model, tokenizer: pretrained.tokenizer, prompts: prompts, rewards: rewards, settings: settings,
                                    microBatchSize: config.perDeviceTrainBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps,
                                    seed: config.seed, padID: padID)
+        loop.goldReward = try GoldReward.resolve(spec: recipe.string("gold_reward"), promptColumns: prompts.columnNames, registry: registry)
         return try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups, rollouts: loop,
                            padID: padID, config: config)
     }
