@@ -23,26 +23,29 @@ struct QuickstartCommand: ParsableCommand {
 
     @Option(help: "A YAML file of quickstart settings (output_dir, model, task, stages, seeds, sft_steps, grpo_steps, ...).")
     var recipe: String?
-    @Option(name: .customLong("output_dir"), help: "Where the data, run folders and quickstart.json go (default runs/quickstart).")
+    @Option(name: .customLong("output_dir"), help: "Where the data, run folders and quickstart.json go (default \(Self.defaults.outputDir)).")
     var outputDir: String?
-    @Option(help: "Built-in verifiable task and options (default long-addition:digits=2; temper data tasks lists them).")
+    @Option(help: "Built-in verifiable task and options (default \(Self.defaults.task); temper data tasks lists them).")
     var task: String?
     @Option(help: "Stages after the base evaluation, comma-separated (default sft,grpo,search).")
     var stages: String?
-    @Option(help: "Pipeline runs, seeds 0…N−1 (default 3).")
+    @Option(help: "Pipeline runs, seeds 0…N−1 (default \(Self.defaults.seeds)).")
     var seeds: Int?
-    @Option(name: .customLong("sft_steps"), help: "SFT steps (default 250).")
+    @Option(name: .customLong("sft_steps"), help: "SFT steps (default \(Self.defaults.sftSteps)).")
     var sftSteps: Int?
-    @Option(name: .customLong("grpo_steps"), help: "GRPO steps (default 40).")
+    @Option(name: .customLong("grpo_steps"), help: "GRPO steps (default \(Self.defaults.grpoSteps)).")
     var grpoSteps: Int?
     @Option(name: .customLong("max_steps"), help: "Cap on every training stage's steps.")
     var maxSteps: Int?
-    @Option(name: .customLong("held_out"), help: "Held-out problems per evaluation (default 100).")
+    @Option(name: .customLong("held_out"), help: "Held-out problems per evaluation (default \(Self.defaults.heldOut)).")
     var heldOut: Int?
     @Flag(help: "Also train GRPO on a gameable proxy reward (shorter is better) and show proxy reward rising while gold accuracy falls.")
     var hack = false
 
     @OptionGroup var options: PluginOptions
+
+    /// The settings without a recipe or flags, for the help text.
+    static let defaults = Quickstart.Settings()
 
     func run() throws {
         options.loadPlugins()
@@ -87,7 +90,7 @@ struct QuickstartCommand: ParsableCommand {
         }
         if let h = r.hack {
             lines.append(String(format: "reward hacking (seed-0/hack, GRPO on proxy %@): proxy reward %.3f → %.3f while gold accuracy %.3f → %.3f " +
-                                "(steps 1 → %d; seed-0/hack/metrics.jsonl: reward, gold_reward)", s.hackProxy, h.proxyStart, h.proxyEnd, h.goldStart, h.goldEnd, h.steps))
+                                "(means of the first and last fifth of %d steps; seed-0/hack/metrics.jsonl: reward, gold_reward)", s.hackProxy, h.proxyStart, h.proxyEnd, h.goldStart, h.goldEnd, h.steps))
         }
         lines.append("inference-time trade-off: accuracy against tokens per answer for every strategy in each seed-N/eval-*/summary.csv and accuracy-vs-compute.svg")
         let out = URL(fileURLWithPath: s.outputDir).appendingPathComponent(QuickstartSummary.fileName).path

@@ -24,7 +24,7 @@ public struct Quickstart {
         public var summary: QuickstartSummary
         /// Forgetting: mean over seeds of each training stage's general-text perplexity before and after.
         public var forgetting: [(stage: String, before: Double, after: Double)]
-        /// The proxy and gold reward at the first and last logged step of a reward-hacking run.
+        /// The proxy and gold reward at the start and end of a reward-hacking run (`hackCurves`), and its steps.
         public typealias Hack = (proxyStart: Double, proxyEnd: Double, goldStart: Double, goldEnd: Double, steps: Int)
         /// Reward hacking: the `--hack` run's curve ends.
         public var hack: Hack?
@@ -189,12 +189,15 @@ public struct Quickstart {
         say(line)
     }
 
-    /// The `--hack` run's proxy (`reward`) and gold (`gold_reward`) at its first and last logged steps.
+    /// The `--hack` run's proxy (`reward`) and gold (`gold_reward`) curves' ends: each the mean over
+    /// the first and over the last fifth of the logged steps (at least one), so one noisy step of a
+    /// few dozen rollouts does not decide the picture.
     static func hackCurves(_ metrics: URL) throws -> Result.Hack {
         let entries = try QuickstartRunMetrics.read(metrics).filter { $0["reward"] != nil && $0["gold_reward"] != nil }
-        guard let first = entries.first, let last = entries.last else {
-            throw SpecError("\(metrics.path): no step logged both reward and gold_reward")
-        }
-        return (first["reward"]!, last["reward"]!, first["gold_reward"]!, last["gold_reward"]!, Int(last["step"] ?? 0))
+        guard let last = entries.last else { throw SpecError("\(metrics.path): no step logged both reward and gold_reward") }
+        let k = max(1, entries.count / 5)
+        func mean(_ part: ArraySlice<[String: Double]>, _ key: String) -> Double { part.reduce(0) { $0 + $1[key]! } / Double(part.count) }
+        return (mean(entries.prefix(k), "reward"), mean(entries.suffix(k), "reward"),
+                mean(entries.prefix(k), "gold_reward"), mean(entries.suffix(k), "gold_reward"), Int(last["step"] ?? 0))
     }
 }
