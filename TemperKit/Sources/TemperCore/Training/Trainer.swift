@@ -169,7 +169,7 @@ public final class Trainer {
         let sessionStart = Date(), sessionFirstStep = state.globalStep
         var lastReport = Date()
         var zeroGradientSteps = 0
-        if state.globalStep == 0, let generalText { try logGeneralPerplexity(try generalText.entryBefore(policy), to: metrics) }
+        if state.globalStep == 0, let generalText { try logGeneralPerplexity(to: metrics) { try generalText.entryBefore(policy) } }
         while state.globalStep < end {
             let step = state.globalStep
             let lr = schedule.learningRate(step: step)
@@ -229,21 +229,25 @@ public final class Trainer {
             }
         }
         if state.globalStep == state.maxSteps, state.globalStep > sessionFirstStep, let generalText {
-            try logGeneralPerplexity(try generalText.entryAfter(policy, step: state.globalStep, history: state.logHistory), to: metrics)
+            try logGeneralPerplexity(to: metrics) { try generalText.entryAfter(policy, step: state.globalStep, history: state.logHistory) }
         }
         summary.globalStep = state.globalStep
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }
 
-    /// Appends a forgetting-probe entry to metrics.jsonl and the checkpointed history (where the
-    /// after-training entry finds the step-0 value, also after a resume) and says it.
-    private func logGeneralPerplexity(_ entry: [String: Double], to metrics: MetricsLog) throws {
+    /// Appends the forgetting-probe entry `measure` makes to metrics.jsonl and the checkpointed
+    /// history (where the after-training entry finds the step-0 value, also after a resume) and
+    /// says it, with the seconds the measurement took.
+    private func logGeneralPerplexity(to metrics: MetricsLog, _ measure: () throws -> [String: Double]) throws {
+        let started = Date()
+        let entry = try measure()
+        let seconds = Date().timeIntervalSince(started)
         try metrics.append(entry)
         state.logHistory.append(entry)
         let change = entry["general_perplexity_change"].map { String(format: " (%+.3f since step 0)", $0) } ?? ""
         reporter?.message(String(format: "general-text perplexity at step %d: %.3f", Int(entry["step"] ?? 0), entry["general_perplexity"] ?? .nan) +
-                          change + " on \(generalText?.predictedTokens ?? 0) tokens of \(generalText?.source ?? "")")
+                          change + " on \(generalText?.predictedTokens ?? 0) tokens of \(generalText?.source ?? "")" + String(format: " (%.2f s)", seconds))
     }
 
     /// Skipping a non-finite step now and then is what `skip_nonfinite_steps` is for; skipping most
