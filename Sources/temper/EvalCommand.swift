@@ -92,13 +92,13 @@ struct EvalCommand: ParsableCommand {
 
         let out = URL(fileURLWithPath: outputDir)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var items = ""
+        var items: [SweepItemRecord] = []
         let progress = EvalProgress()
         let outcome: SearchSweep.Outcome
         do {
             outcome = try sweep.run(model: handle, prompts: prompts, columns: columns, progress: progress.show,
                                     record: { r in
-                                        items += r.json + "\n"
+                                        items.append(r)
                                         for f in r.scoringFailures { progress.warn("scoring failed: \(f)") }
                                     })
         } catch {
@@ -106,11 +106,8 @@ struct EvalCommand: ParsableCommand {
             throw CommandError(description: "\(error)")
         }
         progress.finish()
-        try AtomicFileWriter.write(Data(items.utf8), to: out.appendingPathComponent("items.jsonl"))
-        try AtomicFileWriter.write(Data(SweepRow.csv(outcome.rows).utf8), to: out.appendingPathComponent("summary.csv"))
         let title = "\(URL(fileURLWithPath: data).lastPathComponent), \(count) items, \(seeds) seed\(seeds == 1 ? "" : "s")"
-        try AtomicFileWriter.write(Data(AccuracyComputeChart.svg(outcome.rows, title: title).utf8),
-                                   to: out.appendingPathComponent("accuracy-vs-compute.svg"))
+        try EvalOutputFolder.write(rows: outcome.rows, items: items, title: title, to: out)
         if let sweepTable, let table = outcome.table {
             try table.write(to: sweepTable)
             FileHandle.standardError.write(Data(("compute-optimal table: \(table.choices.count) choices over \(bins) bins, written to \(sweepTable) " +

@@ -34,6 +34,7 @@ final class RLObjectivesTrainingTests: XCTestCase {
     /// The mean reward of the first and last `window` steps of a run's metrics.jsonl.
     private func rewards(_ dir: URL, window: Int = 5) throws -> (first: Double, last: Double, entries: [[String: Double]]) {
         let lines = try String(contentsOf: dir.appendingPathComponent("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .filter { !$0.contains("general_perplexity") }   // the forgetting probe's entries, not steps
         let entries = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double]) }
         let r = entries.compactMap { $0["reward"] }
         XCTAssertEqual(r.count, entries.count)

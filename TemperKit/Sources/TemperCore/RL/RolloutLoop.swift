@@ -21,6 +21,9 @@ public final class RolloutLoop {
     public let settings: RolloutSettings
     /// The reward functions with their weights; the total is their weighted sum.
     public let rewards: [WeightedReward]
+    /// The task's exact checker, scored on every rollout and logged as `gold_reward` beside the
+    /// trained-on `reward`, never trained on (the reward-hacking probe); nil: not logged.
+    public var goldReward: WeightedReward?
     /// Completions per micro-batch (`per_device_train_batch_size`).
     public let microBatchSize: Int
     /// Micro-batches per generation batch.
@@ -129,6 +132,8 @@ public final class RolloutLoop {
         var samples: [RolloutSampler.Sample]
         var rewards: [Float]
         var perFunction: [String: [Float?]]
+        /// The gold verifier's scores (empty without one).
+        var gold: [Float?] = []
     }
 
     private func generate(round: Int, policy: any TrainableLanguageModel, reference: (any TrainableLanguageModel)?,
@@ -177,6 +182,7 @@ public final class RolloutLoop {
         }
         let finished = Date()
         var metrics = Self.metrics(sampled: sampled, rewards: rewards.map(\.name), generatedTokens: generatedTokens, seconds: sampleSeconds)
+        if let gold = GoldReward.mean(sampled.flatMap(\.gold)) { metrics[GoldReward.metricKey] = gold }
         // Where a round's time goes, for profiling (`temper-bench grpo` prints these per phase).
         metrics["timing/generation_seconds"] = sampleSeconds
         metrics["timing/reward_seconds"] = rewardSeconds
@@ -302,10 +308,20 @@ public final class RolloutLoop {
             perFunction[term.name] = scores
             for (i, s) in scores.enumerated() { if let s { totals[i] = (totals[i] ?? 0) + term.weight * s } }
         }
+        var gold: [Float?] = []
+        if let goldReward {
+            do { gold = try goldReward.reward.score(batch) } catch {
+                let lines = picked.map { String($0.line) }.joined(separator: ", ")
+                throw TrainingError("gold_reward '\(goldReward.name)' failed on completions of the prompts at \(prompts.file) lines \(lines): \(error)")
+            }
+            guard gold.count == samples.count else {
+                throw TrainingError("gold_reward '\(goldReward.name)' returned \(gold.count) scores for \(samples.count) completions")
+            }
+        }
         return picked.indices.map { p in
             let rows = (p * g)..<((p + 1) * g)
             return Group(prompt: picked[p], samples: Array(samples[rows]), rewards: totals[rows].map { $0 ?? .nan },
-                         perFunction: perFunction.mapValues { Array($0[rows]) })
+                         perFunction: perFunction.mapValues { Array($0[rows]) }, gold: gold.isEmpty ? [] : Array(gold[rows]))
         }
     }
 

@@ -54,6 +54,12 @@ public struct TrainingRecipe: Equatable {
         .int("steps_per_generation", default: nil, range: .atLeast(1), doc: "micro-batches per generation batch; default gradient_accumulation_steps"),
         .bool("dynamic_sampling", default: false, doc: "DAPO: drop groups whose rewards are all equal and sample new prompts in their place"),
         .int("dynamic_sampling_max_rounds", default: 3, range: .atLeast(1), doc: "with dynamic_sampling: sampling rounds per generation batch before training on the groups found"),
+        // The challenges every run measures (forgetting, reward hacking).
+        .string("general_text_file", default: nil,
+                doc: "held-out general text (UTF-8) whose perplexity is logged before and after training; default the built-in set, none = off"),
+        .int("general_text_max_tokens", default: 512, range: .atLeast(2), doc: "tokens of the general text read per perplexity measurement"),
+        .string("gold_reward", default: nil,
+                doc: "on-policy runs: reward spec of the task's exact checker, logged as gold_reward beside the trained-on reward; default exact-match when the prompts have an answer column, none = off"),
     ]
 
     /// Fields that name components, by kind; `rewards` takes a list.

@@ -66,7 +66,7 @@ public struct StepProgress {
     }
 
     /// `1h02m`, `3m07s`, `12s`.
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--" }
         let s = Int(seconds.rounded())
         if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }

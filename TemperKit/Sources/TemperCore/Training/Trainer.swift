@@ -79,6 +79,9 @@ public final class Trainer {
     public let communicator: any Communicator
     /// Micro-batches per optimizer step over all ranks: `gradient_accumulation_steps` × ranks.
     public let microBatchesPerStep: Int
+    /// The forgetting probe: perplexity on held-out general text, logged before the first step and
+    /// after the last (`general_perplexity`, with `_before` and `_change` at the end); nil: not measured.
+    public var generalText: GeneralPerplexity?
 
     let padID: Int32
     var store: CheckpointStore
@@ -181,6 +184,7 @@ public final class Trainer {
         let sessionStart = Date(), sessionFirstStep = state.globalStep
         var lastReport = Date()
         var zeroGradientSteps = 0
+        if state.globalStep == 0, let generalText { try logGeneralPerplexity(to: metrics) { try generalText.entryBefore(policy) } }
         while state.globalStep < end {
             let step = state.globalStep
             let lr = schedule.learningRate(step: step)
@@ -239,10 +243,27 @@ public final class Trainer {
                 summary.lastCheckpoint = try saveCheckpoint()
             }
         }
+        if state.globalStep == state.maxSteps, state.globalStep > sessionFirstStep, let generalText {
+            try logGeneralPerplexity(to: metrics) { try generalText.entryAfter(policy, step: state.globalStep, history: state.logHistory) }
+        }
         summary.globalStep = state.globalStep
         summary.seconds = Date().timeIntervalSince(started)
         writeRunReport(seconds: summary.seconds)
         return summary
+    }
+
+    /// Appends the forgetting-probe entry `measure` makes to metrics.jsonl and the checkpointed
+    /// history (where the after-training entry finds the step-0 value, also after a resume) and
+    /// says it, with the seconds the measurement took.
+    private func logGeneralPerplexity(to metrics: MetricsLog?, _ measure: () throws -> [String: Double]) throws {
+        let started = Date()
+        let entry = try measure()
+        let seconds = Date().timeIntervalSince(started)
+        try metrics?.append(entry)
+        state.logHistory.append(entry)
+        let change = entry["general_perplexity_change"].map { String(format: " (%+.3f since step 0)", $0) } ?? ""
+        reporter?.message(String(format: "general-text perplexity at step %d: %.3f", Int(entry["step"] ?? 0), entry["general_perplexity"] ?? .nan) +
+                          change + " on \(generalText?.predictedTokens ?? 0) tokens of \(generalText?.source ?? "")" + String(format: " (%.2f s)", seconds))
     }
 
     /// Skipping a non-finite step now and then is what `skip_nonfinite_steps` is for; skipping most

@@ -63,6 +63,10 @@ public final class TrainingSession {
                                                trainPath: trainPath, config: config, padID: pad, registry: registry, reporter: reporter,
                                                communicator: communicator)
         } else {
+            if recipe.isSet("gold_reward") {
+                throw SpecError("recipe: gold_reward is set, but objective '\(recipe.objective.name)' trains on a dataset, not on scored samples; " +
+                                "gold_reward applies to on-policy objectives (grpo, rloo, ...)")
+            }
             let options = EncodingOptions(completionOnlyLoss: try recipe.bool("completion_only_loss"),
                                           assistantOnlyLoss: try recipe.bool("assistant_only_loss"),
                                           maxLength: try recipe.int("max_length"),
@@ -86,6 +90,7 @@ public final class TrainingSession {
                                   trainData: train, evalData: eval, padID: pad, config: config, communicator: communicator)
         }
         trainer.reporter = reporter
+        trainer.generalText = try GeneralPerplexity.from(recipe: recipe, tokenizer: tokenizer, contextLength: pretrained.model.config.maxPositionEmbeddings)
         if objective.needsReference && recipe.string("teacher_model") == nil && !precompute {
             trainer.reference = try Self.reference(of: pretrained.model)
         }
@@ -133,6 +138,7 @@ public final class TrainingSession {
         let loop = try RolloutLoop(model: pretrained.model, tokenizer: pretrained.tokenizer, prompts: prompts, rewards: rewards, settings: settings,
                                    microBatchSize: config.perDeviceTrainBatchSize, gradientAccumulationSteps: config.gradientAccumulationSteps,
                                    seed: config.seed, padID: padID, communicator: communicator)
+        loop.goldReward = try GoldReward.resolve(spec: recipe.string("gold_reward"), promptColumns: prompts.columnNames, registry: registry)
         return try Trainer(policy: pretrained.model, objective: objective, optimizer: optimizer, groups: groups, rollouts: loop,
                            padID: padID, config: config, communicator: communicator)
     }

@@ -1,0 +1,117 @@
+import Foundation
+
+extension Quickstart {
+    /// The pipeline's stages after the base model's evaluation, in order.
+    public enum Stage: String, CaseIterable, Sendable {
+        /// Supervised fine-tuning on worked solutions.
+        case sft
+        /// GRPO with the task's own reward (reinforcement learning with a verifiable reward).
+        case grpo
+        /// Test-time search at every evaluation: maj@N (self-consistency) and best-of-N with the verifier.
+        case search
+    }
+
+    /// Every setting, checked like a component's parameters (one wording for recipe fields and
+    /// flags); names follow `temper train`'s where they mean the same. The defaults are `Settings()`'s.
+    public static let parameters: [ParameterSpec] = { let d = Settings(); return [
+        .string("output_dir", default: d.outputDir, doc: "where the data, every stage's run folder and quickstart.json go"),
+        .string("model", default: "", doc: "a GGUF file or Hugging Face folder to run the pipeline on (full fine-tuning); empty = the built-in tiny Llama"),
+        .string("task", default: d.task, doc: "built-in verifiable task and its options (temper data tasks), graded by the task's reward"),
+        .list("stages", of: .string, default: d.stages.map { .string($0.rawValue) }, doc: "stages to run after the base evaluation: sft, grpo, search"),
+        .int("seeds", default: d.seeds, range: .atLeast(1), doc: "pipeline runs, seeds 0…N−1 (model initialisation, data order, sampling)"),
+        .int("train_problems", default: d.trainProblems, range: .atLeast(1), doc: "training problems: SFT chats with worked solutions, and GRPO's prompts"),
+        .int("held_out", default: d.heldOut, range: .atLeast(1), doc: "held-out problems every evaluation reads (disjoint from the training problems)"),
+        .int("sft_steps", default: d.sftSteps, range: .atLeast(1), doc: "SFT optimizer steps"),
+        .int("sft_batch_size", default: d.sftBatchSize, range: .atLeast(1), doc: "SFT chats per step"),
+        .float("sft_learning_rate", default: d.sftLearningRate, range: .greaterThan(0), doc: "SFT peak learning rate (AdamW, cosine schedule)"),
+        .int("max_length", default: d.maxLength, range: .atLeast(1), doc: "SFT: truncate tokenized chats to this many tokens"),
+        .int("grpo_steps", default: d.grpoSteps, range: .atLeast(1), doc: "GRPO optimizer steps"),
+        .int("prompts_per_step", default: d.promptsPerStep, range: .atLeast(1), doc: "GRPO prompts per step"),
+        .int("num_generations", default: d.numGenerations, range: .atLeast(2), doc: "GRPO completions per prompt (the group size)"),
+        .float("grpo_learning_rate", default: d.grpoLearningRate, range: .greaterThan(0), doc: "GRPO learning rate (AdamW, constant)"),
+        .float("temperature", default: d.temperature, range: .greaterThan(0), doc: "sampling temperature of GRPO's rollouts and of the searches' samples"),
+        .int("search_samples", default: d.searchSamples, range: .atLeast(2), doc: "N of maj@N and best-of-N"),
+        .int("max_new_tokens", default: d.maxNewTokens, range: .atLeast(1), doc: "most tokens per answer, in evaluation and in GRPO's rollouts"),
+        .int("max_steps", default: -1, range: .atLeast(-1), doc: "cap on every training stage's steps (tests, CI); -1 = no cap"),
+        .bool("hack", default: d.hack, doc: "also train GRPO on a gameable proxy reward (seed 0, from the SFT model) and show proxy against gold reward"),
+        .string("hack_proxy", default: d.hackProxy, doc: "the proxy reward of --hack: shorter answers score higher, right or wrong"),
+        .int("hack_steps", default: d.hackSteps, range: .atLeast(1), doc: "GRPO steps of the --hack run"),
+        .int("hidden_size", default: d.hiddenSize, range: .atLeast(8), doc: "built-in model: width"),
+        .int("layers", default: d.layers, range: .atLeast(1), doc: "built-in model: decoder layers"),
+        .int("heads", default: d.heads, range: .atLeast(1), doc: "built-in model: attention heads (must divide hidden_size)"),
+    ] }()
+
+    /// What to build, train and measure.
+    public struct Settings {
+        /// Where everything goes.
+        public var outputDir = "runs/quickstart"
+        /// A model file or folder; nil: the built-in tiny Llama over a character tokenizer.
+        public var model: String?
+        /// The task's spec (`long-addition:digits=2`).
+        public var task = "long-addition:digits=2"
+        /// Stages after the base evaluation.
+        public var stages: [Stage] = Stage.allCases
+        /// Seeds 0…seeds−1.
+        public var seeds = 3
+        /// Training and held-out problem counts.
+        public var trainProblems = 2000, heldOut = 100
+        /// SFT: steps, chats per step, peak learning rate, token cap.
+        public var sftSteps = 250, sftBatchSize = 32, sftLearningRate = 3e-3, maxLength = 128
+        /// GRPO: steps, prompts per step, group size, learning rate.
+        public var grpoSteps = 30, promptsPerStep = 8, numGenerations = 8, grpoLearningRate = 2e-5
+        /// Sampling temperature of rollouts and searches.
+        public var temperature = 0.4
+        /// N of maj@N and best-of-N.
+        public var searchSamples = 8
+        /// Most tokens per answer.
+        public var maxNewTokens = 64
+        /// Cap on every training stage's steps; nil: none.
+        public var maxSteps: Int?
+        /// The reward-hacking demonstration, its proxy reward and its steps.
+        public var hack = false, hackProxy = "length:correct_reward=none,max_len=64", hackSteps = 30
+        /// The built-in model's shape.
+        public var hiddenSize = 96, layers = 3, heads = 4
+
+        /// The defaults.
+        public init() {}
+
+        /// The settings of a validated configuration (`Quickstart.parameters`).
+        public init(config c: ComponentConfig) throws {
+            outputDir = try c.string("output_dir")
+            let modelPath = try c.string("model")
+            model = modelPath.isEmpty ? nil : modelPath
+            task = try c.string("task")
+            stages = try c.strings("stages").map { name in
+                guard let stage = Stage(rawValue: name) else {
+                    throw SpecError("quickstart: stages: unknown stage '\(name)' (stages: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return stage
+            }
+            seeds = try c.int("seeds")
+            trainProblems = try c.int("train_problems")
+            heldOut = try c.int("held_out")
+            sftSteps = try c.int("sft_steps")
+            sftBatchSize = try c.int("sft_batch_size")
+            sftLearningRate = try c.double("sft_learning_rate")
+            maxLength = try c.int("max_length")
+            grpoSteps = try c.int("grpo_steps")
+            promptsPerStep = try c.int("prompts_per_step")
+            numGenerations = try c.int("num_generations")
+            grpoLearningRate = try c.double("grpo_learning_rate")
+            temperature = try c.double("temperature")
+            searchSamples = try c.int("search_samples")
+            maxNewTokens = try c.int("max_new_tokens")
+            let cap = try c.int("max_steps")
+            maxSteps = cap < 0 ? nil : cap
+            hack = try c.bool("hack")
+            hackProxy = try c.string("hack_proxy")
+            hackSteps = try c.int("hack_steps")
+            hiddenSize = try c.int("hidden_size")
+            layers = try c.int("layers")
+            heads = try c.int("heads")
+        }
+
+        /// `steps` under the `maxSteps` cap.
+        func capped(_ steps: Int) -> Int { min(steps, maxSteps ?? steps) }
+    }
+}

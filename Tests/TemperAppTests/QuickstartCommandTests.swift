@@ -1,0 +1,62 @@
+import Foundation
+import TemperCore
+import TemperTestSupport
+import XCTest
+
+/// `temper quickstart --recipe FILE` at a tiny size: the printed table is quickstart.json's, and the
+/// closing line is the one CI looks for.
+final class QuickstartCommandTests: XCTestCase {
+    func testThePrintedTableIsTheOneInQuickstartJSON() throws {
+        let dir = try makeTemporaryFolder("quickstart-command")
+        let recipe = dir.appendingPathComponent("pipeline.yaml")
+        try Data("""
+            output_dir: \(dir.appendingPathComponent("run").path)
+            task: long-addition:digits=1
+            stages: [sft, grpo, search]
+            seeds: 2
+            train_problems: 30
+            held_out: 4
+            sft_steps: 2
+            sft_batch_size: 4
+            grpo_steps: 1
+            prompts_per_step: 2
+            num_generations: 2
+            search_samples: 2
+            max_new_tokens: 10
+            hidden_size: 16
+            layers: 1
+            heads: 2
+            """.utf8).write(to: recipe)
+        let r = try TestSupport.temper(["quickstart", "--recipe", recipe.path, "--seeds", "1"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let summary = try QuickstartSummary.read(from: dir.appendingPathComponent("run"))
+        XCTAssertEqual(summary.seeds, [0], "--seeds overrides the recipe")
+        XCTAssertEqual(summary.task, "long-addition:digits=1")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("STAGE ") }, r.out)
+        XCTAssertEqual(lines[header].split(separator: " ", omittingEmptySubsequences: true).map(String.init),
+                       ["STAGE", "PASS@1", "%", "MAJ@2", "%", "BEST-OF-2", "%", "TOKENS/ANSWER"])
+        for (k, row) in summary.rows.enumerated() {
+            let cells = lines[header + 1 + k].components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let expected = [row.stage] + summary.columns.map { name -> String in
+                let c = row.values[name]!, scale = name == "tokens/answer" ? 1.0 : 100.0
+                return String(format: "%.1f ± %.1f", scale * c.mean, scale * c.spread)
+            }
+            XCTAssertEqual(cells, expected)
+        }
+        XCTAssertTrue(lines.contains { $0.hasPrefix("forgetting, sft: general-text perplexity ") }, r.out)
+        let last = try XCTUnwrap(lines.last)
+        XCTAssertTrue(last.hasPrefix("quickstart finished in "), last)
+        let pass = summary.rows.map { String(format: "%@ %.1f%%", $0.stage, 100 * $0.values["pass@1"]!.mean) }.joined(separator: " → ")
+        XCTAssertTrue(last.contains(": pass@1 \(pass); table in "), last)
+    }
+
+    func testAnUnknownRecipeFieldIsNamed() throws {
+        let dir = try makeTemporaryFolder("quickstart-command-bad")
+        let recipe = dir.appendingPathComponent("pipeline.yaml")
+        try Data("sft_step: 3\n".utf8).write(to: recipe)
+        let r = try TestSupport.temper(["quickstart", "--recipe", recipe.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("quickstart: unknown parameter 'sft_step'. Did you mean 'sft_steps'?"), r.err)
+    }
+}
