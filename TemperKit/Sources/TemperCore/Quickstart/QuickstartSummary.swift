@@ -79,10 +79,28 @@ public struct QuickstartSummary: Codable, Equatable {
 
     /// Reads `folder/quickstart.json`; errors name the file.
     public static func read(from folder: URL) throws -> QuickstartSummary {
-        let url = folder.appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw SpecError("\(url.path): cannot be read") }
-        do { return try JSONDecoder().decode(QuickstartSummary.self, from: data) } catch {
-            throw SpecError("\(url.path): not a quickstart summary (\(error))")
+        try read(folder.appendingPathComponent(fileName))
+    }
+
+    /// Reads and decodes `url`; a malformed file is an error naming it and the field.
+    public static func read(_ url: URL) throws -> QuickstartSummary {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ReportError("\(url.path): cannot be read (\(error.localizedDescription))") }
+        do {
+            return try JSONDecoder().decode(QuickstartSummary.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ReportError("\(url.path): no field '\(Self.path(context.codingPath + [key]))' (expected task, seeds, stages, columns, rows, runs)")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw ReportError("\(url.path): field '\(Self.path(context.codingPath))' has the wrong type (\(context.debugDescription))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw ReportError("\(url.path): field '\(Self.path(context.codingPath))' is null")
+        } catch {
+            throw ReportError("\(url.path): not valid JSON (\(error.localizedDescription))")
         }
+    }
+
+    /// A coding path as the file's reader would write it: `rows[0].values`.
+    static func path(_ keys: [CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
     }
 }
