@@ -53,6 +53,7 @@ capped() {
     local cmd="$1"
     case "$cmd" in
         *"temper train "*) [[ "$cmd" == *--max_steps* ]] || cmd="$cmd --max_steps 2" ;;
+        *"temper quickstart"*) cmd="$cmd --max_steps 5 --held_out 10" ;;
         *"temper-bench gemm"*) cmd="$cmd --sizes 96 --seconds 0.1 --rounds 1" ;;
         *"temper-bench block"*) cmd="$cmd --batch 1 --seq-len 16 --warmup 1 --steps 1" ;;
         *"temper-bench generate"*) cmd="$cmd --prompt-tokens 16 --new-tokens 8 --rounds 1" ;;

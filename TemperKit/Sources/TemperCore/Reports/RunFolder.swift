@@ -34,7 +34,7 @@ public struct RunFolder {
         metrics = try file("metrics.jsonl").map(MetricsTable.init(contentsOf:))
         record = try TrainingRunRecord.read(in: url)
         sweep = try file("summary.csv").map(SweepSummaryFile.read)
-        quickstart = try file("quickstart.json").map(QuickstartSummary.read)
+        quickstart = try file("quickstart.json").map { try QuickstartSummary.read($0) }
         guard metrics != nil || sweep != nil || quickstart != nil else {
             throw ReportError("\(url.path) holds no run: expected metrics.jsonl (temper train), summary.csv (temper eval) " +
                               "or quickstart.json (temper quickstart)")
