@@ -29,6 +29,14 @@ struct GenerationBenchmark: ParsableCommand {
     @OptionGroup(title: "Reference (PyTorch: needs torch, transformers, gguf)")
     var reference: ReferenceOptions
 
+    /// llama.cpp's greedy decode at batch 1 from the same blocks (the JSON llamacpp_generate.py prints).
+    struct LlamaCppRate: Decodable {
+        var decode1: Double
+        var rssMB: Double
+
+        enum CodingKeys: String, CodingKey { case decode1, rssMB = "rss_mb" }
+    }
+
     /// Tokens/s of the three measurements, Temper's or the reference's (the JSON generate.py prints).
     struct Rates: Decodable {
         var prefill, decode1, decode8: Double
@@ -66,6 +74,16 @@ struct GenerationBenchmark: ParsableCommand {
         }
         print(loadAverageLine())
         var python = reference.python(threads: Parallel.threadCount)
+        // With kept blocks, llama.cpp (llama-cpp-python) decodes the same file's blocks beside Temper.
+        var llamaCpp = keepQuantized ? python : nil
+        if let p = llamaCpp {
+            switch p.versions(of: ["llama_cpp"]) {
+            case .success(let versions): print("reference: llama.cpp through llama-cpp-python (the file's blocks, int8 activations): \(versions)")
+            case .failure(let problem):
+                print("llama.cpp reference not run: \(problem.message)")
+                llamaCpp = nil
+            }
+        }
         if let p = python {
             switch p.versions(of: ["torch", "transformers", "gguf"]) {
             case .success(let versions): print("reference: PyTorch + transformers (float32, sdpa): \(versions)")
@@ -109,12 +127,23 @@ struct GenerationBenchmark: ParsableCommand {
             activeIndex = GEMMKernel.supported.firstIndex(of: GEMMKernel.active) ?? 0
             print("GEMM kernels: \(GEMMKernel.supported.map(\.rawValue).joined(separator: ", ")) (active: \(active); TEMPER_KERNELS overrides)")
         }
-        var ours = [Rates?](repeating: nil, count: variants.count), theirs: Rates? = nil
+        var ours = [Rates?](repeating: nil, count: variants.count), theirs: Rates? = nil, llama: LlamaCppRate? = nil
         for round in 1...rounds {
             for (index, variant) in variants.enumerated() {
                 let temper = try variant.run { try measure(pm) }
                 print("round \(round), Temper \(variant.name): \(temper.summary)")
                 ours[index] = temper.best(ours[index])
+            }
+            if let p = llamaCpp {
+                switch p.result(LlamaCppRate.self, of: "llamacpp_generate.py", ["--model", url.path, "--new-tokens", "\(newTokens)",
+                                                                              "--threads", "\(Parallel.threadCount)"] + (requantize.map { ["--requantize", $0.lowercased()] } ?? [])) {
+                case .success(let rate):
+                    print(String(format: "round \(round), llama.cpp: decode batch 1 %.1f tokens/s, peak RSS %.0f MB", rate.decode1, rate.rssMB))
+                    if rate.decode1 > llama?.decode1 ?? 0 { llama = rate }
+                case .failure(let problem):
+                    print("llama.cpp reference failed: \(problem.message)")
+                    llamaCpp = nil
+                }
             }
             guard let p = python else { continue }
             switch p.result(Rates.self, of: "generate.py", ["--model", url.path, "--prompt-tokens", "\(promptTokens)",
@@ -130,19 +159,24 @@ struct GenerationBenchmark: ParsableCommand {
         let measured = ours.compactMap { $0 }
         guard measured.count == variants.count, let mine = ours[activeIndex] else { return }
         let rssMB = Double(peakRSSKilobytes()) / 1024
-        print(String(format: "Temper peak RSS %.0f MB", rssMB))
+        print(String(format: "Temper peak RSS %.0f MB", rssMB) + (llama.map { String(format: ", llama.cpp %.0f MB", $0.rssMB) } ?? ""))
 
         print("\nbest of \(rounds) round(s):")
         let header = ["measurement"] + variants.map { "Temper \($0.name) tok/s" }
             + (theirs == nil ? [] : ["PyTorch tok/s", "ratio (\(active))"])
+            + (llama == nil ? [] : ["llama.cpp tok/s", "Temper best / llama.cpp"])
         var table = Table(header)
-        func row(_ name: String, _ value: (Rates) -> Double) {
+        func row(_ name: String, _ value: (Rates) -> Double, llamaCppMeasures: Bool = false) {
             let figures = measured.map { String(format: "%.1f", value($0)) }
                 + (theirs.map { [String(format: "%.1f", value($0)), String(format: "%.2f×", value(mine) / value($0))] } ?? [])
-            table.add([name] + figures)
+            let reference = llama.map { rate in
+                llamaCppMeasures ? [String(format: "%.1f", rate.decode1), String(format: "%.2f×", (measured.map(value).max() ?? 0) / rate.decode1)] : ["—", "—"]
+            } ?? []
+            table.add([name] + figures + reference)
         }
         row("prefill 8 × \(promptTokens) (all logits)", \.prefill)
-        row("decode batch 1, greedy", \.decode1)
+        // llama.cpp is measured at decode batch 1 only (llama-cpp-python decodes one sequence at a time).
+        row("decode batch 1, greedy", \.decode1, llamaCppMeasures: true)
         row("decode batch 8, sampling", \.decode8)
         table.print()
         if theirs == nil { print("note: no comparison in this run; \(ReferencePython.howToCompare)") }
