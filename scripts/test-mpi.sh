@@ -23,8 +23,8 @@ export TEMPER_NUM_THREADS=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$temper" quickstart --output_dir "$work/qs" --max_steps 1 >/dev/null 2>&1
-model=$work/qs/model data=$work/qs/data/train.jsonl
+"$temper" quickstart --output_dir "$work/qs" --seeds 1 --stages sft --max_steps 1 --held_out 2 >/dev/null 2>&1
+model=$work/qs/model data=$work/qs/data/sft.jsonl
 [ -d "$model" ] && [ -f "$data" ] || { echo "test-mpi: the quickstart wrote no model/data in $work/qs" >&2; exit 1; }
 common=(--model "$model" --data "$data" --per_device_train_batch_size 2 --logging_steps 1 --learning_rate 1e-2 --seed 3)
 
@@ -49,11 +49,10 @@ for peft in lora:r=4,alpha=8,target_modules=all-linear full; do
     same "$name" "$work/$name-1" "$work/$name-2" "$file"
 done
 
-# GRPO on prompts made from the quickstart's conversations, rewarded by exact match of the answer
+# GRPO on the quickstart's prompts (with their answer column), rewarded by exact match of the answer
 # and (so that rewards differ within groups of the barely trained model) for containing a digit.
-sed -E -e 's/\{"messages": \[(\{"role": "user", "content": "[^"]*"\}), \{"role": "assistant", "content": "([^"]*)"\}\]\}/{"prompt": [\1], "answer": "\2"}/' \
-    -e '16q' "$data" > "$work/prompts.jsonl"
-grep -q '"answer"' "$work/prompts.jsonl" || fail "could not make GRPO prompts from $data"
+head -n 16 "$work/qs/data/prompts.jsonl" > "$work/prompts.jsonl"
+grep -q '"answer"' "$work/prompts.jsonl" || fail "no GRPO prompts with an answer in $work/qs/data/prompts.jsonl"
 grpo=(--model "$model" --data "$work/prompts.jsonl" --objective grpo --reward exact-match --reward 'format:pattern=\d'
       --peft lora:r=4,alpha=8,target_modules=all-linear
       --per_device_train_batch_size 4 --num_generations 4 --max_completion_length 6 --max_steps 3 --logging_steps 1 --learning_rate 1e-2 --seed 5)

@@ -20,7 +20,7 @@ public final class FullFineTuning: PEFTMethod {
         // A block-quantized weight is frozen by construction: its float view is a decoded copy the
         // forward never reads, so training it would silently change nothing.
         if let q = (model.linearLayers + ((model as? LlamaModel).map { [$0.lmHead] } ?? [])).first(where: \.isQuantized) {
-            throw SpecError("full: cannot fully fine-tune a quantized model (\(q.name) is held in \(q.quantizedWeight!.format.rawValue) blocks); train an adapter (lora, dora, ia3) on it instead, or load the model in float32 (without --keep-quantized / --load_in)")
+            throw SpecError("full: cannot fully fine-tune a quantized model (\(q.name) is held in \(q.quantizedWeight?.format.rawValue ?? "block") blocks); train an adapter (lora or ia3) on it instead, or load the model in float32 (without --keep-quantized / --load_in)")
         }
         trainable = model.namedParameters
         for p in trainable { p.tensor.requiresGrad = true }

@@ -28,7 +28,7 @@ public final class IA3: PEFTMethod, LoadablePEFTMethod {
     private let targets: TargetModules
     private let feedforward: TargetModules
     private var installed: [(layer: Linear, adapter: IA3Adapter)] = []
-    private var premerge: [(layer: Linear, adapter: IA3Adapter, weight: Tensor, bias: Tensor?)] = []
+    private var premerge: [(layer: Linear, adapter: IA3Adapter, weight: Linear.FrozenWeight, bias: Tensor?)] = []
 
     /// Reads the settings.
     public init(config: ComponentConfig) throws {
@@ -68,7 +68,7 @@ public final class IA3: PEFTMethod, LoadablePEFTMethod {
         guard premerge.isEmpty else { throw SpecError("ia3: already merged") }
         for (layer, adapter) in installed {
             let merged = adapter.mergedParameters(layer)
-            premerge.append((layer, adapter, layer.weight, layer.bias))
+            premerge.append((layer, adapter, layer.frozenWeight, layer.bias))
             layer.weight = merged.weight
             layer.bias = merged.bias
             layer.adapter = nil
@@ -79,7 +79,7 @@ public final class IA3: PEFTMethod, LoadablePEFTMethod {
     public func unmerge(from model: any AdaptableModel) throws {
         guard !premerge.isEmpty else { throw SpecError("ia3: unmerge without a merge") }
         for (layer, adapter, weight, bias) in premerge {
-            layer.weight = weight
+            layer.restore(weight)
             layer.bias = bias
             layer.adapter = adapter
         }

@@ -22,7 +22,7 @@ public class LoRAFamily {
     /// PiSSA's initial factors, kept so an export can be rewritten relative to the original weights.
     private var pissaInitial: [String: (a: Tensor, b: Tensor)] = [:]
     /// Weights replaced by `merge`, restored bit for bit by `unmerge`.
-    private var premerge: [(layer: Linear, adapter: LoRAAdapter, weight: Tensor)] = []
+    private var premerge: [(layer: Linear, adapter: LoRAAdapter, weight: Linear.FrozenWeight)] = []
 
     static func parameters(dora: Bool) -> [ParameterSpec] {
         [
@@ -77,6 +77,13 @@ public class LoRAFamily {
         }
         for layer in layers where rank > min(layer.inFeatures, layer.outFeatures) {
             throw SpecError("\(methodName): r = \(rank) exceeds the smaller side of \(layer.name) (\(layer.outFeatures)×\(layer.inFeatures))")
+        }
+        // DoRA reads the whole weight at every forward (its row norms), and PiSSA rewrites it: on a
+        // block-quantized layer both would hold a decoded float copy, which is what QLoRA avoids.
+        if useDoRA || initialization == "pissa", let q = layers.first(where: \.isQuantized) {
+            throw SpecError("\(methodName): \(useDoRA ? "DoRA" : "init_lora_weights=pissa") needs the float weight, and \(q.name) is held in " +
+                            "\(q.quantizedWeight?.format.rawValue ?? "") blocks; use lora (kaiming or gaussian init) or ia3 on a quantized model, " +
+                            "or load it in float32 (without --keep-quantized / --load_in)")
         }
         freezeBase(model)
         var rng = PhiloxRNG(seed: seed)
@@ -167,7 +174,7 @@ public class LoRAFamily {
         for (layer, adapter) in installed {
             let merged = adapter.mergedWeight(layer.weight)
             merged.name = layer.weight.name
-            premerge.append((layer, adapter, layer.weight))
+            premerge.append((layer, adapter, layer.frozenWeight))
             layer.weight = merged
             layer.adapter = nil
         }
@@ -177,7 +184,7 @@ public class LoRAFamily {
     public func unmerge(from model: any AdaptableModel) throws {
         guard !premerge.isEmpty else { throw SpecError("\(methodName): unmerge without a merge") }
         for (layer, adapter, weight) in premerge {
-            layer.weight = weight
+            layer.restore(weight)
             layer.adapter = adapter
         }
         premerge = []

@@ -2,12 +2,13 @@ import TemperCore
 
 /// Marks every base parameter frozen, so only what a method adds (or re-enables) trains.
 func freezeBase(_ model: any AdaptableModel) {
-    for p in model.namedParameters { p.tensor.requiresGrad = false }
+    // Block-quantized weights are frozen by construction; listing them would decode float copies.
+    for p in (model as? LlamaModel)?.floatNamedParameters ?? model.namedParameters { p.tensor.requiresGrad = false }
 }
 
 /// Elements in the base model's parameters.
 func baseParameterCount(_ model: any AdaptableModel) -> Int {
-    model.namedParameters.reduce(0) { $0 + $1.tensor.count }
+    (model as? LlamaModel)?.parameterCount ?? model.namedParameters.reduce(0) { $0 + $1.tensor.count }
 }
 
 /// A trainable leaf holding `values`.

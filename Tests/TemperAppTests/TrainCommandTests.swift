@@ -25,6 +25,29 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(resumed.err.contains("resumed from \(out.path)/checkpoint-2 at step 2/2"), resumed.err)
     }
 
+    func testQLoRATrainsAdaptersBesideQ8Blocks() throws {
+        // load_in 8bit encodes the fixture's float projections to Q8_0 at load: LoRA trains beside the
+        // blocks, its first loss within quantization noise of the float run's; full fine-tuning is refused.
+        func firstLoss(_ extra: [String]) throws -> Double {
+            let out = try makeTemporaryFolder("qlora").appendingPathComponent("run")
+            let r = try run(["train", "--objective", "sft", "--model", "fixtures/tiny-llama-hf", "--data", "examples/data/addition-train.jsonl",
+                             "--peft", "lora:r=4,target_modules=all-linear", "--max_steps", "2", "--logging_steps", "1", "--output_dir", out.path] + extra)
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter_model.safetensors").path), r.out)
+            let line = try XCTUnwrap(String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").first { $0.contains("\"loss\"") })
+            let entry = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try XCTUnwrap((entry["loss"] as? NSNumber)?.doubleValue)
+        }
+        let float = try firstLoss([]), q8 = try firstLoss(["--load_in", "8bit"])
+        XCTAssertNotEqual(float, q8, "the blocks are not the float weights")
+        XCTAssertEqual(q8, float, accuracy: 0.01 * float)
+        let full = try run(["train", "--objective", "sft", "--model", "fixtures/tiny-llama-hf", "--data", "examples/data/addition-train.jsonl",
+                            "--peft", "full", "--load_in", "8bit", "--max_steps", "1", "--output_dir", try makeTemporaryFolder("qfull").path])
+        XCTAssertNotEqual(full.status, 0)
+        XCTAssertTrue(full.err.contains("full: cannot fully fine-tune a quantized model"), full.err)
+    }
+
     func testBadFlagsAndDataAreClearErrors() throws {
         let typo = try run(["train", "--model", "m", "--learning_rat", "1e-3"])
         XCTAssertNotEqual(typo.status, 0)

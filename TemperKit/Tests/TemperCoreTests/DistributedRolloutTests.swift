@@ -87,6 +87,24 @@ final class DistributedRolloutTests: XCTestCase {
         XCTAssertEqual(perRank[1].0, [expected[2], expected[3], expected[6], expected[7]])
     }
 
+    func testTheGoldRewardIsGatheredWithTheSamples() throws {
+        // The gold verifier (here: the digit is even) travels with each rank's groups, so rank 0
+        // logs the gold_reward of the whole batch, as one process does.
+        struct EvenDigit: RewardScoring {
+            func score(_ batch: RewardBatch) throws -> [Float?] { batch.completions.map { Int($0).map { $0 % 2 == 0 ? 1 : 0 } } }
+        }
+        func goldLogged(_ comm: any Communicator, accumulation: Int) throws -> Double? {
+            let loop = try self.loop(SeededSampler(), accumulation: accumulation, communicator: comm)
+            loop.goldReward = WeightedReward(name: "even", reward: EvenDigit())
+            return try loop.microBatch(at: 0, policy: TrainingFixtures.model(), reference: nil, objective: GroupAdvantages(), step: 0)
+                .metrics[GoldReward.metricKey]
+        }
+        let one = try XCTUnwrap(goldLogged(SingleProcess(), accumulation: 4))
+        XCTAssertTrue(one > 0 && one < 1, "some sampled digits are even and some odd: \(one)")
+        let perRank = try ThreadRanks(size: 2).run { comm in try goldLogged(comm, accumulation: 2) }
+        XCTAssertEqual(perRank, [one, one])
+    }
+
     func testARewardFailingOnOneRankFailsEveryRankNamingIt() throws {
         struct FailsOnFive: RewardScoring {
             func score(_ batch: RewardBatch) throws -> [Float?] {

@@ -116,8 +116,8 @@ enum Equivalence {
             g = dropAssignedVariable(g)
             p = dropAssignedVariable(p, arithmeticToo: true)
         }
-        if let m = matrixValue(g) { g = .matrix(m) }
-        if let m = matrixValue(p) { p = .matrix(m) }
+        if matrixOperands(g) <= maxMatrixOperands, let m = matrixValue(g) { g = .matrix(m) }
+        if matrixOperands(p) <= maxMatrixOperands, let m = matrixValue(p) { p = .matrix(m) }
         switch (g, p) {
         case (.relation(let gp, let gr), .relation(let pp, let pr)):
             return relationsEqual(gp, gr, pp, pr, o)
@@ -273,6 +273,21 @@ enum Equivalence {
 
     /// A sum or product of matrices as one matrix (`A + B`, `A B` written out), its entries left
     /// as expressions; nil for anything else or mismatched shapes.
+    /// The most matrices one sum or product of matrices may combine before it is evaluated: every
+    /// factor of a chained product re-uses the entries so far, so the entries' trees grow
+    /// exponentially with the factors, and a crafted answer of forty factors would stall the grader.
+    static let maxMatrixOperands = 8
+
+    /// The matrices `n` combines through sums, products and negations (what `matrixValue` evaluates).
+    private static func matrixOperands(_ n: MathNode) -> Int {
+        switch n {
+        case .matrix: return 1
+        case .neg(let a): return matrixOperands(a)
+        case .sum(let xs), .product(let xs): return xs.reduce(0) { $0 + matrixOperands($1) }
+        default: return 0
+        }
+    }
+
     private static func matrixValue(_ n: MathNode) -> [[MathNode]]? {
         func shape(_ m: [[MathNode]]) -> (Int, Int)? {
             guard let cols = m.first?.count, cols > 0, m.allSatisfy({ $0.count == cols }) else { return nil }

@@ -5,7 +5,7 @@ import Foundation
 /// `temper generate`, `temper search` and `temper eval` load it with `--model` like any checkpoint.
 enum QuickstartModelFolder {
     /// Writes `model` and `tokenizer` into `directory`, assembled under a temporary name beside it and
-    /// renamed into place (an existing folder is replaced).
+    /// renamed into place (an existing folder is moved aside first and removed once the new one is in).
     static func write(_ model: LlamaModel, tokenizer: TokenizerDefinition, to directory: URL) throws {
         let fm = FileManager.default
         let staging = directory.deletingLastPathComponent()
@@ -17,8 +17,7 @@ enum QuickstartModelFolder {
             try model.config.huggingFaceJSON().write(to: staging.appendingPathComponent("config.json"))
             try tokenizer.huggingFaceTokenizerJSON().write(to: staging.appendingPathComponent("tokenizer.json"))
             try tokenizer.huggingFaceTokenizerConfigJSON().write(to: staging.appendingPathComponent("tokenizer_config.json"))
-            if fm.fileExists(atPath: directory.path) { try fm.removeItem(at: directory) }
-            try fm.moveItem(at: staging, to: directory)
+            try CheckpointStore.install(staging, at: directory)
         } catch {
             try? fm.removeItem(at: staging)
             throw error

@@ -515,6 +515,8 @@ struct SharedGroup: Codable {
     var truncated: [Bool]
     var rewards: [UInt32]
     var perFunction: [String: [UInt32?]]
+    /// The gold verifier's scores (empty without one), logged as `gold_reward` by rank 0.
+    var gold: [UInt32?]
 
     init(_ g: RolloutLoop.Group) {
         ids = g.samples.map(\.ids)
@@ -522,10 +524,12 @@ struct SharedGroup: Codable {
         truncated = g.samples.map(\.truncated)
         rewards = g.rewards.map(\.bitPattern)
         perFunction = g.perFunction.mapValues { $0.map { $0?.bitPattern } }
+        gold = g.gold.map { $0?.bitPattern }
     }
 
     func group(prompt: PromptExample) -> RolloutLoop.Group {
         RolloutLoop.Group(prompt: prompt, samples: ids.indices.map { RolloutSampler.Sample(ids: ids[$0], text: texts[$0], truncated: truncated[$0]) },
-                          rewards: rewards.map(Float.init(bitPattern:)), perFunction: perFunction.mapValues { $0.map { $0.map(Float.init(bitPattern:)) } })
+                          rewards: rewards.map(Float.init(bitPattern:)), perFunction: perFunction.mapValues { $0.map { $0.map(Float.init(bitPattern:)) } },
+                          gold: gold.map { $0.map(Float.init(bitPattern:)) })
     }
 }

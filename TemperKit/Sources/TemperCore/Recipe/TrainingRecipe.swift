@@ -54,6 +54,10 @@ public struct TrainingRecipe: Equatable {
         .int("steps_per_generation", default: nil, range: .atLeast(1), doc: "micro-batches per generation batch; default gradient_accumulation_steps"),
         .bool("dynamic_sampling", default: false, doc: "DAPO: drop groups whose rewards are all equal and sample new prompts in their place"),
         .int("dynamic_sampling_max_rounds", default: 3, range: .atLeast(1), doc: "with dynamic_sampling: sampling rounds per generation batch before training on the groups found"),
+        // QLoRA: the frozen base in blocks (adapters train in float32 beside them).
+        .bool("keep_quantized", default: false, doc: "keep a GGUF model's quantized blocks as they are (memory-mapped) instead of decoding them to float32"),
+        .choice("load_in", ["none", "8bit", "4bit"], default: "none",
+                doc: "QLoRA's names (bitsandbytes): 8bit encodes the float projections to Q8_0 at load, 4bit to Q4_0; none keeps float32"),
         // The challenges every run measures (forgetting, reward hacking).
         .string("general_text_file", default: nil,
                 doc: "held-out general text (UTF-8) whose perplexity is logged before and after training; default the built-in set, none = off"),

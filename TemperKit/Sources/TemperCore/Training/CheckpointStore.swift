@@ -80,7 +80,7 @@ public struct CheckpointStore {
             }
             try writeJSON(contents.state, tmp.appendingPathComponent(FileName.trainerState))
             try afterEachFile?(FileName.trainerState)
-            try install(tmp, at: final)
+            try Self.install(tmp, at: final)
         } catch {
             try? fm.removeItem(at: tmp)
             throw error
@@ -89,13 +89,14 @@ public struct CheckpointStore {
         return final
     }
 
-    /// Renames the finished folder into place; an existing checkpoint of the same step is moved
-    /// aside first and removed only after the new one is in place.
-    private func install(_ tmp: URL, at final: URL) throws {
+    /// Renames the finished folder `tmp` into place at `final`; an existing folder there (a
+    /// checkpoint of the same step, a saved model) is moved aside first and removed only after the
+    /// new one is in place, so a crash at any moment leaves one whole folder.
+    static func install(_ tmp: URL, at final: URL) throws {
         let fm = FileManager.default
         var aside: URL? = nil
         if fm.fileExists(atPath: final.path) {
-            let old = outputDir.appendingPathComponent(".\(final.lastPathComponent).old-\(getpid())")
+            let old = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).old-\(getpid())")
             try? fm.removeItem(at: old)
             guard rename(final.path, old.path) == 0 else { throw renameError(final, old) }
             aside = old
@@ -107,7 +108,7 @@ public struct CheckpointStore {
         if let aside { try? fm.removeItem(at: aside) }
     }
 
-    private func renameError(_ from: URL, _ to: URL) -> TrainingError {
+    private static func renameError(_ from: URL, _ to: URL) -> TrainingError {
         TrainingError("cannot rename \(from.path) to \(to.path): \(String(cString: strerror(errno)))")
     }
 

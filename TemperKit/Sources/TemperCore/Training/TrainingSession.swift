@@ -22,8 +22,10 @@ public final class TrainingSession {
                             communicator: any Communicator = SingleProcess()) throws {
         try recipe.validate()
         guard let path = recipe.string("model") else { throw SpecError("recipe: model is not set (a GGUF file or a Hugging Face model folder; --model PATH)") }
-        try self.init(recipe: recipe, pretrained: try PretrainedModel.load(from: URL(fileURLWithPath: path)), registry: registry, reporter: reporter,
-                      communicator: communicator)
+        let keep: WeightQuantization = try recipe.bool("keep_quantized") ? .keepGGUFBlocks : .none
+        let quantization = WeightQuantization.loadIn(recipe.string("load_in") ?? "none") ?? keep
+        try self.init(recipe: recipe, pretrained: try PretrainedModel.load(from: URL(fileURLWithPath: path), quantization: quantization),
+                      registry: registry, reporter: reporter, communicator: communicator)
     }
 
     /// Builds everything from `recipe` around an already loaded model.

@@ -60,6 +60,22 @@ public final class Linear {
     /// Whether the frozen weight is held in block format.
     public var isQuantized: Bool { quantizedWeight != nil }
 
+    /// The frozen weight as the layer holds it — a float tensor or blocks — so a merge that writes a
+    /// float weight can be undone exactly, blocks included (`restore(_:)`).
+    public struct FrozenWeight {
+        fileprivate let dense: Tensor?
+        fileprivate let blocks: QuantizedMatrix?
+    }
+
+    /// The weight as held now (no copy, no decoding).
+    public var frozenWeight: FrozenWeight { FrozenWeight(dense: denseWeight, blocks: quantizedWeight) }
+
+    /// Puts back a weight taken with `frozenWeight`.
+    public func restore(_ weight: FrozenWeight) {
+        denseWeight = weight.dense
+        quantizedWeight = weight.blocks
+    }
+
     /// Replaces a float weight by its `format` encoding (`--quantize`, `--load_in`); the float
     /// tensor is released. Throws naming the layer when its rows do not split into blocks.
     public func quantize(to format: QuantFormat) throws {

@@ -182,21 +182,30 @@ public final class LlamaModel {
     }
 
     /// Every parameter with its Hugging Face name, in checkpoint order. A tied head is listed once,
-    /// as `model.embed_tokens.weight`.
-    public var namedParameters: [NamedParameter] {
-        var out = [NamedParameter(name: "model.embed_tokens.weight", tensor: embedTokens)]
+    /// as `model.embed_tokens.weight`. A block-quantized weight is listed as a decoded float copy.
+    public var namedParameters: [NamedParameter] { parameters(includingQuantized: true) }
+
+    /// The parameters held as float tensors, in checkpoint order, without the block-quantized ones:
+    /// those are frozen by construction, and listing them would decode a float copy of each (what a
+    /// QLoRA base must not do just to freeze or count its weights).
+    public var floatNamedParameters: [NamedParameter] { parameters(includingQuantized: false) }
+
+    private func parameters(includingQuantized: Bool) -> [NamedParameter] {
+        var out: [NamedParameter] = []
         func add(_ name: String, _ t: Tensor) { out.append(NamedParameter(name: name, tensor: t)) }
+        func add(_ lin: Linear) { if includingQuantized || !lin.isQuantized { add("\(lin.name).weight", lin.weight) } }
+        if includingQuantized || quantizedEmbedding == nil { add("model.embed_tokens.weight", embedTokens) }
         for l in layers {
             add("\(l.inputLayernorm.name).weight", l.inputLayernorm.weight)
             for lin in [l.selfAttn.qProj, l.selfAttn.kProj, l.selfAttn.vProj, l.selfAttn.oProj] {
-                add("\(lin.name).weight", lin.weight)
+                add(lin)
                 if let b = lin.bias { add("\(lin.name).bias", b) }
             }
             add("\(l.postAttentionLayernorm.name).weight", l.postAttentionLayernorm.weight)
-            for lin in [l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj] { add("\(lin.name).weight", lin.weight) }
+            for lin in [l.mlp.gateProj, l.mlp.upProj, l.mlp.downProj] { add(lin) }
         }
         add("model.norm.weight", norm.weight)
-        if !config.tieWordEmbeddings { add("lm_head.weight", lmHead.weight) }
+        if !config.tieWordEmbeddings { add(lmHead) }
         return out
     }
 
@@ -211,7 +220,11 @@ public final class LlamaModel {
     }
 
     /// Total number of parameters (a tied head counted once).
-    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.tensor.count } }
+    public var parameterCount: Int {
+        // Block-quantized weights are counted from their shapes, not decoded.
+        let quantized = (linearLayers + (config.tieWordEmbeddings ? [] : [lmHead])).compactMap(\.quantizedWeight) + [quantizedEmbedding].compactMap { $0 }
+        return floatNamedParameters.reduce(0) { $0 + $1.tensor.count } + quantized.reduce(0) { $0 + $1.rows * $1.columns }
+    }
 }
 
 /// An invalid input to a model call (ids outside the vocabulary, a mask of the wrong shape, ...).
