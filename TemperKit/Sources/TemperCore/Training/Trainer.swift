@@ -113,7 +113,8 @@ public final class Trainer {
         guard rollouts.microBatchSize == config.perDeviceTrainBatchSize else {
             throw TrainingError("the rollout loop's micro-batch of \(rollouts.microBatchSize) differs from per_device_train_batch_size \(config.perDeviceTrainBatchSize)")
         }
-        guard rollouts.communicator === communicator else {
+        // Any two single-process communicators are the same process; ranks must be one object.
+        guard rollouts.communicator === communicator || (rollouts.communicator.worldSize == 1 && communicator.worldSize == 1) else {
             throw TrainingError("the rollout loop and the trainer must share one communicator (the loop samples each rank's share of the prompts)")
         }
         try self.init(policy: policy, objective: objective, optimizer: optimizer, groups: groups, trainData: nil, rollouts: rollouts,
