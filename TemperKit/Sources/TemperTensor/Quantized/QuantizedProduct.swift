@@ -42,12 +42,8 @@ public enum QuantizedProduct {
             }
             return
         }
-        let k = w.columns, n = w.rows, p = panelRows(k)
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: min(p, n) * k)
-        defer { panel.deallocate() }
-        for n0 in stride(from: 0, to: n, by: p) {
-            let nb = min(p, n - n0)
-            decodePanel(w, n0..<(n0 + nb), into: panel)
+        let k = w.columns, n = w.rows
+        forEachDecodedPanel(of: w) { n0, nb, panel in
             GEMM.sgemm(transA: false, transB: true, m: m, n: nb, k: k, alpha: 1, a: x, lda: k,
                        b: panel, ldb: k, beta: 0, c: y + n0, ldc: n)
         }
@@ -56,14 +52,23 @@ public enum QuantizedProduct {
     /// `dx[m, k] = dy[m, n] · W` for contiguous row-major `dy` and `dx`: each panel of W's rows adds
     /// its part, `dy[:, panel] · W[panel, :]`.
     public static func inputGradient(_ dy: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix, into dx: UnsafeMutablePointer<Float>) {
+        let k = w.columns, n = w.rows
+        forEachDecodedPanel(of: w) { n0, nb, panel in
+            GEMM.sgemm(transA: false, transB: false, m: m, n: k, k: nb, alpha: 1, a: dy + n0, lda: n,
+                       b: panel, ldb: k, beta: n0 == 0 ? 0 : 1, c: dx, ldc: k)
+        }
+    }
+
+    /// Decodes W a panel of rows at a time into one reused float buffer and hands each to `body`
+    /// (first row, row count, the panel `[rows, columns]`): the float GEMM then does the math.
+    private static func forEachDecodedPanel(of w: QuantizedMatrix, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
         let k = w.columns, n = w.rows, p = panelRows(k)
         let panel = UnsafeMutablePointer<Float>.allocate(capacity: min(p, n) * k)
         defer { panel.deallocate() }
         for n0 in stride(from: 0, to: n, by: p) {
             let nb = min(p, n - n0)
             decodePanel(w, n0..<(n0 + nb), into: panel)
-            GEMM.sgemm(transA: false, transB: false, m: m, n: k, k: nb, alpha: 1, a: dy + n0, lda: n,
-                       b: panel, ldb: k, beta: n0 == 0 ? 0 : 1, c: dx, ldc: k)
+            body(n0, nb, panel)
         }
     }
 
