@@ -35,8 +35,9 @@ public final class PRM: ClassifierObjective {
         return [NamedParameter(name: SequenceClassifier.headName, tensor: head)]
     }
 
-    /// The cross-entropy over labelled step ends, with `accuracy` (argmax equals the label) and
-    /// `steps` (labelled positions in the batch).
+    /// The cross-entropy over labelled step ends, with `PRMStepMetrics`: step `accuracy` (argmax
+    /// equals the label), `steps` (labelled positions in the batch), and how often the first flagged
+    /// step is the chain's first wrong step.
     public func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
         guard case .batch(let batch) = input else { throw SpecError("prm: expects dataset batches, got rollouts") }
         let labels = try batch.stepLabels(objective: Self.name)
@@ -44,12 +45,7 @@ public final class PRM: ClassifierObjective {
         let hidden = try context.policy.hiddenStates(inputIDs: batch.inputIDs, attentionMask: batch.attentionMask)
         let logits = hidden.matmul(head.transposed())                                       // [batch, seq, 2]
         let loss = Tensor.crossEntropy(logits: logits, targets: labels, ignoreIndex: -100)
-        let values = logits.scalars, targets = labels.int32Values
-        var hits = 0, total = 0
-        for (i, t) in targets.enumerated() where t != -100 {
-            total += 1
-            if (values[2 * i + 1] > values[2 * i] ? 1 : 0) == Int(t) { hits += 1 }
-        }
-        return ObjectiveOutput(loss: loss, metrics: ["accuracy": total == 0 ? 0 : Double(hits) / Double(total), "steps": Double(total)])
+        let metrics = PRMStepMetrics(logits: logits.scalars, targets: labels.int32Values, sequenceLength: labels.shape[1])
+        return ObjectiveOutput(loss: loss, metrics: metrics.values)
     }
 }
