@@ -34,7 +34,7 @@ def figures(eval_rows, p_correct):
         flagged = [p <= 0.5 for p in ps]
         for p, label, flag in zip(ps, r["labels"], flagged):
             nll -= math.log(p if label else 1 - p)
-            hits += flag != label
+            hits += flag != label  # flagged (predicted wrong) on a false label, or passed on a true one
             steps += 1
         truth = first_false(r["labels"])
         guess = next((k for k, flag in enumerate(flagged) if flag), -1)
@@ -50,6 +50,8 @@ def main():
         sys.exit("usage: prm-baselines.py TRAIN.jsonl EVAL.jsonl")
     train, evaluation = rows(sys.argv[1]), rows(sys.argv[2])
     longest = max(len(r["labels"]) for r in train)
+    if any(len(r["labels"]) > longest for r in evaluation):
+        sys.exit(f"{sys.argv[2]}: a chain has more steps than any in {sys.argv[1]} ({longest}), so the position prior has no figure for its last steps")
     prior = []
     for k in range(longest):
         labels = [r["labels"][k] for r in train if len(r["labels"]) > k]
@@ -60,8 +62,9 @@ def main():
         print(f"{name:15} {loss:.4f}  {acc:.4f}    {first:.4f}           {first_wrong:.4f}")
     # Chance: a uniform guess among "none" and the n steps; among wrong chains, among the n steps.
     n = [len(r["labels"]) for r in evaluation]
+    n_wrong = [len(r["labels"]) for r in evaluation if first_false(r["labels"]) >= 0]
     print(f"{'chance':15} -       -         {sum(1 / (k + 1) for k in n) / len(n):.4f}           "
-          f"{sum(1 / k for k in n) / len(n):.4f}")
+          f"{sum(1 / k for k in n_wrong) / max(len(n_wrong), 1):.4f}")
     print(f"eval: {len(evaluation)} chains, {sum(n)} steps, {sum(first_false(r['labels']) >= 0 for r in evaluation)} with a wrong step; "
           f"position prior P(correct) by step: {', '.join(f'{p:.3f}' for p in prior)}")
 
