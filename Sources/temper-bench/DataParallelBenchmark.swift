@@ -119,6 +119,7 @@ struct DataParallelBenchmark: ParsableCommand {
         let ones = Tensor.ones([rows.count, seqLen])
         let data = TrainingBatch(inputIDs: ids, attentionMask: ones, lossMask: ones)
         var reduceSeconds: [Double] = []
+        var bucketOrder: [Int]? = nil
         /// One step; `overlapped`: the sum starts during backward, else it follows it.
         func step(overlapped: Bool) throws -> Double {
             try comm.barrier()
@@ -126,9 +127,13 @@ struct DataParallelBenchmark: ParsableCommand {
                 let out = try objective.loss(.batch(data), context: ObjectiveContext(policy: pm.model))
                 let seed = Tensor(shape: out.loss.shape, scalars: [Float(rows.count) / Float(batch)])
                 if overlapped, np > 1 {
-                    let overlap = OverlappedGradientAllReduce(trainable, communicator: comm)
+                    let overlap = OverlappedGradientAllReduce(trainable, communicator: comm, order: bucketOrder)
                     try overlap.backward { out.loss.backward(seed) }
                     reduceSeconds.append(try seconds { try overlap.finish() })
+                    // As the trainer: the buckets follow the order rank 0's first backward reached the parameters.
+                    if bucketOrder == nil {
+                        bucketOrder = try OverlappedGradientAllReduce.agreedOrder(overlap.observedOrder, count: trainable.count, communicator: comm)
+                    }
                 } else {
                     out.loss.backward(seed)
                     reduceSeconds.append(try seconds { try GradientAllReduce.sum(trainable, communicator: comm) })
@@ -138,7 +143,7 @@ struct DataParallelBenchmark: ParsableCommand {
                 for p in trainable { p.tensor.grad = nil }
             }
         }
-        _ = try step(overlapped: false)
+        _ = try step(overlapped: true)     // warm-up; learns the bucket order
         // The two ways alternate, so that a change of load on the host hits both alike.
         var times: [Bool: [Double]] = [false: [], true: []], waits: [Bool: [Double]] = [false: [], true: []]
         for _ in 0..<steps {

@@ -35,6 +35,9 @@ final class OverlappedGradientAllReduceTests: XCTestCase {
             }
             try overlap.finish()
             XCTAssertFalse(overlap.redone)
+            XCTAssertEqual(overlap.bucketNames, [["d"], ["b"], ["a"], ["c"]], "reverse parameter order by default")
+            XCTAssertEqual(overlap.observedOrder.last, 0, "c, never reached, comes last")
+            XCTAssertEqual(Set(overlap.observedOrder.prefix(3)), [1, 2, 3])
             let calls = comm.calls
             let (again, lossAgain) = self.graph(rank: comm.rank)
             lossAgain.backward()
@@ -77,5 +80,18 @@ final class OverlappedGradientAllReduceTests: XCTestCase {
         XCTAssertEqual(results.map(\.2), [true, true], "rank 1's late gradient makes both ranks redo the sum")
         XCTAssertEqual(results[0].0, results[0].1)
         XCTAssertEqual(results[1].0, results[1].1)
+    }
+
+    func testTheBucketOrderIsRankZerosObservedOrderOnEveryRank() throws {
+        let parameters = ["c", "a", "b", "d"].enumerated().map { NamedParameter(name: $1, tensor: Tensor.zeros([[1, 5, 2, 3][$0]])) }
+        let orders = try ThreadRanks(size: 2).run { comm -> [[String]] in
+            let order = try OverlappedGradientAllReduce.agreedOrder(comm.rank == 0 ? [0, 1, 2, 3] : [3, 2, 1, 0], count: 4, communicator: comm)
+            return OverlappedGradientAllReduce(parameters, communicator: comm, bucketElements: 6, order: order).bucketNames
+        }
+        XCTAssertEqual(orders, [[["c", "a"], ["b", "d"]], [["c", "a"], ["b", "d"]]], "rank 0's order, buckets of up to 6 floats")
+        let errors = try ThreadRanks(size: 2).run { comm -> String in
+            do { _ = try OverlappedGradientAllReduce.agreedOrder([0, 0, 1], count: 3, communicator: comm); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(errors[1], "rank 1: rank 0's gradient bucket order is not a permutation of the 3 trainable parameters; do all ranks train the same parameters?")
     }
 }

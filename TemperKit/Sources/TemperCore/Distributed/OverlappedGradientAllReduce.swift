@@ -1,11 +1,15 @@
 import Foundation
 
 /// The gradient sum over the ranks of `GradientAllReduce`, started during a rank's last backward
-/// of the step: buckets of whole parameters, in reverse parameter order (the last layers, whose
-/// gradients backward finishes first, go first), each launched as a non-blocking all-reduce as
-/// soon as every parameter in it has received its gradient, while backward computes the earlier
-/// layers' (PyTorch DDP's bucketed overlap). Use: `backward { ... }` around the last backward,
-/// then `finish()`; earlier micro-batches of the step accumulate as usual.
+/// of the step: buckets of whole parameters, each launched as a non-blocking all-reduce as soon as
+/// every parameter in it has received its gradient, while backward computes the earlier layers'
+/// (PyTorch DDP's bucketed overlap). Use: `backward { ... }` around the last backward, then
+/// `finish()`; earlier micro-batches of the step accumulate as usual.
+///
+/// Buckets follow `order`: by default reverse parameter order (the last layers, whose gradients
+/// backward finishes first); parameter lists that are not in layer order (decay / no-decay groups)
+/// do better with the order backward actually reached them, `observedOrder`, agreed on by all
+/// ranks with `agreedOrder` (rank 0's, as DDP rebuilds its buckets after the first iteration).
 ///
 /// The sums are the same element-wise additions as `GradientAllReduce.sum`'s (only when they run
 /// changes), so a run stays bit-identical to one process on the same global batch. Every rank
@@ -39,19 +43,23 @@ public final class OverlappedGradientAllReduce {
     private var seen: [Bool]
     private var index: [ObjectIdentifier: Int] = [:]
     private var launched = 0
+    /// Parameter indices in the order backward first reached them.
+    private var reached: [Int] = []
     private var late = false
     /// Whether `finish` had to redo the sum (a gradient changed after its bucket left).
     public private(set) var redone = false
 
     /// A sum of `parameters`' gradients over `communicator`'s ranks, in buckets of about
     /// `bucketElements` floats.
-    public init(_ parameters: [NamedParameter], communicator: any Communicator, bucketElements: Int = defaultBucketElements) {
+    /// `order`: parameter indices in the order their buckets leave (a permutation of
+    /// `parameters.indices`; nil: reverse order).
+    public init(_ parameters: [NamedParameter], communicator: any Communicator, bucketElements: Int = defaultBucketElements, order: [Int]? = nil) {
         self.parameters = parameters
         self.communicator = communicator
         bucketOf = Array(repeating: 0, count: parameters.count)
         seen = Array(repeating: false, count: parameters.count)
         for (i, p) in parameters.enumerated() { index[ObjectIdentifier(p.tensor)] = i }
-        for i in parameters.indices.reversed() {
+        for i in order ?? parameters.indices.reversed() {
             let n = parameters[i].tensor.count
             if buckets.isEmpty || buckets[buckets.count - 1].floats + n > max(1, bucketElements) && !buckets[buckets.count - 1].members.isEmpty {
                 buckets.append(Bucket(members: [], floats: 0))
@@ -77,6 +85,25 @@ public final class OverlappedGradientAllReduce {
         }, body)
         if let failure { throw failure }
         return result
+    }
+
+    /// The parameters in the order backward first reached them, then those it did not reach in
+    /// this instance's order: the bucket order for the next steps.
+    public var observedOrder: [Int] {
+        reached + buckets.flatMap(\.members).filter { !seen[$0] }
+    }
+
+    /// The bucket order of the names of the parameters in each bucket (for tests and messages).
+    public var bucketNames: [[String]] { buckets.map { $0.members.map { parameters[$0].name } } }
+
+    /// Rank 0's `observed` order on every rank (broadcast), so that all ranks lay out the same
+    /// buckets; an order that is not a permutation of `0 ..< count` is an error.
+    public static func agreedOrder(_ observed: [Int], count: Int, communicator: any Communicator) throws -> [Int] {
+        let sent = try communicator.broadcast(Array(try JSONEncoder().encode(observed)), root: 0)
+        guard let order = try? JSONDecoder().decode([Int].self, from: Data(sent)), order.sorted() == Array(0..<count) else {
+            throw TrainingError("rank \(communicator.rank): rank 0's gradient bucket order is not a permutation of the \(count) trainable parameters; do all ranks train the same parameters?")
+        }
+        return order
     }
 
     /// Launches the buckets not yet launched, waits for all, and puts the sums into the gradients.
@@ -118,6 +145,7 @@ public final class OverlappedGradientAllReduce {
             return
         }
         seen[i] = true
+        reached.append(i)
         buckets[bucketOf[i]].seen += 1
         while launched < buckets.count, buckets[launched].seen == buckets[launched].members.count { try launch() }
         // Lets MPI move the oldest unfinished sum along while backward computes.

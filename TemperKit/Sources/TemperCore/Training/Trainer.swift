@@ -91,6 +91,9 @@ public final class Trainer {
     /// when they do not divide (as Transformers' Trainer), so every epoch is exactly one pass.
     private let stepsPerEpoch: Int
     private var epochOrder: (epoch: Int, order: [Int])? = nil
+    /// The order the gradient buckets leave in under several ranks: learnt from rank 0's first
+    /// backward (nil before it).
+    private var bucketOrder: [Int]?
 
     /// A trainer on dataset batches. `padID` fills padding (any valid id: padded positions are masked out).
     public convenience init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
@@ -445,7 +448,7 @@ public final class Trainer {
         defer { for p in trainable { p.tensor.grad = nil } }
         let context = ObjectiveContext(policy: policy, reference: reference, step: step)
         // Under several ranks the gradient sum starts during this rank's last backward of the step.
-        let overlap = communicator.worldSize > 1 ? OverlappedGradientAllReduce(trainable, communicator: communicator) : nil
+        let overlap = communicator.worldSize > 1 ? OverlappedGradientAllReduce(trainable, communicator: communicator, order: bucketOrder) : nil
         let last = inputs.lastIndex { $0.weight > 0 }
         for (k, (input, w, attention)) in inputs.enumerated() where w > 0 {
             outcome.inputTokens += attention.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }   // packed rows number their tokens
@@ -477,6 +480,9 @@ public final class Trainer {
         if let overlap {
             // Every rank sends every bucket, also one that stopped early (its sums are then discarded).
             try overlap.finish()
+            if bucketOrder == nil {
+                bucketOrder = try OverlappedGradientAllReduce.agreedOrder(overlap.observedOrder, count: trainable.count, communicator: communicator)
+            }
             outcome = StepOutcome.combined(try communicator.allGather(outcome))
             guard outcome.nonFinite == nil else { return }
         } else if outcome.nonFinite != nil {
