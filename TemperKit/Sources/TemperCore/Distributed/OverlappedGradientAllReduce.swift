@@ -38,7 +38,7 @@ public final class OverlappedGradientAllReduce {
     private let parameters: [NamedParameter]
     private let communicator: any Communicator
     private var buckets: [Bucket] = []
-    /// For each parameter: its bucket, whether backward reached it.
+    /// For each parameter: its bucket; whether backward reached it.
     private var bucketOf: [Int]
     private var seen: [Bool]
     private var index: [ObjectIdentifier: Int] = [:]
@@ -50,10 +50,10 @@ public final class OverlappedGradientAllReduce {
     public private(set) var redone = false
 
     /// A sum of `parameters`' gradients over `communicator`'s ranks, in buckets of about
-    /// `bucketElements` floats.
-    /// `order`: parameter indices in the order their buckets leave (a permutation of
-    /// `parameters.indices`; nil: reverse order).
+    /// `bucketElements` floats that leave in `order` (parameter indices, a permutation of
+    /// `parameters.indices`: `agreedOrder`'s; nil: reverse order).
     public init(_ parameters: [NamedParameter], communicator: any Communicator, bucketElements: Int = defaultBucketElements, order: [Int]? = nil) {
+        precondition(order.map { $0.sorted() == Array(parameters.indices) } ?? true, "the bucket order must be a permutation of the parameters' indices")
         self.parameters = parameters
         self.communicator = communicator
         bucketOf = Array(repeating: 0, count: parameters.count)
