@@ -5,10 +5,15 @@
 #      against one process with gradient_accumulation_steps 2 (the same global batch): the written
 #      weights are compared byte for byte and the logged loss curves line by line. Tolerance: none;
 #      with 2 ranks the gradient sum rank 0 + rank 1 is the same single addition per element as
-#      one process's micro-batch 0 + micro-batch 1, so the runs are bit-identical.
+#      one process's micro-batch 0 + micro-batch 1, so the runs are bit-identical (the sums start
+#      during backward, bucket by bucket: when they run does not change them).
+#      The full fine-tuning and GRPO runs cap MPI messages at 1000 bytes
+#      (TEMPER_MPI_MAX_MESSAGE_BYTES), so every all-reduce, broadcast and gather goes in pieces,
+#      as those past 2 GiB would.
 #   3. GRPO: each rank samples and scores half of every generation batch's prompts; the advantages
 #      need the whole groups, so the weights only match if they equal one process's. Same checks,
-#      plus the logged rewards.
+#      plus the logged rewards. num_iterations 2 with a KL term (beta) makes the π_old and reference
+#      log-prob passes run, each rank scoring half of the micro-batches.
 #   4. A rank killed (SIGKILL) mid-run: the job must end, non-zero, with mpirun naming the rank, in
 #      under 60 s (no hang); then the run resumes from its last checkpoint on ONE rank (the same
 #      global batch) and ends with the weights of an uninterrupted run.
@@ -44,7 +49,8 @@ for peft in lora:r=4,alpha=8,target_modules=all-linear full; do
     name="sft ${peft%%:*}"
     file=$([ "$peft" = full ] && echo model.safetensors || echo adapter_model.safetensors)
     "$temper" train "${common[@]}" --peft "$peft" --max_steps 6 --gradient_accumulation_steps 2 --output_dir "$work/$name-1" 2>/dev/null >/dev/null
-    "${mpirun[@]}" -np 2 "$temper" train "${common[@]}" --peft "$peft" --max_steps 6 --gradient_accumulation_steps 1 \
+    small=$([ "$peft" = full ] && echo 1000 || echo 2147483647)
+    "${mpirun[@]}" -x TEMPER_MPI_MAX_MESSAGE_BYTES=$small -np 2 "$temper" train "${common[@]}" --peft "$peft" --max_steps 6 --gradient_accumulation_steps 1 \
         --output_dir "$work/$name-2" 2>/dev/null >/dev/null
     same "$name" "$work/$name-1" "$work/$name-2" "$file"
 done
@@ -53,11 +59,11 @@ done
 # and (so that rewards differ within groups of the barely trained model) for containing a digit.
 head -n 16 "$work/qs/data/prompts.jsonl" > "$work/prompts.jsonl"
 grep -q '"answer"' "$work/prompts.jsonl" || fail "no GRPO prompts with an answer in $work/qs/data/prompts.jsonl"
-grpo=(--model "$model" --data "$work/prompts.jsonl" --objective grpo --reward exact-match --reward 'format:pattern=\d'
+grpo=(--model "$model" --data "$work/prompts.jsonl" --objective grpo:beta=0.04 --num_iterations 2 --reward exact-match --reward 'format:pattern=\d'
       --peft lora:r=4,alpha=8,target_modules=all-linear
       --per_device_train_batch_size 4 --num_generations 4 --max_completion_length 6 --max_steps 3 --logging_steps 1 --learning_rate 1e-2 --seed 5)
 "$temper" train "${grpo[@]}" --gradient_accumulation_steps 2 --output_dir "$work/grpo-1" 2>/dev/null >/dev/null
-"${mpirun[@]}" -np 2 "$temper" train "${grpo[@]}" --gradient_accumulation_steps 1 --output_dir "$work/grpo-2" 2>/dev/null >/dev/null
+"${mpirun[@]}" -x TEMPER_MPI_MAX_MESSAGE_BYTES=1000 -np 2 "$temper" train "${grpo[@]}" --gradient_accumulation_steps 1 --output_dir "$work/grpo-2" 2>/dev/null >/dev/null
 same grpo "$work/grpo-1" "$work/grpo-2" adapter_model.safetensors reward reward_std grad_norm
 grep -q '"reward_std": 0\.[0-9]*[1-9]' "$work/grpo-1/metrics.jsonl" || fail "grpo: no step had differing rewards (the check would be vacuous)"
 

@@ -5,8 +5,10 @@ import TemperCore
 /// `temper-bench data-parallel`: what data parallelism on Open MPI costs and gives on this host.
 /// All-reduce bandwidth between the ranks (float sums of 1–64 MiB, Temper's `MPICommunicator`),
 /// and one LoRA SFT step of SmolLM2-135M on the same global batch at np = 1 and np = 2 (each rank
-/// its share of the rows and 1/np of the threads, gradients summed in 16 MiB buckets, then norm,
-/// clipping and AdamW as the trainer does), printed side by side from one invocation.
+/// its share of the rows and 1/np of the threads, then norm, clipping and AdamW as the trainer
+/// does), printed side by side from one invocation. At np = 2 the step runs both ways, alternating:
+/// gradients summed after backward (`GradientAllReduce`, 16 MiB buckets) and summed in 4 MiB
+/// buckets started during backward (`OverlappedGradientAllReduce`, what the trainer does).
 ///
 /// The parent process launches each configuration with `mpirun` (`--worker`, rank 0 reporting
 /// RESULT lines), so it needs Open MPI and scripts/build-mpi.sh's libTemperMPI.so.
@@ -43,14 +45,18 @@ struct DataParallelBenchmark: ParsableCommand {
         print(loadAverageLine())
         var table: [Int: [String: Double]] = [:]
         for np in [1, 2] { table[np] = try launch(np) }
-        guard let one = table[1], let two = table[2], let t1 = one["step_median"], let t2 = two["step_median"] else {
+        guard let one = table[1], let two = table[2], let t1 = one["step_median_after"], let t2 = two["step_median_after"],
+              let t2o = two["step_median_overlapped"] else {
             throw ValidationError("a configuration reported no step time")
         }
         print("")
-        print(String(format: "step (global batch %d × %d, LoRA r=8 all-linear): np=1 median %.2f s (best %.2f); np=2 median %.2f s (best %.2f); " +
-                     "np=2 / np=1 = %.2f×", batch, seqLen, t1, one["step_best"] ?? 0, t2, two["step_best"] ?? 0, t2 / t1))
-        print(String(format: "np=2 gradient all-reduce: %.0f floats, %.1f ms per step (%.1f %% of the step)",
-                     two["gradient_floats"] ?? 0, 1000 * (two["allreduce_seconds"] ?? 0), 100 * (two["allreduce_seconds"] ?? 0) / t2))
+        print(String(format: "step (global batch %d × %d, LoRA r=8 all-linear): np=1 median %.2f s (best %.2f); np=2 median %.2f s (best %.2f) " +
+                     "reduced after backward, %.2f s (best %.2f) overlapped; np=2 / np=1 = %.2f× after, %.2f× overlapped",
+                     batch, seqLen, t1, one["step_best_after"] ?? 0, t2, two["step_best_after"] ?? 0, t2o, two["step_best_overlapped"] ?? 0, t2 / t1, t2o / t1))
+        print(String(format: "np=2 gradient all-reduce: %.0f floats; after backward %.1f ms per step (%.1f %% of the step); overlapped, " +
+                     "%.1f ms left to wait after backward (%.1f %%)", two["gradient_floats"] ?? 0,
+                     1000 * (two["allreduce_seconds_after"] ?? 0), 100 * (two["allreduce_seconds_after"] ?? 0) / t2,
+                     1000 * (two["allreduce_seconds_overlapped"] ?? 0), 100 * (two["allreduce_seconds_overlapped"] ?? 0) / t2o))
         for mib in Self.sizesMiB {
             if let gbs = two["allreduce_gbs_\(mib)"] { print(String(format: "all-reduce %3d MiB between 2 ranks: %.2f GB/s (algorithm bandwidth: bytes / time)", mib, gbs)) }
         }
@@ -113,27 +119,51 @@ struct DataParallelBenchmark: ParsableCommand {
         let ones = Tensor.ones([rows.count, seqLen])
         let data = TrainingBatch(inputIDs: ids, attentionMask: ones, lossMask: ones)
         var reduceSeconds: [Double] = []
-        func step() throws -> Double {
+        var bucketOrder: [Int]? = nil
+        /// One step; `overlapped`: the sum starts during backward, else it follows it.
+        func step(overlapped: Bool) throws -> Double {
             try comm.barrier()
             return try seconds {
                 let out = try objective.loss(.batch(data), context: ObjectiveContext(policy: pm.model))
-                out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(rows.count) / Float(batch)]))
-                reduceSeconds.append(try seconds { try GradientAllReduce.sum(trainable, communicator: comm) })
+                let seed = Tensor(shape: out.loss.shape, scalars: [Float(rows.count) / Float(batch)])
+                if overlapped, np > 1 {
+                    let overlap = OverlappedGradientAllReduce(trainable, communicator: comm, order: bucketOrder)
+                    try overlap.backward { out.loss.backward(seed) }
+                    reduceSeconds.append(try seconds { try overlap.finish() })
+                    // As the trainer: the buckets follow the order rank 0's first backward reached the parameters.
+                    if bucketOrder == nil {
+                        bucketOrder = try OverlappedGradientAllReduce.agreedOrder(overlap.observedOrder, count: trainable.count, communicator: comm)
+                    }
+                } else {
+                    out.loss.backward(seed)
+                    reduceSeconds.append(try seconds { try GradientAllReduce.sum(trainable, communicator: comm) })
+                }
                 GradientNorm.clip(trainable, norm: GradientNorm.global(trainable), maxNorm: 1)
                 try optimizer.step(groups)
                 for p in trainable { p.tensor.grad = nil }
             }
         }
-        _ = try step()
-        reduceSeconds = []
-        let times = try (0..<steps).map { _ in try step() }
-        report("step_best", times.min() ?? 0)
-        report("step_median", median(times))
-        report("allreduce_seconds", median(reduceSeconds))
+        _ = try step(overlapped: true)     // warm-up; learns the bucket order
+        // The two ways alternate, so that a change of load on the host hits both alike.
+        var times: [Bool: [Double]] = [false: [], true: []], waits: [Bool: [Double]] = [false: [], true: []]
+        for _ in 0..<steps {
+            for overlapped in np > 1 ? [false, true] : [false] {
+                reduceSeconds = []
+                times[overlapped]!.append(try step(overlapped: overlapped))
+                waits[overlapped]! += reduceSeconds
+            }
+        }
+        for (overlapped, name) in [(false, "after"), (true, "overlapped")] where !times[overlapped]!.isEmpty {
+            report("step_best_\(name)", times[overlapped]!.min() ?? 0)
+            report("step_median_\(name)", median(times[overlapped]!))
+            report("allreduce_seconds_\(name)", median(waits[overlapped]!))
+        }
         report("gradient_floats", Double(trainable.reduce(0) { $0 + $1.tensor.count }))
         if comm.isRoot {
-            print("\(Parallel.threadCount) thread(s) per rank, \(rows.count) of \(batch) rows each; steps " +
-                  times.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " s")
+            for (overlapped, name) in [(false, "reduced after backward"), (true, "overlapped")] where !times[overlapped]!.isEmpty {
+                print("\(Parallel.threadCount) thread(s) per rank, \(rows.count) of \(batch) rows each; steps (\(name)) " +
+                      times[overlapped]!.map { String(format: "%.2f", $0) }.joined(separator: ", ") + " s")
+            }
         }
     }
 }

@@ -41,13 +41,15 @@ final class DistributedRolloutTests: XCTestCase {
         }
     }
 
-    private func loop(_ sampler: SeededSampler, accumulation: Int, communicator: any Communicator) throws -> RolloutLoop {
+    private func loop(_ sampler: SeededSampler, accumulation: Int, communicator: any Communicator,
+                      configure: (inout RolloutSettings) -> Void = { _ in }) throws -> RolloutLoop {
         let dir = try TrainingFixtures.tempDir()
         let rows = (0..<6).map { #"{"prompt": [{"role": "user", "content": "\#($0)+1="}]}"# }
         let file = try TrainingFixtures.write(rows, to: dir, name: "prompts.jsonl")
         var settings = RolloutSettings()
         settings.numGenerations = 4
         settings.maxCompletionLength = 2
+        configure(&settings)
         return try RolloutLoop(sampler: sampler, tokenizer: TrainingFixtures.tokenizer,
                                prompts: PromptDataset.load(path: file, tokenizer: TrainingFixtures.tokenizer),
                                rewards: [WeightedReward(name: "digit", reward: DigitReward())], settings: settings,
@@ -124,5 +126,59 @@ final class DistributedRolloutTests: XCTestCase {
         let failed = errors.firstIndex { !$0.hasPrefix("rank ") }!
         XCTAssertTrue(errors[failed].contains("reward 'fails' failed on completions of the prompts at"), errors[failed])
         XCTAssertEqual(errors[1 - failed], "rank \(failed): " + errors[failed])
+    }
+
+    /// GroupAdvantages that also wants the reference's log-probabilities.
+    final class ReferenceGroupAdvantages: Objective {
+        static let name = "test-reference-group-advantages"
+        static let summary = "test double"
+        static let parameters: [ParameterSpec] = []
+        var inputKind: ObjectiveInputKind { .rollouts }
+        var needsReference: Bool { true }
+        init(config: ComponentConfig) throws {}
+        init() {}
+        func prepare(_ rollouts: inout RolloutBatch, context: ObjectiveContext) throws { try GroupAdvantages().prepare(&rollouts, context: context) }
+        func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput { throw TrainingError("not trained in this test") }
+    }
+
+    /// The policy, counting the rows its trunk runs on.
+    final class CountingModel: TrainableLanguageModel {
+        let inner: LlamaModel
+        var rows = 0
+        init(_ inner: LlamaModel) { self.inner = inner }
+        func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor {
+            rows += inputIDs.shape[0]
+            return try inner.logits(inputIDs: inputIDs, attentionMask: attentionMask)
+        }
+        func hiddenStates(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor {
+            rows += inputIDs.shape[0]
+            return try inner.hiddenStates(inputIDs: inputIDs, attentionMask: attentionMask)
+        }
+        func logits(hiddenStates: Tensor) -> Tensor { inner.logits(hiddenStates: hiddenStates) }
+    }
+
+    func testOldPolicyAndReferenceLogProbsAreShardedAndGatheredBitForBit() throws {
+        // num_iterations 2: π_old needs its own pass. A generation batch of 4 micro-batches of 4
+        // rows; each rank scores 2 micro-batches under each model, then all hold the 16 rows.
+        func bits(_ part: RolloutLoop.MicroBatch) throws -> [[UInt32]] {
+            let b = try XCTUnwrap(part.batch)
+            return [try XCTUnwrap(b.oldLogprobs).scalars.map(\.bitPattern), try XCTUnwrap(b.referenceLogprobs).scalars.map(\.bitPattern)]
+        }
+        let one = try loop(SeededSampler(), accumulation: 4, communicator: SingleProcess()) { $0.numIterations = 2 }
+        let policy = CountingModel(try TrainingFixtures.model()), reference = CountingModel(try TrainingFixtures.model(seed: 2))
+        let expected = try (0..<4).map { try bits(one.microBatch(at: $0, policy: policy, reference: reference, objective: ReferenceGroupAdvantages(), step: 0)) }
+        XCTAssertEqual([policy.rows, reference.rows], [16, 16])
+        XCTAssertTrue(expected[0][0].contains { Float(bitPattern: $0) < 0 }, "completion tokens have log-probabilities")
+
+        let perRank = try ThreadRanks(size: 2).run { comm -> ([[[UInt32]]], [Int]) in
+            let loop = try self.loop(SeededSampler(), accumulation: 2, communicator: comm) { $0.numIterations = 2 }
+            let policy = CountingModel(try TrainingFixtures.model()), reference = CountingModel(try TrainingFixtures.model(seed: 2))
+            let parts = try (0..<4).map { try bits(loop.microBatch(at: $0, policy: policy, reference: reference, objective: ReferenceGroupAdvantages(), step: 0)) }
+            return (parts, [policy.rows, reference.rows])
+        }
+        for (parts, rows) in perRank {
+            XCTAssertEqual(rows, [8, 8], "each rank scored half the rows under each model")
+            XCTAssertEqual(parts, expected)
+        }
     }
 }

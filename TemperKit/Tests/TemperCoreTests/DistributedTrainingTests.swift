@@ -75,10 +75,14 @@ final class DistributedTrainingTests: XCTestCase {
 
     // MARK: - The trainer on two ranks
 
-    private func trainer(_ dir: URL, communicator: any Communicator, accumulation: Int, objective: TestNLL = TestNLL(),
+    private func trainer(_ dir: URL, communicator: any Communicator, accumulation: Int, objective: any Objective = TestNLL(), evaluates: Bool = false,
                          configure: (inout TrainerConfig) -> Void = { _ in }) throws -> (Trainer, LlamaModel) {
         let file = dir.appendingPathComponent("train.jsonl").path
         if !FileManager.default.fileExists(atPath: file) { _ = try TrainingFixtures.write(TrainingFixtures.additionChats(count: 12), to: dir, name: "train.jsonl") }
+        let evalFile = dir.appendingPathComponent("eval.jsonl").path
+        if evaluates, !FileManager.default.fileExists(atPath: evalFile) {
+            _ = try TrainingFixtures.write(TrainingFixtures.additionChats(count: 11, offset: 5), to: dir, name: "eval.jsonl")
+        }
         var config = TrainerConfig(outputDir: dir.appendingPathComponent("run"))
         config.perDeviceTrainBatchSize = 2
         config.gradientAccumulationSteps = accumulation
@@ -90,7 +94,8 @@ final class DistributedTrainingTests: XCTestCase {
         configure(&config)
         let model = try TrainingFixtures.model()
         let trainer = try Trainer(policy: model, objective: objective, optimizer: TestMomentumSGD(lr: 0.05), groups: TrainingFixtures.fullGroups(model),
-                                  trainData: try TrainingFixtures.dataset(file), padID: TrainingFixtures.tokenizer.padTokenID!, config: config,
+                                  trainData: try TrainingFixtures.dataset(file), evalData: evaluates ? try TrainingFixtures.dataset(evalFile) : nil,
+                                  padID: TrainingFixtures.tokenizer.padTokenID!, config: config,
                                   communicator: communicator)
         return (trainer, model)
     }
@@ -160,5 +165,102 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(outcomes.map(\.0), [1, 1])
         XCTAssertEqual(outcomes[0].1, outcomes[1].1, "both ranks skipped the same step: same weights")
         XCTAssertTrue(outcomes[0].2.contains("step 2: on rank 1: the loss is nan; step skipped (skip_nonfinite_steps)"), outcomes[0].2)
+    }
+
+    /// TestNLL with a per-batch metric (the mean first token id), counting the rows it evaluates.
+    final class CountingEvalNLL: Objective {
+        static let name = "test-counting-eval-nll"
+        static let summary = "test double"
+        static let parameters: [ParameterSpec] = []
+        var inputKind: ObjectiveInputKind { .batches }
+        let inner = TestNLL()
+        var evaluatedRows = 0
+        init(config: ComponentConfig) throws {}
+        init() {}
+        func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput {
+            guard case .batch(let batch) = input else { throw TrainingError("batches only") }
+            let b = batch.inputIDs.shape[0], t = batch.inputIDs.shape[1]
+            if !GradMode.isEnabled { evaluatedRows += b }
+            let first = (0..<b).map { Double(batch.inputIDs.int32Values[$0 * t + 1]) }.reduce(0, +) / Double(b)
+            return ObjectiveOutput(loss: try inner.loss(input, context: context).loss, metrics: ["first_token": first])
+        }
+    }
+
+    func testEvalIsShardedOverTheRanksAndEqualsOneProcesssToTheBit() throws {
+        // 11 eval rows in batches of 2: 6 batches, 3 per rank (rank 0: 6 rows, rank 1: 5).
+        let single = try TrainingFixtures.tempDir()
+        let objective = CountingEvalNLL()
+        let (one, _) = try trainer(single, communicator: SingleProcess(), accumulation: 2, objective: objective, evaluates: true)
+        let expected = try one.evaluate()
+        XCTAssertEqual(objective.evaluatedRows, 11)
+        let dirs = try (0..<2).map { _ in try TrainingFixtures.tempDir() }
+        let ranks = try ThreadRanks(size: 2).run { comm -> (EvaluationResult, Int) in
+            let objective = CountingEvalNLL()
+            let (t, _) = try self.trainer(dirs[comm.rank], communicator: comm, accumulation: 1, objective: objective, evaluates: true)
+            return (try t.evaluate(), objective.evaluatedRows)
+        }
+        XCTAssertEqual(ranks.map(\.1), [6, 5], "each rank evaluated its share of the batches only")
+        for (result, _) in ranks {
+            XCTAssertEqual(result.loss.bitPattern, expected.loss.bitPattern)
+            XCTAssertEqual(result.perplexity?.bitPattern, expected.perplexity?.bitPattern)
+            XCTAssertEqual(result.metrics.mapValues(\.bitPattern), expected.metrics.mapValues(\.bitPattern))
+        }
+        XCTAssertEqual(expected.metrics.keys.sorted(), ["first_token"])
+    }
+
+    func testRanksThatDisagreeWithRankZeroStopNamingTheSetting() throws {
+        let dirs = try (0..<2).map { _ in try TrainingFixtures.tempDir() }
+        let errors = try ThreadRanks(size: 2).run { comm -> String in
+            let (t, _) = try self.trainer(dirs[comm.rank], communicator: comm, accumulation: 1, configure: { $0.seed = 3 + comm.rank })
+            do { try t.train(); return "trained" } catch { return "\(error)" }
+        }
+        let expected = "rank 1 does not run what rank 0 runs: seed is 4 there, 3 on rank 0; every rank must start with the same command, files and checkpoint"
+        XCTAssertEqual(errors, [expected, expected])
+        XCTAssertEqual(try ThreadRanks(size: 2).run { comm -> Int in
+            try comm.checkSameOnEveryRank(["a": "1", "b": "2"])
+            return comm.calls
+        }, [2, 2], "agreeing ranks pass after one broadcast and one gather")
+    }
+
+    func testTheRolloutLoopMustShareTheTrainersCommunicator() throws {
+        let dir = try TrainingFixtures.tempDir()
+        let file = try TrainingFixtures.write([#"{"prompt": "1+1="}"#, #"{"prompt": "2+2="}"#], to: dir, name: "prompts.jsonl")
+        let model = try TrainingFixtures.model()
+        func loop(_ communicator: any Communicator) throws -> RolloutLoop {
+            var settings = RolloutSettings()
+            settings.numGenerations = 2
+            return try RolloutLoop(sampler: RolloutSampler(model: model, tokenizer: TrainingFixtures.tokenizer, settings: settings),
+                                   tokenizer: TrainingFixtures.tokenizer, prompts: PromptDataset.load(path: file, tokenizer: TrainingFixtures.tokenizer),
+                                   rewards: [WeightedReward(name: "zero", reward: ZeroReward())], settings: settings, microBatchSize: 2,
+                                   gradientAccumulationSteps: 1, seed: 1, padID: TrainingFixtures.tokenizer.padTokenID!, communicator: communicator)
+        }
+        var config = TrainerConfig(outputDir: dir.appendingPathComponent("run"))
+        config.perDeviceTrainBatchSize = 2
+        func trainer(loop: RolloutLoop, communicator: any Communicator) throws -> Trainer {
+            try Trainer(policy: model, objective: RolloutObjective(), optimizer: TestMomentumSGD(lr: 0.1), groups: TrainingFixtures.fullGroups(model),
+                        rollouts: loop, padID: TrainingFixtures.tokenizer.padTokenID!, config: config, communicator: communicator)
+        }
+        // Two single-process communicators are the same single process: accepted.
+        XCTAssertNoThrow(try trainer(loop: try loop(SingleProcess()), communicator: SingleProcess()))
+        let errors = try ThreadRanks(size: 2).run { comm -> String in
+            let other = ThreadCommunicator(rank: comm.rank, ranks: comm.ranks)
+            do { _ = try trainer(loop: try loop(other), communicator: comm); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(errors, Array(repeating: "the rollout loop and the trainer must share one communicator (the loop samples each rank's share of the prompts)", count: 2))
+    }
+
+    struct ZeroReward: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] { batch.completions.map { _ in 0 } }
+    }
+
+    /// A rollout objective that is never trained here (the trainer is only built).
+    final class RolloutObjective: Objective {
+        static let name = "test-rollout-objective"
+        static let summary = "test double"
+        static let parameters: [ParameterSpec] = []
+        var inputKind: ObjectiveInputKind { .rollouts }
+        init(config: ComponentConfig) throws {}
+        init() {}
+        func loss(_ input: ObjectiveInput, context: ObjectiveContext) throws -> ObjectiveOutput { throw TrainingError("not trained in this test") }
     }
 }

@@ -84,8 +84,8 @@ final class ThreadCommunicator: Communicator {
         self.ranks = ranks
     }
 
-    private func sum<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ add: (T, T) -> T) throws {
-        calls += 1
+    private func sum<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ add: (T, T) -> T, counted: Bool = true) throws {
+        if counted { calls += 1 }
         let all = try ranks.exchange(rank: rank, Array(UnsafeRawBufferPointer(buffer)))
         for i in buffer.indices {
             var total = all[0].withUnsafeBytes { $0.load(fromByteOffset: i * MemoryLayout<T>.stride, as: T.self) }
@@ -96,7 +96,25 @@ final class ThreadCommunicator: Communicator {
 
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws { try sum(buffer, +) }
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws { try sum(buffer, +) }
+    /// Counted when started, summed when waited for: a rank must not block inside backward here,
+    /// where the ranks share the process's grad mode (as MPI moves a non-blocking sum only inside
+    /// MPI calls, `test()` moves nothing).
+    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingCollective {
+        calls += 1
+        return DeferredSum { try self.sum(buffer, +, counted: false) }
+    }
     func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] { calls += 1; return try ranks.exchange(rank: rank, bytes)[root] }
     func barrier() throws { calls += 1; _ = try ranks.exchange(rank: rank, []) }
     func allGather(_ bytes: [UInt8]) throws -> [[UInt8]] { calls += 1; return try ranks.exchange(rank: rank, bytes) }
+}
+
+/// A thread rank's started sum: the exchange runs in `wait()`.
+final class DeferredSum: PendingCollective {
+    private var run: (() throws -> Void)?
+    init(_ run: @escaping () throws -> Void) { self.run = run }
+    func test() throws -> Bool { run == nil }
+    func wait() throws {
+        try run?()
+        run = nil
+    }
 }

@@ -38,6 +38,28 @@ int temper_mpi_allreduce_double(double *buffer, int count) {
     return MPI_Allreduce(MPI_IN_PLACE, buffer, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 }
 
+int temper_mpi_iallreduce_float(float *buffer, int count, void **request) {
+    MPI_Request *r = malloc(sizeof *r);
+    if (!r) return MPI_ERR_NO_MEM;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, buffer, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, r);
+    if (rc != MPI_SUCCESS) { free(r); return rc; }
+    *request = r;
+    return MPI_SUCCESS;
+}
+
+int temper_mpi_test(void *request, int *done) {
+    int rc = MPI_Test((MPI_Request *)request, done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS || *done) free(request);
+    if (rc != MPI_SUCCESS) *done = 1;
+    return rc;
+}
+
+int temper_mpi_wait(void *request) {
+    int rc = MPI_Wait((MPI_Request *)request, MPI_STATUS_IGNORE);
+    free(request);
+    return rc;
+}
+
 int temper_mpi_broadcast(void *buffer, int count, int root) {
     return MPI_Bcast(buffer, count, MPI_BYTE, root, MPI_COMM_WORLD);
 }

@@ -15,6 +15,11 @@ public protocol Communicator: AnyObject {
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
     /// Replaces `buffer` on every rank by the element-wise sum of all ranks' buffers.
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws
+    /// Starts replacing `buffer` on every rank by the element-wise sum of all ranks' buffers and
+    /// returns at once where the implementation can (MPI's non-blocking all-reduce), so that the
+    /// caller computes meanwhile; `buffer` must stay alive and untouched until `wait()` returns.
+    /// Ranks must start their sums in the same order. The default sums before returning.
+    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingCollective
     /// `root`'s bytes, on every rank (the others' `bytes` are ignored).
     func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8]
     /// Returns once every rank has called it.
@@ -23,7 +28,29 @@ public protocol Communicator: AnyObject {
     func allGather(_ bytes: [UInt8]) throws -> [[UInt8]]
 }
 
+/// A collective that was started and may still be running (`Communicator.startAllReduceSum`).
+public protocol PendingCollective: AnyObject {
+    /// Whether it has finished; calling it now and then lets MPI move it along while the caller computes.
+    func test() throws -> Bool
+    /// Returns once it has finished.
+    func wait() throws
+}
+
+/// A collective that finished before it was handed back.
+public final class FinishedCollective: PendingCollective {
+    /// Finished.
+    public init() {}
+    public func test() throws -> Bool { true }
+    public func wait() throws {}
+}
+
 extension Communicator {
+    /// Sums `buffer` before returning: for communicators without non-blocking collectives.
+    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingCollective {
+        try allReduceSum(buffer)
+        return FinishedCollective()
+    }
+
     /// Whether this rank is the one that writes files and prints progress (rank 0).
     public var isRoot: Bool { rank == 0 }
 
@@ -55,6 +82,27 @@ extension Communicator {
             do { return try decoder.decode(T.self, from: Data(bytes)) } catch {
                 throw TrainingError("rank \(rank): the \(T.self) gathered from rank \(r) does not decode (\(error)); do all ranks run the same temper?")
             }
+        }
+    }
+
+    /// Checks that every rank has rank 0's `settings` (those that must agree for the ranks to take
+    /// the same steps: seed, batch, resume step): rank 0 broadcasts its own, each rank compares, and
+    /// the differences are gathered, so every rank throws the same error naming the first rank and
+    /// setting that differ.
+    public func checkSameOnEveryRank(_ settings: [String: String]) throws {
+        guard worldSize > 1 else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let sent = try broadcast(Array(try encoder.encode(settings)), root: 0)
+        let root: [String: String]
+        do { root = try JSONDecoder().decode([String: String].self, from: Data(sent)) } catch {
+            throw TrainingError("rank \(rank): rank 0's settings do not decode (\(error)); do all ranks run the same temper?")
+        }
+        let differences = Set(settings.keys).union(root.keys).sorted().filter { settings[$0] != root[$0] }
+            .map { "\($0) is \(settings[$0] ?? "unset") there, \(root[$0] ?? "unset") on rank 0" }
+        let verdicts = try allGather(differences)
+        if let (r, what) = verdicts.enumerated().first(where: { !$0.element.isEmpty }).map({ ($0.offset, $0.element) }) {
+            throw TrainingError("rank \(r) does not run what rank 0 runs: \(what.joined(separator: "; ")); every rank must start with the same command, files and checkpoint")
         }
     }
 

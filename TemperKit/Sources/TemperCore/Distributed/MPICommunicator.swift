@@ -15,6 +15,9 @@ public final class MPICommunicator: Communicator {
     private typealias InitFn = @convention(c) (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Int32
     private typealias ReduceFloatFn = @convention(c) (UnsafeMutablePointer<Float>?, Int32) -> Int32
     private typealias ReduceDoubleFn = @convention(c) (UnsafeMutablePointer<Double>?, Int32) -> Int32
+    private typealias StartReduceFloatFn = @convention(c) (UnsafeMutablePointer<Float>?, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32
+    fileprivate typealias TestFn = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> Int32
+    fileprivate typealias WaitFn = @convention(c) (UnsafeMutableRawPointer?) -> Int32
     private typealias BroadcastFn = @convention(c) (UnsafeMutableRawPointer?, Int32, Int32) -> Int32
     private typealias BarrierFn = @convention(c) () -> Int32
     private typealias GatherInt64Fn = @convention(c) (Int64, UnsafeMutablePointer<Int64>?) -> Int32
@@ -25,6 +28,9 @@ public final class MPICommunicator: Communicator {
 
     private let reduceFloat: ReduceFloatFn
     private let reduceDouble: ReduceDoubleFn
+    private let startReduceFloat: StartReduceFloatFn
+    fileprivate let testFn: TestFn
+    fileprivate let waitFn: WaitFn
     private let broadcastFn: BroadcastFn
     private let barrierFn: BarrierFn
     private let gatherInt64: GatherInt64Fn
@@ -33,14 +39,24 @@ public final class MPICommunicator: Communicator {
     private let abortFn: AbortFn
 
     /// The ABI version of include/TemperMPI.h this host binds.
-    public static let abiVersion: Int32 = 1
+    public static let abiVersion: Int32 = 2
     /// Environment variable naming the library file explicitly.
     public static let libraryVariable = "TEMPER_MPI_LIBRARY"
     /// The library's file name.
     public static let libraryName = "libTemperMPI.so"
+    /// Environment variable capping the bytes one MPI call moves per rank (tests set it small to
+    /// run the chunked paths; MPI counts are 32-bit, so the cap is at most `Int32.max`).
+    public static let maxMessageVariable = "TEMPER_MPI_MAX_MESSAGE_BYTES"
+    /// The most bytes one MPI call moves per rank: larger buffers, broadcasts and gathers go in pieces.
+    public let maxMessageBytes: Int
 
-    /// Loads `path` and initializes MPI (MPI_Init), once per process.
-    public init(libraryPath path: String) throws {
+    /// Loads `path` and initializes MPI (MPI_Init), once per process. `maxMessageBytes` (at most
+    /// `Int32.max`) caps what one MPI call moves per rank.
+    public init(libraryPath path: String, maxMessageBytes: Int = Int(Int32.max)) throws {
+        guard (16...Int(Int32.max)).contains(maxMessageBytes) else {
+            throw TrainingError("\(Self.maxMessageVariable) must be between 16 and \(Int32.max) bytes; got \(maxMessageBytes)")
+        }
+        self.maxMessageBytes = maxMessageBytes
         // RTLD_GLOBAL: Open MPI's own components, loaded by libmpi later, resolve libmpi's symbols.
         guard let handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL) else {
             let why = dlerror().map { String(cString: $0) } ?? "unknown reason"
@@ -56,6 +72,9 @@ public final class MPICommunicator: Communicator {
         }
         reduceFloat = try symbol("temper_mpi_allreduce_float", ReduceFloatFn.self)
         reduceDouble = try symbol("temper_mpi_allreduce_double", ReduceDoubleFn.self)
+        startReduceFloat = try symbol("temper_mpi_iallreduce_float", StartReduceFloatFn.self)
+        testFn = try symbol("temper_mpi_test", TestFn.self)
+        waitFn = try symbol("temper_mpi_wait", WaitFn.self)
         broadcastFn = try symbol("temper_mpi_broadcast", BroadcastFn.self)
         barrierFn = try symbol("temper_mpi_barrier", BarrierFn.self)
         gatherInt64 = try symbol("temper_mpi_allgather_int64", GatherInt64Fn.self)
@@ -93,37 +112,52 @@ public final class MPICommunicator: Communicator {
             throw TrainingError("running under mpirun, but \(libraryName) is not in \(paths.joined(separator: " or ")): " +
                                 "build it with scripts/build-mpi.sh (needs libopenmpi-dev) or set \(libraryVariable)")
         }
-        return try MPICommunicator(libraryPath: found)
+        var cap = Int(Int32.max)
+        if let text = environment[maxMessageVariable] {
+            guard let value = Int(text) else { throw TrainingError("\(maxMessageVariable) must be a number of bytes; got '\(text)'") }
+            cap = value
+        }
+        return try MPICommunicator(libraryPath: found, maxMessageBytes: cap)
     }
 
-    private func check(_ code: Int32, _ operation: String) throws {
+    fileprivate func check(_ code: Int32, _ operation: String) throws {
         guard code != 0 else { return }
         var text = [CChar](repeating: 0, count: 512)
         errorString(code, &text, Int32(text.count))
         throw TrainingError("rank \(rank) of \(worldSize): \(operation) failed: \(String(cString: text)) (a peer rank may have died)")
     }
 
-    /// MPI counts are 32-bit: larger buffers go in pieces.
-    private static let maxCount = Int(Int32.max / 8)
+    /// `count` items of `stride` bytes as the (offset, count) pieces one MPI call each moves.
+    private func pieces(_ count: Int, stride: Int) -> [(offset: Int, count: Int)] {
+        let per = max(1, maxMessageBytes / stride)
+        return Swift.stride(from: 0, to: count, by: per).map { ($0, min(per, count - $0)) }
+    }
 
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        for lo in stride(from: 0, to: buffer.count, by: Self.maxCount) {
-            try check(reduceFloat(buffer.baseAddress! + lo, Int32(min(Self.maxCount, buffer.count - lo))), "MPI_Allreduce")
-        }
+        for (lo, n) in pieces(buffer.count, stride: 4) { try check(reduceFloat(buffer.baseAddress! + lo, Int32(n)), "MPI_Allreduce") }
     }
 
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
-        for lo in stride(from: 0, to: buffer.count, by: Self.maxCount) {
-            try check(reduceDouble(buffer.baseAddress! + lo, Int32(min(Self.maxCount, buffer.count - lo))), "MPI_Allreduce")
+        for (lo, n) in pieces(buffer.count, stride: 8) { try check(reduceDouble(buffer.baseAddress! + lo, Int32(n)), "MPI_Allreduce") }
+    }
+
+    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingCollective {
+        let pending = MPIRequests(owner: self)
+        for (lo, n) in pieces(buffer.count, stride: 4) {
+            var request: UnsafeMutableRawPointer? = nil
+            try check(startReduceFloat(buffer.baseAddress! + lo, Int32(n), &request), "MPI_Iallreduce")
+            if let request { pending.requests.append(request) }
         }
+        return pending
     }
 
     public func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] {
         var count = [Int64(bytes.count)]
         try count.withUnsafeMutableBytes { try check(broadcastFn($0.baseAddress, 8, Int32(root)), "MPI_Bcast") }
         var out = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
-        guard !out.isEmpty else { return out }
-        try out.withUnsafeMutableBytes { try check(broadcastFn($0.baseAddress, Int32($0.count), Int32(root)), "MPI_Bcast") }
+        try out.withUnsafeMutableBytes { buffer in
+            for (lo, n) in pieces(buffer.count, stride: 1) { try check(broadcastFn(buffer.baseAddress! + lo, Int32(n), Int32(root)), "MPI_Bcast") }
+        }
         return out
     }
 
@@ -132,21 +166,54 @@ public final class MPICommunicator: Communicator {
     public func allGather(_ bytes: [UInt8]) throws -> [[UInt8]] {
         var counts = [Int64](repeating: 0, count: worldSize)
         try check(gatherInt64(Int64(bytes.count), &counts), "MPI_Allgather")
-        let sizes = counts.map { Int32($0) }
-        var offsets = [Int32](repeating: 0, count: worldSize)
-        for r in 1..<max(1, worldSize) { offsets[r] = offsets[r - 1] + sizes[r - 1] }
-        var out = [UInt8](repeating: 0, count: Int(counts.reduce(0, +)))
-        try bytes.withUnsafeBytes { send in
-            try out.withUnsafeMutableBytes { recv in
-                try check(gatherBytes(send.baseAddress, Int32(bytes.count), recv.baseAddress, sizes, offsets), "MPI_Allgatherv")
+        // In rounds of at most maxMessageBytes / ranks bytes from each rank, so that every count
+        // and offset of one MPI_Allgatherv fits its 32-bit int.
+        let piece = max(1, maxMessageBytes / worldSize)
+        let rounds = counts.map { (Int($0) + piece - 1) / piece }.max() ?? 0
+        var out = counts.map { n -> [UInt8] in var a = [UInt8](); a.reserveCapacity(Int(n)); return a }
+        for round in 0..<rounds {
+            let sizes = counts.map { Int32(max(0, min(piece, Int($0) - round * piece))) }
+            var offsets = [Int32](repeating: 0, count: worldSize)
+            for r in 1..<max(1, worldSize) { offsets[r] = offsets[r - 1] + sizes[r - 1] }
+            var received = [UInt8](repeating: 0, count: sizes.reduce(0) { $0 + Int($1) })
+            let lo = min(bytes.count, round * piece), hi = min(bytes.count, lo + piece)
+            try bytes[lo..<hi].withUnsafeBytes { send in
+                try received.withUnsafeMutableBytes { recv in
+                    try check(gatherBytes(send.baseAddress, Int32(hi - lo), recv.baseAddress, sizes, offsets), "MPI_Allgatherv")
+                }
             }
+            for r in 0..<worldSize { out[r] += received[Int(offsets[r])..<Int(offsets[r] + sizes[r])] }
         }
-        return (0..<worldSize).map { r in Array(out[Int(offsets[r])..<Int(offsets[r] + sizes[r])]) }
+        return out
     }
 
     /// Ends every rank of the job with exit code `code` (MPI_Abort); does not return.
     public func abort(code: Int32) -> Never {
         abortFn(code)
         exit(code)
+    }
+}
+
+/// The MPI requests of one started sum (one per piece), oldest first.
+private final class MPIRequests: PendingCollective {
+    let owner: MPICommunicator
+    /// Requests not yet finished; the library frees each one when it finishes.
+    var requests: [UnsafeMutableRawPointer] = []
+
+    init(owner: MPICommunicator) { self.owner = owner }
+
+    func test() throws -> Bool {
+        while let first = requests.first {
+            var done: Int32 = 0
+            let code = owner.testFn(first, &done)
+            if done != 0 { requests.removeFirst() }
+            try owner.check(code, "MPI_Test")
+            if done == 0 { return false }
+        }
+        return true
+    }
+
+    func wait() throws {
+        while !requests.isEmpty { try owner.check(owner.waitFn(requests.removeFirst()), "MPI_Wait") }
     }
 }

@@ -233,7 +233,8 @@ public final class RolloutLoop {
         return example
     }
 
-    /// Where a `sampleAndScore` call spent its time on this rank, and the tokens it generated.
+    /// Where a `sampleAndScore` call spent its time, and the tokens it generated: under several
+    /// ranks the job's (all ranks' tokens, the slowest rank's sampling time), scoring this rank's.
     struct SamplingTiming {
         var sampling = 0.0, scoring = 0.0
         var tokens = 0
@@ -270,7 +271,7 @@ public final class RolloutLoop {
         guard communicator.worldSize > 1 else { return (try local.get(), timing) }
         let shared: SharedGroups
         switch local {
-        case .success(let groups): shared = SharedGroups(groups: groups.map(SharedGroup.init))
+        case .success(let groups): shared = SharedGroups(groups: groups.map(SharedGroup.init), samplingSeconds: timing.sampling)
         case .failure(let error): shared = SharedGroups(error: "\(error)")
         }
         let parts = try communicator.allGather(shared)
@@ -282,6 +283,9 @@ public final class RolloutLoop {
             let share = RankShares.range(of: picked.count, rank: rank, worldSize: communicator.worldSize)
             return zip(share, part.groups).map { p, g in g.group(prompt: picked[p]) }
         }
+        // The ranks sample at once: the job's speed is all tokens over the slowest rank's time.
+        timing.sampling = parts.map(\.samplingSeconds).max() ?? timing.sampling
+        timing.tokens = groups.reduce(0) { $0 + $1.samples.reduce(0) { $0 + $1.ids.count } }
         return (groups, timing)
     }
 
@@ -352,19 +356,30 @@ public final class RolloutLoop {
     }
 
     /// log π(y_t | ·) of every completion token under `model`, without gradients and in eval mode,
-    /// a micro-batch at a time.
+    /// a micro-batch at a time. Under several ranks each scores its contiguous share of the
+    /// micro-batches and the floats are gathered in rank order: the same micro-batches through the
+    /// same weights, so the batch is one process's to the bit.
     private func logprobs(of model: any TrainableLanguageModel, _ batch: RolloutBatch) throws -> Tensor {
-        var out: [Float] = []
+        let starts = Array(stride(from: 0, to: batch.rowCount, by: microBatchSize))
+        var mine: [Float] = []
         try withNoGrad {
             try withEvalMode {
-                for lo in stride(from: 0, to: batch.rowCount, by: microBatchSize) {
+                for lo in starts[communicator.share(of: starts.count)] {
                     let part = batch.rows(lo..<min(batch.rowCount, lo + microBatchSize))
-                    out += try CompletionLogProbs.compute(model: model, inputIDs: part.inputIDs, attentionMask: part.attentionMask,
-                                                          mask: part.completionMask, temperature: batch.temperature).logprobs.scalars
+                    mine += try CompletionLogProbs.compute(model: model, inputIDs: part.inputIDs, attentionMask: part.attentionMask,
+                                                           mask: part.completionMask, temperature: batch.temperature).logprobs.scalars
                 }
             }
         }
-        return Tensor(shape: batch.inputIDs.shape, scalars: out)
+        guard communicator.worldSize > 1 else { return Tensor(shape: batch.inputIDs.shape, scalars: mine) }
+        let parts = try communicator.allGather(mine.withUnsafeBytes { Array($0) })
+        let all = parts.flatMap { bytes in
+            bytes.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
+        }
+        guard all.count == batch.inputIDs.count else {
+            throw TrainingError("rank \(communicator.rank): the ranks' log-probabilities hold \(all.count) floats for a batch of \(batch.inputIDs.shape)")
+        }
+        return Tensor(shape: batch.inputIDs.shape, scalars: all)
     }
 
     /// Whether a group's scored rewards are all equal (what dynamic sampling drops).
@@ -504,6 +519,8 @@ struct SavedRollouts: Codable {
 /// One rank's share of a sampling call, as it travels between ranks: its groups, or its error.
 struct SharedGroups: Codable {
     var groups: [SharedGroup] = []
+    /// The rank's sampling seconds.
+    var samplingSeconds = 0.0
     var error: String? = nil
 }
 

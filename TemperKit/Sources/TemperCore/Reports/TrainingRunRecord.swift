@@ -59,6 +59,11 @@ extension Trainer {
             "max_steps": String(state.maxSteps), "max_grad_norm": String(format: "%g", config.maxGradNorm), "seed": String(config.seed),
             "logging_steps": String(config.loggingSteps), "optimizer": String(describing: type(of: optimizer)),
         ]
+        if communicator.worldSize > 1 {
+            // gradient_accumulation_steps is per rank: the run's batch is that × ranks × rows.
+            s["world_size"] = String(communicator.worldSize)
+            s["global_batch_size"] = String(config.perDeviceTrainBatchSize * microBatchesPerStep)
+        }
         if config.warmupSteps > 0 { s["warmup_steps"] = String(config.warmupSteps) }
         if config.warmupRatio > 0 { s["warmup_ratio"] = String(config.warmupRatio) }
         return s

@@ -91,6 +91,9 @@ public final class Trainer {
     /// when they do not divide (as Transformers' Trainer), so every epoch is exactly one pass.
     private let stepsPerEpoch: Int
     private var epochOrder: (epoch: Int, order: [Int])? = nil
+    /// The order the gradient buckets leave in under several ranks: learnt from rank 0's first
+    /// backward (nil before it).
+    private var bucketOrder: [Int]?
 
     /// A trainer on dataset batches. `padID` fills padding (any valid id: padded positions are masked out).
     public convenience init(policy: any TrainableLanguageModel, objective: any Objective, optimizer: any Optimizer, groups: [ParameterGroup],
@@ -176,6 +179,7 @@ public final class Trainer {
     public func train(resumeFrom: URL? = nil, stopAfter: Int? = nil) throws -> TrainingSummary {
         let started = Date()
         if let resumeFrom { try restore(from: resumeFrom) }
+        try communicator.checkSameOnEveryRank(rankAgreement)
         let metrics = communicator.isRoot ? try MetricsLog(url: config.outputDir.appendingPathComponent("metrics.jsonl"),
                                                            keepThroughStep: resumeFrom == nil ? nil : state.globalStep) : nil
         var summary = TrainingSummary(globalStep: state.globalStep, lastLoss: nil, evalLoss: nil,
@@ -253,6 +257,19 @@ public final class Trainer {
         return summary
     }
 
+    /// What every rank of a data-parallel run must have alike before the first step, else they
+    /// would train different global batches or deadlock: checked against rank 0's at the start.
+    var rankAgreement: [String: String] {
+        var s = ["seed": String(config.seed), "per_device_train_batch_size": String(config.perDeviceTrainBatchSize),
+                 "micro-batches per step": String(microBatchesPerStep), "max_steps": String(state.maxSteps),
+                 "resumed at step": String(state.globalStep), "learning_rate": String(schedule.peak),
+                 "trainable parameters": "\(trainable.count) tensors, \(trainableParameterCount) elements"]
+        if let trainData { s["training examples"] = String(trainData.examples.count) }
+        if let evalData { s["eval examples"] = String(evalData.examples.count) }
+        if let rollouts { s["prompts"] = String(rollouts.prompts.examples.count) }
+        return s
+    }
+
     /// Appends the forgetting-probe entry `measure` makes to metrics.jsonl and the checkpointed
     /// history (where the after-training entry finds the step-0 value, also after a resume) and
     /// says it, with the seconds the measurement took.
@@ -307,20 +324,27 @@ public final class Trainer {
     /// perplexity (exp of the token-weighted mean loss) only for token-weighted objectives.
     public func evaluate() throws -> EvaluationResult {
         guard let evalData else { throw TrainingError("no eval data to evaluate on") }
-        var total = 0.0, weightSum = 0.0
-        var metricSums: [String: Double] = [:]
         let bs = config.perDeviceTrainBatchSize
+        let starts = Array(stride(from: 0, to: evalData.examples.count, by: bs))
+        // Under several ranks each evaluates its contiguous share of the batches; the per-batch
+        // results are gathered and summed in batch order, the very additions of one process.
+        var mine: [EvaluatedBatch] = []
         try withNoGrad {
             try withEvalMode {
-                for start in stride(from: 0, to: evalData.examples.count, by: bs) {
+                for start in starts[communicator.share(of: starts.count)] {
                     let batch = BatchCollator.collate(Array(evalData.examples[start..<min(start + bs, evalData.examples.count)]), padID: padID)
-                    let w = weight(of: batch)
                     let out = try objective.loss(.batch(batch), context: ObjectiveContext(policy: policy, reference: reference, step: state.globalStep))
-                    total += Double(out.loss.item) * w
-                    for (k, v) in out.metrics { metricSums[k, default: 0] += v * w }
-                    weightSum += w
+                    mine.append(EvaluatedBatch(loss: Double(out.loss.item), weight: weight(of: batch), metrics: out.metrics))
                 }
             }
+        }
+        let all = communicator.worldSize > 1 ? try communicator.allGather(mine).flatMap { $0 } : mine
+        var total = 0.0, weightSum = 0.0
+        var metricSums: [String: Double] = [:]
+        for b in all {
+            total += b.loss * b.weight
+            for (k, v) in b.metrics { metricSums[k, default: 0] += v * b.weight }
+            weightSum += b.weight
         }
         let loss = weightSum == 0 ? 0 : total / weightSum
         return EvaluationResult(loss: loss, perplexity: objective.lossWeighting == .tokens ? exp(loss) : nil,
@@ -341,6 +365,21 @@ public final class Trainer {
         case .tokens: return Double(batch.completionMask.scalars.reduce(0, +))
         case .sequences: return Double(batch.rowCount)
         }
+    }
+
+    /// One eval batch's mean loss, weight and metrics, as it travels between ranks (doubles as
+    /// bit patterns, so the gathered sums are one process's to the bit).
+    struct EvaluatedBatch: Codable {
+        var lossBits: UInt64, weightBits: UInt64
+        var metricBits: [String: UInt64]
+        init(loss: Double, weight: Double, metrics: [String: Double]) {
+            lossBits = loss.bitPattern
+            weightBits = weight.bitPattern
+            metricBits = metrics.mapValues(\.bitPattern)
+        }
+        var loss: Double { Double(bitPattern: lossBits) }
+        var weight: Double { Double(bitPattern: weightBits) }
+        var metrics: [String: Double] { metricBits.mapValues(Double.init(bitPattern:)) }
     }
 
     // MARK: - One step
@@ -408,6 +447,9 @@ public final class Trainer {
         for p in trainable { p.tensor.grad = nil }
         defer { for p in trainable { p.tensor.grad = nil } }
         let context = ObjectiveContext(policy: policy, reference: reference, step: step)
+        // Under several ranks the gradient sum starts during this rank's last backward of the step.
+        let overlap = communicator.worldSize > 1 ? OverlappedGradientAllReduce(trainable, communicator: communicator, order: bucketOrder) : nil
+        let last = inputs.lastIndex { $0.weight > 0 }
         for (k, (input, w, attention)) in inputs.enumerated() where w > 0 {
             outcome.inputTokens += attention.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }   // packed rows number their tokens
             // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same.
@@ -425,17 +467,24 @@ public final class Trainer {
                 outcome.loss += value * share
                 for (k, v) in out.metrics { outcome.metrics[k, default: 0] += v * share }
                 guard value.isFinite else { outcome.nonFinite = "the loss is \(value)"; return false }
-                if out.loss.requiresGrad { out.loss.backward(Tensor(shape: out.loss.shape, scalars: [Float(share)])) }
+                if out.loss.requiresGrad {
+                    let seed = Tensor(shape: out.loss.shape, scalars: [Float(share)])
+                    if k == last, let overlap { try overlap.backward { out.loss.backward(seed) } } else { out.loss.backward(seed) }
+                }
                 return true
             }
             guard finite else { break }
         }
         // Every rank reaches this point (a rank whose loss was not finite stopped its backward
         // early): the step's loss, counts and skip decision are the whole job's, so all take the same step.
-        if communicator.worldSize > 1 {
+        if let overlap {
+            // Every rank sends every bucket, also one that stopped early (its sums are then discarded).
+            try overlap.finish()
+            if bucketOrder == nil {
+                bucketOrder = try OverlappedGradientAllReduce.agreedOrder(overlap.observedOrder, count: trainable.count, communicator: communicator)
+            }
             outcome = StepOutcome.combined(try communicator.allGather(outcome))
             guard outcome.nonFinite == nil else { return }
-            try GradientAllReduce.sum(trainable, communicator: communicator)
         } else if outcome.nonFinite != nil {
             return
         }

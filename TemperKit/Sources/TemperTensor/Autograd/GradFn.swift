@@ -70,6 +70,7 @@ extension Tensor {
                     if t.requiresGrad {
                         // A leaf's grad is a buffer of its own, so later steps may add into it in place.
                         if let existing = t.grad { Tensor.addInPlace(existing, g) } else { t.grad = g.copy() }
+                        GradientReadyHook.gradientAdded(to: t)
                     }
                     continue
                 }

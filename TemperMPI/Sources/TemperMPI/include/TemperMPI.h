@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /// Version of this ABI; TemperCore refuses a library with another.
-#define TEMPER_MPI_ABI_VERSION 1
+#define TEMPER_MPI_ABI_VERSION 2
 int temper_mpi_abi_version(void);
 
 /// MPI_Init (once), MPI_ERRORS_RETURN on MPI_COMM_WORLD, MPI_Finalize registered with atexit.
@@ -14,6 +14,14 @@ int temper_mpi_init(int *rank, int *size);
 /// In-place sum over all ranks.
 int temper_mpi_allreduce_float(float *buffer, int count);
 int temper_mpi_allreduce_double(double *buffer, int count);
+/// Starts an in-place sum over all ranks (MPI_Iallreduce) and returns its request in `*request`;
+/// `buffer` must stay untouched until the request is finished by temper_mpi_test or temper_mpi_wait.
+int temper_mpi_iallreduce_float(float *buffer, int count, void **request);
+/// Sets `*done` to whether `request` has finished (and frees it then, or on an error); moves MPI's
+/// progress along.
+int temper_mpi_test(void *request, int *done);
+/// Waits for `request` to finish and frees it.
+int temper_mpi_wait(void *request);
 /// In-place broadcast of `count` bytes from `root`.
 int temper_mpi_broadcast(void *buffer, int count, int root);
 int temper_mpi_barrier(void);
