@@ -41,7 +41,7 @@ final class QuickstartTests: XCTestCase {
         let result = try Quickstart(settings: Self.tinySettings(folder)).run(reporter: nil) { said.append($0) }
         let summary = result.summary
 
-        XCTAssertEqual(summary.task, "long-addition:digits=2")
+        XCTAssertEqual(summary.task, "long-addition:digits=3")
         XCTAssertEqual(summary.seeds, [0, 1])
         XCTAssertEqual(summary.stages, ["base", "sft", "grpo"])
         XCTAssertEqual(summary.columns, ["pass@1", "maj@2", "best-of-2", "tokens/answer"])
