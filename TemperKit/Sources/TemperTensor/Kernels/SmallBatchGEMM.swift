@@ -12,7 +12,7 @@ import CTemperSupport
 ///
 /// Where the CPU has AVX-512 (and `GEMMKernel.active` is `.avx512`), whole 8-row panels of B go to
 /// a C kernel that does the same lane arithmetic in zmm registers (`panelsAVX512`): at 8 rows of
-/// A the AVX2 tile's FMAs, not memory, bound a decode step, and the wide registers halve them.
+/// A every weight load feeds 8 rows' multiply-adds, and the wide registers issue half as many.
 ///
 /// The split between threads is by panels of B, and each output goes through the same operations
 /// wherever it falls (and on either instruction set), so results do not depend on
