@@ -6,7 +6,8 @@ import TemperTensor
 /// `temper-bench generate`: SmolLM2-135M in float32 — prefill tokens/s (batch 8 × 128), greedy decode
 /// tokens/s at batch 1 and sampled decode at batch 8 (128 new tokens each) — and, when a reference
 /// Python is given, the same three measured by PyTorch + transformers in the same invocation
-/// (`scripts/reference/generate.py`), alternating with Temper's, with the ratio.
+/// (`scripts/reference/generate.py`), alternating with Temper's, with the ratio. `--profile` adds
+/// where a decode step's time goes (`DecodeProfiler`).
 struct GenerationBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -26,6 +27,8 @@ struct GenerationBenchmark: ParsableCommand {
     var keepQuantized = false
     @Option(help: "With --keep-quantized: re-encode the projections to this format first (q8_0, q4_0, q4_1), e.g. to measure Q8_0 from SmolLM2's Q4_1 file.")
     var requantize: String?
+    @Flag(help: "Also print where a decode step's time goes (norms, products, attention, LM head, sampling, the rest), at batch 1 greedy and batch 8 sampling.")
+    var profile = false
     @OptionGroup(title: "Reference (PyTorch: needs torch, transformers, gguf)")
     var reference: ReferenceOptions
 
@@ -180,6 +183,41 @@ struct GenerationBenchmark: ParsableCommand {
         row("decode batch 8, sampling", \.decode8)
         table.print()
         if theirs == nil { print("note: no comparison in this run; \(ReferencePython.howToCompare)") }
+        if profile { try printProfile(pm) }
+    }
+
+    /// One profiled decode of `newTokens` at batch 1 (greedy) and batch 8 (sampling, top-p 0.95),
+    /// printed as milliseconds per decode step by phase (`DecodeProfiler`).
+    func printProfile(_ pm: PretrainedModel) throws {
+        let vocab = Int32(pm.model.config.vocabSize)
+        var rng = PhiloxRNG(seed: 11)
+        func randomPrompt() -> [Int32] { (0..<16).map { _ in Int32(rng.next32() % UInt32(vocab - 100)) + 100 } }
+        let cases: [(String, [[Int32]], GenerationOptions)] = [
+            ("batch 1 greedy", [randomPrompt()], GenerationOptions(maxNewTokens: newTokens, temperature: 0)),
+            ("batch 8 sampling", (0..<8).map { _ in randomPrompt() }, GenerationOptions(maxNewTokens: newTokens, temperature: 1, topP: 0.95, seed: 3)),
+        ]
+        var reports: [DecodeProfiler.Report] = []
+        for (_, prompts, options) in cases {
+            DecodeProfiler.reset()
+            DecodeProfiler.isEnabled = true
+            defer { DecodeProfiler.isEnabled = false }
+            _ = try pm.generator.generate(prompts: prompts, options: options)
+            reports.append(DecodeProfiler.report)
+        }
+        print("\ndecode step profile (\(newTokens - 1) steps after the prefill; ms per step, share of the step):")
+        var table = Table(["phase"] + cases.map(\.0))
+        func cell(_ ns: UInt64, _ r: DecodeProfiler.Report) -> String {
+            String(format: "%.2f ms (%4.1f %%)", Double(ns) / 1e6 / Double(max(r.steps, 1)), 100 * Double(ns) / Double(max(r.totalNanoseconds, 1)))
+        }
+        for phase in DecodeProfiler.Phase.allCases {
+            table.add([phase.label] + reports.map { cell($0.nanoseconds[phase] ?? 0, $0) })
+        }
+        table.add(["rest (embedding, masks, stop checks, op overhead)"] + reports.map { cell($0.otherNanoseconds, $0) })
+        table.add(["whole step (rows × steps/s)"] + zip(cases, reports).map { c, r in
+            String(format: "%.2f ms (%.1f tok/s)", Double(r.totalNanoseconds) / 1e6 / Double(max(r.steps, 1)),
+                   Double(c.1.count * r.steps) * 1e9 / Double(max(r.totalNanoseconds, 1)))
+        })
+        table.print()
     }
 
     /// Temper's three rates: prefill best of 3 after a warm-up; decode best of 2, less the time of

@@ -35,4 +35,54 @@ extension GEMMTests {
             XCTAssertFalse(results[0].contains { !$0.isFinite })
         }
     }
+
+    /// C = A · Bᵀ through `GEMM.sgemm` (small batch path for 2…16 rows, GEMV for one).
+    private func product(_ a: Matrix, _ b: Matrix, m: Int, n: Int, k: Int) -> [Float] {
+        var c = Matrix(rows: m, cols: n, pad: 0, seed: 10)
+        a.values.withUnsafeBufferPointer { ap in
+            b.values.withUnsafeBufferPointer { bp in
+                GEMM.sgemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: a.ld,
+                           b: bp.baseAddress!, ldb: b.ld, beta: 0, c: &c.values, ldc: c.ld)
+            }
+        }
+        return c.values
+    }
+
+    func testSmallBatchAVX512PanelsEqualTheAVX2TileBitForBit() throws {
+        guard GEMMKernel.supported.contains(.avx512) else { throw XCTSkip("this CPU lacks avx512") }
+        // Row counts on every remainder of the 4-row groups, widths with and without a tail past
+        // the 8-column panels, depths with and without a tail past the 8-float steps.
+        for (m, n, k) in [(2, 24, 576), (3, 19, 70), (5, 41, 9), (8, 1001, 576), (13, 16, 33), (16, 577, 300)] {
+            let a = Matrix(rows: m, cols: k, pad: 1, seed: 8), b = Matrix(rows: n, cols: k, pad: 3, seed: 9)
+            let wide = GEMMKernel.using(.avx512) { product(a, b, m: m, n: n, k: k) }
+            let narrow = GEMMKernel.using(.avx2) { product(a, b, m: m, n: n, k: k) }
+            XCTAssertEqual(wide.map(\.bitPattern), narrow.map(\.bitPattern), "m=\(m) n=\(n) k=\(k): AVX-512 and AVX2 differ")
+        }
+    }
+
+    func testSharedInputProductsEqualSeparateProductsBitForBit() {
+        // q, k, v-like widths (and an odd one) for one row (GEMV) and for small batches.
+        let k = 70, widths = [64, 24, 24, 13]
+        let bs = widths.enumerated().map { Matrix(rows: $1, cols: k, pad: 0, seed: 20 + UInt64($0)) }
+        for m in [1, 2, 8, 16] {
+            let a = Matrix(rows: m, cols: k, pad: 0, seed: 7)
+            let separate = zip(bs, widths).map { b, n in product(a, b, m: m, n: n, k: k) }
+            var fused = widths.map { [Float](repeating: .nan, count: m * $0) }
+            let weights = bs.map { b in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: b.values.count)
+                p.initialize(from: b.values, count: b.values.count)
+                return p
+            }
+            let outs = widths.map { UnsafeMutablePointer<Float>.allocate(capacity: m * $0) }
+            defer { (weights + outs).forEach { $0.deallocate() } }
+            a.values.withUnsafeBufferPointer { ap in
+                SharedInputProducts.run(m: m, k: k, x: ap.baseAddress!,
+                                        widths.indices.map { .init(weight: weights[$0], n: widths[$0], output: outs[$0]) })
+            }
+            for i in fused.indices { fused[i] = Array(UnsafeBufferPointer(start: outs[i], count: m * widths[i])) }
+            for i in widths.indices {
+                XCTAssertEqual(fused[i].map(\.bitPattern), separate[i].map(\.bitPattern), "m=\(m), weight \(i) (\(widths[i]) columns)")
+            }
+        }
+    }
 }

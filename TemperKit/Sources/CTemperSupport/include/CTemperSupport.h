@@ -41,6 +41,14 @@ void temper_avx512_pack_a(int trans, const float *a, long lda, long rows, long k
 /// when `trans`), into ceil(cols / NR) slivers of `kc × NR` at `dst` (64-byte aligned),
 /// zero-padded past the last column.
 void temper_avx512_pack_b(int trans, const float *b, long ldb, long kc, long cols, float *dst);
+
+/// SmallBatchGEMM's AVX-512 panel: for the `m` rows of A (`m × k8`, rows `lda` apart) and the 8
+/// rows of B at `b` (rows `ldb` apart), writes each product's eight lane sums (the AVX2 tile's
+/// SIMD8 accumulator, bit for bit) to `lanes[(i * 8 + j) * 8 ..< + 8]`, and prefetches the 8 rows
+/// at `next`. `k8` is a multiple of 8; the caller adds the lanes and the depth tail. Call only
+/// where temper_avx512_supported() is 1.
+void temper_avx512_small_batch_panel(long m, long k8, const float *a, long lda, const float *b, long ldb,
+                                     float *lanes, const float *next);
 #endif
 
 /// Block formats the integer dot products below read (GGML's 32-value Q8_0, Q4_0, Q4_1).

@@ -67,7 +67,7 @@ public struct Generator {
         var prefill = true
 
         try withNoGrad {
-            while true {
+            while try DecodeProfiler.step(decoding: !prefill, {
                 let maskTensor = Tensor(shape: [mask.count, mask[0].count], int32: mask.flatMap { $0 })
                 var logits = try model.forward(input, cache: cache, attentionMask: maskTensor, positions: .last)
                 if prefill, samples > 1 {
@@ -78,8 +78,10 @@ public struct Generator {
                     logits = Tensor.concat(copies.map { logits.narrow(0, start: $0, length: 1) }, axis: 0)
                 }
                 prefill = false
-                let picks = Self.sample(logits, vocab: vocab, rows: live, samplers: &samplers, rngs: &rngs,
-                                        contexts: rows.map(\.context), produced: rows.map(\.produced.count))
+                let picks = DecodeProfiler.measure(.sampling) {
+                    Self.sample(logits, vocab: vocab, rows: live, samplers: &samplers, rngs: &rngs,
+                                contexts: rows.map(\.context), produced: rows.map(\.produced.count))
+                }
                 var next = [Int32](), stillLive = [Int](), keepRows = [Int]()
                 for (row, seq) in live.enumerated() {
                     let (token, logProb) = picks[row]
@@ -89,7 +91,7 @@ public struct Generator {
                     stillLive.append(seq)
                     keepRows.append(row)
                 }
-                if stillLive.isEmpty { return }
+                if stillLive.isEmpty { return false }
                 if stillLive.count != live.count {
                     cache = cache.selecting(rows: keepRows)
                     mask = keepRows.map { mask[$0] }
@@ -97,7 +99,8 @@ public struct Generator {
                 for r in mask.indices { mask[r].append(1) }
                 live = stillLive
                 input = Tensor(shape: [live.count, 1], int32: next)
-            }
+                return true
+            }) {}
         }
         return rows.map { $0.result(tokenizer: tokenizer) }
     }

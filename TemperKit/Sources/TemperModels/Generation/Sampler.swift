@@ -8,7 +8,11 @@ struct Sampler {
     let parameters: GenerationOptions
     /// Scratch, reused across steps so sampling allocates nothing per token.
     private var scores: [Float] = []
-    private var order: [Int32] = []
+    private var keys: [UInt64] = []
+    private var weights: [Float] = []
+    /// exp(score − max score) of every token and their sum, from the softmax (top-p only).
+    private var shifted: [Float] = []
+    private var shiftedSum: Double = 1
 
     init(parameters: GenerationOptions) { self.parameters = parameters }
 
@@ -37,7 +41,16 @@ struct Sampler {
             var maxV = -Float.infinity
             for i in 0..<vocab { s[i] *= invT; maxV = max(maxV, s[i]) }
             var sum: Double = 0
-            for i in 0..<vocab { sum += Double(Foundation.exp(s[i] - maxV)) }
+            if p.temperature > 0 && p.topP < 1 {
+                // Top-p's histogram reads these; kept here rather than computing exp twice.
+                if shifted.count != vocab { shifted = [Float](repeating: 0, count: vocab) }
+                shifted.withUnsafeMutableBufferPointer { e in
+                    for i in 0..<vocab { e[i] = Foundation.exp(s[i] - maxV); sum += Double(e[i]) }
+                }
+                shiftedSum = sum
+            } else {
+                for i in 0..<vocab { sum += Double(Foundation.exp(s[i] - maxV)) }
+            }
             let logZ = maxV + Float(Foundation.log(sum))
             for i in 0..<vocab { s[i] -= logZ }   // now log-probabilities
         }
@@ -55,24 +68,30 @@ struct Sampler {
         var keep = vocab
         let needsOrder = p.topK > 0 || p.topP < 1
         if needsOrder {
-            if order.count != vocab { order = (0..<Int32(vocab)).map { $0 } }
-            else { for i in 0..<vocab { order[i] = Int32(i) } }
+            if keys.count != vocab { keys = [UInt64](repeating: 0, count: vocab) }
             let limit = p.topK > 0 && p.topK < vocab ? p.topK : vocab
             keep = limit
             scores.withUnsafeBufferPointer { sb in
                 let s = sb.baseAddress!
-                order.withUnsafeMutableBufferPointer { o in
-                    // Only as many of the best tokens as top-p's mass needs are ever sorted: a sorted
-                    // prefix is grown until it holds the mass (a full sort of the vocabulary per token
-                    // would cost more than the model's forward at small batch).
-                    var n = p.topP < 1 ? min(limit, 64) : limit
+                keys.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<vocab { o[i] = Sampler.rankKey(s[i], i) }
+                    // Only as many of the best tokens as top-p's mass needs are ever sorted (a full
+                    // sort of the vocabulary per token would cost more than the model's forward at
+                    // small batch): a histogram says how many that is, and the sorted prefix grows
+                    // should float rounding in rank order fall just short of the mass.
+                    var n = limit
+                    if p.topP < 1 {
+                        n = shifted.withUnsafeBufferPointer {
+                            min(limit, Sampler.topPCount(s, $0.baseAddress!, total: shiftedSum, vocab: vocab, topP: p.topP))
+                        }
+                    }
                     while true {
-                        Sampler.selectTop(o, count: n, by: s)
-                        o[0..<n].sort { Sampler.ranksBefore($0, $1, s) }
+                        Sampler.selectSmallest(o, count: n)
+                        o[0..<n].sort()
                         if p.topP < 1 {
                             var mass: Float = 0
                             for i in 0..<n {
-                                mass += Foundation.exp(s[Int(o[i])])
+                                mass += Foundation.exp(s[Sampler.id(o[i])])
                                 if mass >= p.topP { keep = i + 1; return }
                             }
                         }
@@ -82,46 +101,93 @@ struct Sampler {
                 }
             }
         }
-        let candidates: [Int32] = needsOrder ? Array(order[0..<keep]) : (0..<Int32(vocab)).map { $0 }
-        var best = -Float.infinity
-        for c in candidates { best = max(best, scores[Int(c)]) }
-        let floor = p.minP > 0 ? best + Foundation.log(p.minP) : -Float.infinity
-        var weights = [Float](), ids = [Int32]()
-        weights.reserveCapacity(candidates.count)
-        ids.reserveCapacity(candidates.count)
-        var total: Float = 0
-        for c in candidates where scores[Int(c)] >= floor {
-            let w = Foundation.exp(scores[Int(c)] - best)
-            weights.append(w); ids.append(c); total += w
+        // The draw walks the survivors in rank order (id order without truncation) through
+        // reused scratch: no per-token arrays of the vocabulary's size.
+        if weights.count != vocab { weights = [Float](repeating: 0, count: vocab) }
+        return scores.withUnsafeBufferPointer { sb in
+            keys.withUnsafeBufferPointer { kb in
+                weights.withUnsafeMutableBufferPointer { wb in
+                    let s = sb.baseAddress!, w = wb.baseAddress!
+                    func candidate(_ i: Int) -> Int { needsOrder ? Sampler.id(kb[i]) : i }
+                    var best = -Float.infinity
+                    for i in 0..<keep { best = max(best, s[candidate(i)]) }
+                    let floor = p.minP > 0 ? best + Foundation.log(p.minP) : -Float.infinity
+                    var total: Float = 0, last = -1
+                    for i in 0..<keep {
+                        let c = candidate(i)
+                        guard s[c] >= floor else { w[i] = 0; continue }
+                        w[i] = Foundation.exp(s[c] - best)
+                        total += w[i]
+                        last = i
+                    }
+                    guard last >= 0 else { return (Int32(candidate(0)), s[candidate(0)]) }   // NaN logits only
+                    var u = rng.nextUniform() * total
+                    for i in 0...last where s[candidate(i)] >= floor {
+                        u -= w[i]
+                        if u < 0 { return (Int32(candidate(i)), s[candidate(i)]) }
+                    }
+                    return (Int32(candidate(last)), s[candidate(last)])
+                }
+            }
         }
-        var u = rng.nextUniform() * total
-        for (i, w) in weights.enumerated() {
-            u -= w
-            if u < 0 { return (ids[i], scores[Int(ids[i])]) }
-        }
-        let last = ids[ids.count - 1]
-        return (last, scores[Int(last)])
     }
 
-    /// The order tokens are ranked in: higher score first, ties by lower id (what a stable sort of
-    /// the ids by descending score gives), so any partial selection agrees with a full sort.
+    /// Token `id` with log-probability `score` as a key whose unsigned order is the rank order:
+    /// higher score first, ties by lower id (what a stable sort of the ids by descending score
+    /// gives), so any partial selection agrees with a full sort, and sorting compares integers.
     @inline(__always)
-    private static func ranksBefore(_ a: Int32, _ b: Int32, _ s: UnsafePointer<Float>) -> Bool {
-        let x = s[Int(a)], y = s[Int(b)]
-        return x > y || (x == y && a < b)
+    static func rankKey(_ score: Float, _ id: Int) -> UInt64 {
+        let bits = (score == 0 ? 0 : score).bitPattern   // -0 ties with +0, as the float comparison has it
+        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(~ascending) << 32 | UInt64(UInt32(id))
     }
 
-    /// Moves the `count` best-ranked ids to the front of `ids` (quickselect, expected O(n)).
-    private static func selectTop(_ ids: UnsafeMutableBufferPointer<Int32>, count k: Int, by s: UnsafePointer<Float>) {
-        if k >= ids.count { return }
-        var lo = 0, hi = ids.count - 1
+    /// The token id a rank key holds.
+    @inline(__always)
+    static func id(_ key: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: key)) }
+
+    /// Bins per nat of log-probability below the best token in `topPCount`'s histogram.
+    static let binsPerNat: Float = 16
+    /// Bins in that histogram; the last also takes every token further down (suppressed ones too).
+    static let bins = 1024
+
+    /// How many of the best-ranked tokens hold at least `topP` of the mass, rounded up to whole
+    /// histogram bins of the log-probabilities `s`: each bin ranks wholly before the next, so the
+    /// count is a rank-order prefix. The mass is `shifted[i] / total` (the softmax's own
+    /// exponentials), summed in double; the caller still checks it in rank order.
+    static func topPCount(_ s: UnsafePointer<Float>, _ shifted: UnsafePointer<Float>, total: Double, vocab: Int,
+                          topP: Float) -> Int {
+        var best = -Float.infinity
+        for i in 0..<vocab { best = max(best, s[i]) }
+        var mass = [Double](repeating: 0, count: bins), count = [Int](repeating: 0, count: bins)
+        let last = Float(bins - 1)
+        for i in 0..<vocab {
+            let d = (best - s[i]) * binsPerNat
+            let b = d < last ? Int(d) : bins - 1   // also -inf and NaN scores
+            mass[b] += Double(shifted[i])
+            count[b] += 1
+        }
+        let target = Double(topP) * total
+        var cumulative = 0.0, n = 0
+        for b in 0..<bins {
+            cumulative += mass[b]
+            n += count[b]
+            if cumulative >= target { break }
+        }
+        return max(n, 1)
+    }
+
+    /// Moves the `count` smallest keys to the front of `keys` (quickselect, expected O(n)).
+    private static func selectSmallest(_ keys: UnsafeMutableBufferPointer<UInt64>, count k: Int) {
+        if k >= keys.count { return }
+        var lo = 0, hi = keys.count - 1
         while lo < hi {
-            let pivot = ids[(lo + hi) / 2]
+            let pivot = keys[(lo + hi) / 2]
             var i = lo, j = hi
             while i <= j {
-                while ranksBefore(ids[i], pivot, s) { i += 1 }
-                while ranksBefore(pivot, ids[j], s) { j -= 1 }
-                if i <= j { ids.swapAt(i, j); i += 1; j -= 1 }
+                while keys[i] < pivot { i += 1 }
+                while pivot < keys[j] { j -= 1 }
+                if i <= j { keys.swapAt(i, j); i += 1; j -= 1 }
             }
             if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { return }
         }

@@ -17,7 +17,22 @@ public final class RMSNorm {
     }
 
     /// `x / rms(x) * weight` over the last axis.
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight, eps: eps) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        DecodeProfiler.measure(.norms) { x.rmsNorm(weight: weight, eps: eps) }
+    }
+}
+
+/// The outputs of `layers` for the same input `x`. Plain float layers (no adapter, no bias, not
+/// block-quantized) share one pass over the worker threads while gradients are off and `x` has few
+/// rows (a decode step: `Tensor.linears`, bit-identical to separate products); any other layer
+/// runs its own forward, so adapters and quantized products plug in unchanged.
+func project(_ x: Tensor, _ layers: [Linear]) -> [Tensor] {
+    DecodeProfiler.measure(.projections) {
+        if !GradMode.isEnabled, layers.allSatisfy({ $0.adapter == nil && $0.bias == nil && !$0.isQuantized }) {
+            return x.linears(layers.map(\.weight))
+        }
+        return layers.map { $0(x) }
+    }
 }
 
 /// Grouped-query self-attention with rotary positions.
@@ -50,19 +65,26 @@ public final class Attention {
     func callAsFunction(_ x: Tensor, layer: Int, cache: KVCache?, mask: Tensor?,
                         prefix: (key: Tensor, value: Tensor)?, positionOffset offset: Int) -> Tensor {
         let b = x.shape[0], t = x.shape[1]
+        let qkv = project(x, [qProj, kProj, vProj])
         // [B, T, H·D] → [B, H, T, D]
-        let q = qProj(x).reshape([b, t, heads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset)
-        var k = kProj(x).reshape([b, t, kvHeads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset)
-        var v = vProj(x).reshape([b, t, kvHeads, headDim]).transpose(1, 2)
+        let (q, rotatedKey, value) = DecodeProfiler.measure(.ropeAndCache) {
+            (qkv[0].reshape([b, t, heads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset),
+             qkv[1].reshape([b, t, kvHeads, headDim]).transpose(1, 2).rope(theta: ropeTheta, positionOffset: offset),
+             qkv[2].reshape([b, t, kvHeads, headDim]).transpose(1, 2))
+        }
+        var k = rotatedKey, v = value
         if let prefix {
             let n = prefix.key.shape[1]
             k = Tensor.concat([prefix.key.unsqueeze(0).expand([b, kvHeads, n, headDim]), k], axis: 2)
             v = Tensor.concat([prefix.value.unsqueeze(0).expand([b, kvHeads, n, headDim]), v], axis: 2)
         }
-        if let cache { (k, v) = cache.append(layer: layer, key: k, value: v) }
+        if let cache { (k, v) = DecodeProfiler.measure(.ropeAndCache) { cache.append(layer: layer, key: k, value: v) } }
         let keyMask = mask.map { $0.rank == 2 ? $0.reshape([b, 1, 1, $0.shape[1]]) : $0 }
-        let out = Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, mask: keyMask)
-        return oProj(out.transpose(1, 2).reshape([b, t, heads * headDim]))
+        let out = DecodeProfiler.measure(.attention) {
+            Tensor.scaledDotProductAttention(query: q, key: k, value: v, causal: true, mask: keyMask)
+        }
+        let merged = DecodeProfiler.measure(.elementwise) { out.transpose(1, 2).reshape([b, t, heads * headDim]) }
+        return project(merged, [oProj])[0]
     }
 }
 
@@ -79,7 +101,9 @@ public final class MLP {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        downProj(gateProj(x).silu() * upProj(x))
+        let gateUp = project(x, [gateProj, upProj])
+        let hidden = DecodeProfiler.measure(.elementwise) { gateUp[0].silu() * gateUp[1] }
+        return project(hidden, [downProj])[0]
     }
 }
 
@@ -107,7 +131,9 @@ public final class DecoderLayer {
     }
 
     func callAsFunction(_ x: Tensor, cache: KVCache?, mask: Tensor?, prefix: (key: Tensor, value: Tensor)?, positionOffset: Int) -> Tensor {
-        let h = x + selfAttn(inputLayernorm(x), layer: index, cache: cache, mask: mask, prefix: prefix, positionOffset: positionOffset)
-        return h + mlp(postAttentionLayernorm(h))
+        let attended = selfAttn(inputLayernorm(x), layer: index, cache: cache, mask: mask, prefix: prefix, positionOffset: positionOffset)
+        let h = DecodeProfiler.measure(.elementwise) { x + attended }
+        let mixed = mlp(postAttentionLayernorm(h))
+        return DecodeProfiler.measure(.elementwise) { h + mixed }
     }
 }

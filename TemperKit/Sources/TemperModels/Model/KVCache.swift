@@ -52,15 +52,22 @@ public final class KVCache {
         batchSize = rows.count
         capacity = other.capacity
         length = other.length
-        keys = other.keys.map { KVCache.gather($0, rows: rows) }
-        values = other.values.map { KVCache.gather($0, rows: rows) }
+        keys = other.keys.map { KVCache.gather($0, rows: rows, filled: other.length) }
+        values = other.values.map { KVCache.gather($0, rows: rows, filled: other.length) }
     }
 
-    private static func gather(_ t: Tensor, rows: [Int]) -> Tensor {
-        let per = t.count / t.shape[0]
+    /// Batch rows `rows` of `t` (`[B, Hkv, capacity, D]`), copying only the first `filled`
+    /// positions of each head: a decode that drops a finished row early in a long budget would
+    /// otherwise copy the whole preallocated cache. Positions past `filled` are written before
+    /// attention reads them.
+    private static func gather(_ t: Tensor, rows: [Int], filled: Int) -> Tensor {
+        let heads = t.shape[1], capacity = t.shape[2], dim = t.shape[3]
         let out = Tensor(uninitializedShape: [rows.count] + Array(t.shape.dropFirst()))
         for (i, r) in rows.enumerated() {
-            (out.floatPointer + i * per).update(from: t.floatPointer + r * per, count: per)
+            for h in 0..<heads {
+                (out.floatPointer + (i * heads + h) * capacity * dim)
+                    .update(from: t.floatPointer + (r * heads + h) * capacity * dim, count: filled * dim)
+            }
         }
         return out
     }

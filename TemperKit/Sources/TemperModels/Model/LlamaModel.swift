@@ -105,7 +105,8 @@ public final class LlamaModel {
     ///   starts in the row does not matter).
     public func forward(_ ids: Tensor, cache: KVCache? = nil, attentionMask: Tensor? = nil,
                         positions: LogitPositions = .all) throws -> Tensor {
-        lmHead(try hiddenStates(ids, cache: cache, attentionMask: attentionMask, positions: positions))
+        let hidden = try hiddenStates(ids, cache: cache, attentionMask: attentionMask, positions: positions)
+        return DecodeProfiler.measure(.lmHead) { lmHead(hidden) }
     }
 
     /// The final-norm hidden states `[B, T, hidden]` (or `[B, 1, hidden]` for `.last`) that the LM
