@@ -35,6 +35,8 @@ struct SFTBenchmark: ParsableCommand {
     @Option(name: .customLong("checkpoint-layers"),
             help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for Temper's LoRA; full fine-tuning and the reference keep all activations.")
     var checkpointLayers = 0
+    @Flag(help: "After the timed steps, profile one more step: time and tensor bytes per op family (GEMM by role, attention, norms, elementwise, loss, optimizer, allocator…).")
+    var profile = false
     @OptionGroup(title: "Reference (PyTorch + PEFT: needs torch, transformers, peft, gguf)")
     var reference: ReferenceOptions
     /// Set in the per-method child process, which prints one `RESULT` line for the parent.
@@ -138,7 +140,7 @@ struct SFTBenchmark: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["sft", "--child", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
                              "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
-            + (requantize.map { ["--requantize", $0] } ?? [])
+            + (requantize.map { ["--requantize", $0] } ?? []) + (profile ? ["--profile"] : [])
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -185,10 +187,11 @@ struct SFTBenchmark: ParsableCommand {
         let trainable = groups.flatMap(\.parameters)
         func step() throws -> Double {
             try seconds {
+                OpProfiler.mark()
                 let out = try objective.loss(.batch(data), context: ObjectiveContext(policy: pm.model))
                 out.loss.backward()
-                try optimizer.step(groups)
-                for p in trainable { p.tensor.grad = nil }
+                try OpProfiler.measure(.optimizer) { try optimizer.step(groups) }
+                OpProfiler.measure(.other) { for p in trainable { p.tensor.grad = nil } }
             }
         }
         let blocks = pm.model.quantizedWeightBytes
@@ -202,6 +205,35 @@ struct SFTBenchmark: ParsableCommand {
         let tensors = Double(TensorAllocator.statistics.peak) / 1_048_576
         print(String(format: "  warm-up %.2f s; steps %@ s; best %.1f tokens/s, median %.1f; peak RSS %.0f MB (tensors at most %.0f MB live)",
                      warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", "), figures.best, figures.median, figures.peakRSSMB, tensors))
+        if profile {
+            OpProfiler.reset()
+            OpProfiler.isEnabled = true
+            let wall = try step()
+            OpProfiler.isEnabled = false
+            Self.printProfile(wall: wall)
+        }
         return figures
+    }
+
+    /// The profiled step's table: per op family, forward and backward milliseconds, share of the
+    /// step, and the tensor bytes it allocated.
+    static func printProfile(wall: Double) {
+        print(String(format: "  profile of one more step (%.2f s wall; profiling hooks on):", wall))
+        var table = Table(["  op family", "forward ms", "backward ms", "total ms", "share", "calls", "MB allocated"])
+        var sum: UInt64 = 0
+        for family in OpProfiler.Family.allCases {
+            let f = OpProfiler.entry(family, .forward), b = OpProfiler.entry(family, .backward)
+            let total = f.nanoseconds + b.nanoseconds
+            guard total > 0 || f.calls + b.calls > 0 else { continue }
+            sum += total
+            table.add(["  " + family.rawValue, String(format: "%.0f", Double(f.nanoseconds) / 1e6), String(format: "%.0f", Double(b.nanoseconds) / 1e6),
+                       String(format: "%.0f", Double(total) / 1e6), String(format: "%.1f %%", Double(total) / 1e7 / wall),
+                       "\(f.calls + b.calls)", String(format: "%.0f", Double(f.bytes + b.bytes) / 1_048_576)])
+        }
+        let unaccounted = wall * 1e9 - Double(sum)
+        table.add(["  outside the hooks", "", "", String(format: "%.0f", unaccounted / 1e6), String(format: "%.1f %%", unaccounted / 1e7 / wall), "", ""])
+        table.print()
+        print("  (GEMM rows: inside GEMM.sgemm by role; other rows exclude the GEMM and allocator time they called; "
+              + "allocator MB: buffers new from the system, the rest reused from its cache; other rows' MB: buffers they took)")
     }
 }

@@ -22,6 +22,7 @@ public final class GradFn {
 @inline(__always)
 public func record(_ output: Tensor, _ name: String, _ inputs: [Tensor],
                    _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    if _slowPath(OpProfiler.isEnabled) && !OpProfiler.inBackward { OpProfiler.forwardOpEnded(name) }
     guard GradMode.isEnabled else { return output }
     var needs = false
     for t in inputs where t.requiresGrad { needs = true; break }
@@ -63,13 +64,17 @@ extension Tensor {
         }
 
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-        GradMode.withNoGrad {
+        let profiling = OpProfiler.isEnabled
+        if profiling { OpProfiler.charge(.other, .forward); OpProfiler.inBackward = true }
+        defer { if profiling { OpProfiler.inBackward = false; OpProfiler.mark() } }
+        GradMode.withNoGrad { GEMMProfiler.withRole(.inputGradient) {
             for t in order.reversed() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let fn = t.gradFn else {
                     if t.requiresGrad {
                         // A leaf's grad is a buffer of its own, so later steps may add into it in place.
                         if let existing = t.grad { Tensor.addInPlace(existing, g) } else { t.grad = g.copy() }
+                        if profiling { OpProfiler.charge(.gradientAccumulation, .backward) }
                     }
                     continue
                 }
@@ -77,6 +82,7 @@ extension Tensor {
                     preconditionFailure("backward through '\(fn.name)' twice: its graph was already freed")
                 }
                 let inputGrads = bw(g)
+                if profiling { OpProfiler.charge(OpProfiler.Family.of(op: fn.name), .backward) }
                 precondition(inputGrads.count == fn.inputs.count, "\(fn.name): \(inputGrads.count) grads for \(fn.inputs.count) inputs")
                 for (input, ig) in zip(fn.inputs, inputGrads) {
                     guard input.requiresGrad, let ig else { continue }
@@ -85,11 +91,12 @@ extension Tensor {
                     let key = ObjectIdentifier(input)
                     grads[key] = grads[key].map { Tensor.sum($0, ig) } ?? ig
                 }
+                if profiling { OpProfiler.charge(.gradientAccumulation, .backward) }
                 fn.backward = nil
                 fn.inputs = []
                 t.gradFn = nil
             }
-        }
+        } }
     }
 
     /// `a + b` into a new buffer: gradients in flight may alias each other (an add passes one

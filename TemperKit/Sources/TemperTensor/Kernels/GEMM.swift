@@ -43,7 +43,7 @@ public enum GEMM {
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if _slowPath(GEMMProfiler.isEnabled) {
+        if _slowPath(GEMMProfiler.isEnabled || OpProfiler.isEnabled) {
             GEMMProfiler.timed {
                 product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

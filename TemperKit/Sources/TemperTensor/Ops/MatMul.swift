@@ -18,8 +18,9 @@ extension Tensor {
         let out = MatMulKernel.product(self, other)
         let a = self, b = other
         return record(out, "matmul", [a, b]) { g in
+            // For the profile the right operand is the "weight" (x·W, and LoRA's B·A).
             [a.requiresGrad ? MatMulKernel.gradient(left: g, right: b, into: a, leftOperand: true) : nil,
-             b.requiresGrad ? MatMulKernel.gradient(left: a, right: g, into: b, leftOperand: false) : nil]
+             b.requiresGrad ? GEMMProfiler.withRole(.weightGradient) { MatMulKernel.gradient(left: a, right: g, into: b, leftOperand: false) } : nil]
         }
     }
 
@@ -66,8 +67,10 @@ extension Tensor {
                 }
                 if w.requiresGrad {
                     let t = Tensor(uninitializedShape: [outF, inF])
-                    GEMM.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
-                               a: gc.floatPointer, lda: outF, b: x.floatPointer, ldb: inF, beta: 0, c: t.floatPointer, ldc: inF)
+                    GEMMProfiler.withRole(.weightGradient) {
+                        GEMM.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                                   a: gc.floatPointer, lda: outF, b: x.floatPointer, ldb: inF, beta: 0, c: t.floatPointer, ldc: inF)
+                    }
                     dw = t
                 }
                 grads = [dx, dw]
