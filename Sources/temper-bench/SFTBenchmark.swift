@@ -35,6 +35,8 @@ struct SFTBenchmark: ParsableCommand {
     @Option(name: .customLong("checkpoint-layers"),
             help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for Temper's LoRA; full fine-tuning and the reference keep all activations.")
     var checkpointLayers = 0
+    @Flag(help: "Also measure each method with bf16: true (products in bfloat16 with float32 accumulation, AVX512_BF16; the reference under torch.autocast(bfloat16)), after its float32 row.")
+    var bf16 = false
     @Flag(help: "After the timed steps, profile one more step: time and tensor bytes per op family (GEMM by role, attention, norms, elementwise, loss, optimizer, allocator…).")
     var profile = false
     @OptionGroup(title: "Reference (PyTorch + PEFT: needs torch, transformers, peft, gguf)")
@@ -73,6 +75,9 @@ struct SFTBenchmark: ParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
         if child {
             guard method != "both" else { throw ValidationError("a child measures one method, got --method both") }
+            if bf16 {
+                do { try GEMMPrecision.set(.bf16) } catch { throw ValidationError("--bf16: \(error)") }
+            }
             let r = try measure(method)
             print("RESULT \(method) \(r.best) \(r.median) \(r.peakRSSMB)")
             return
@@ -94,20 +99,23 @@ struct SFTBenchmark: ParsableCommand {
         var results: [(method: String, ours: Figures, theirs: Figures?)] = []
         var methods = method == "both" ? ["lora", "full"] : [method]
         if keepQuantized && methods.contains("lora") { methods.insert("qlora", at: methods.firstIndex(of: "lora")! + 1) }
-        for m in methods {
-            let ours = try runChild(m)
+        // With --bf16 each method (QLoRA aside) gets a bf16 row right after its float32 one.
+        let runs = methods.flatMap { m in bf16 && m != "qlora" ? [(m, false), (m, true)] : [(m, false)] }
+        for (m, half) in runs {
+            let label = half ? "\(m) bf16" : m
+            let ours = try runChild(m, bf16: half)
             var theirs: Figures? = nil
             // PEFT's QLoRA needs bitsandbytes' CUDA kernels: there is no CPU reference for it.
             if let python, m != "qlora" {
                 switch python.result(Figures.self, of: "sft.py", ["--model", model, "--method", m, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
-                                                                  "--threads", "\(threads)", "--steps", "\(steps)"]) {
+                                                                  "--threads", "\(threads)", "--steps", "\(steps)"] + (half ? ["--bf16"] : [])) {
                 case .success(let figures):
                     theirs = figures
-                    print(String(format: "%@, PyTorch + PEFT: best %.1f tokens/s, median %.1f; peak RSS %.0f MB", m, figures.best, figures.median, figures.peakRSSMB))
-                case .failure(let problem): print("\(m), PyTorch + PEFT failed: \(problem.message)")
+                    print(String(format: "%@, PyTorch + PEFT: best %.1f tokens/s, median %.1f; peak RSS %.0f MB", label, figures.best, figures.median, figures.peakRSSMB))
+                case .failure(let problem): print("\(label), PyTorch + PEFT failed: \(problem.message)")
                 }
             }
-            results.append((m, ours, theirs))
+            results.append((label, ours, theirs))
         }
 
         print("")
@@ -135,12 +143,12 @@ struct SFTBenchmark: ParsableCommand {
     }
 
     /// Runs `temper-bench sft --child --method m` and reads its RESULT line, passing its other output through.
-    private func runChild(_ m: String) throws -> Figures {
+    private func runChild(_ m: String, bf16 half: Bool) throws -> Figures {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["sft", "--child", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
                              "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
-            + (requantize.map { ["--requantize", $0] } ?? []) + (profile ? ["--profile"] : [])
+            + (requantize.map { ["--requantize", $0] } ?? []) + (profile ? ["--profile"] : []) + (half ? ["--bf16"] : [])
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -156,7 +164,7 @@ struct SFTBenchmark: ParsableCommand {
             }
         }
         guard process.terminationStatus == 0, let result else {
-            throw ValidationError("Temper's \(m) measurement failed (exit status \(process.terminationStatus))")
+            throw ValidationError("Temper's \(m)\(half ? " bf16" : "") measurement failed (exit status \(process.terminationStatus))")
         }
         return result
     }
@@ -196,7 +204,7 @@ struct SFTBenchmark: ParsableCommand {
         }
         let blocks = pm.model.quantizedWeightBytes
         let weights = blocks.layers == 0 ? "float32" : String(format: "%d block-quantized weights (%.0f MB)", blocks.layers, Double(blocks.bytes) / 1_048_576)
-        print("\(m), Temper (\(spec)): \(counts), \(weights), \(threads) thread(s), batch \(batch) × \(seqLen), "
+        print("\(m), Temper (\(spec)): \(counts), \(weights), \(GEMMPrecision.active.rawValue) products, \(threads) thread(s), batch \(batch) × \(seqLen), "
               + "\(pm.model.checkpointedLayers) checkpointed layer(s)")
         let warm = try step()
         let times = try (0..<steps).map { _ in try step() }
