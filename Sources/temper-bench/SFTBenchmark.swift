@@ -35,6 +35,10 @@ struct SFTBenchmark: ParsableCommand {
     @Option(name: .customLong("checkpoint-layers"),
             help: "Decoder layers to run under activation checkpointing (gradient_checkpointing_layers), for Temper's LoRA; full fine-tuning and the reference keep all activations.")
     var checkpointLayers = 0
+    @Flag(help: "Also measure each method with bf16: true (products in bfloat16 with float32 accumulation, AVX512_BF16; the reference under torch.autocast(bfloat16)), after its float32 row.")
+    var bf16 = false
+    @Flag(help: "After the timed steps, profile one more step: time and tensor bytes per op family (GEMM by role, attention, norms, elementwise, loss, optimizer, allocator…).")
+    var profile = false
     @OptionGroup(title: "Reference (PyTorch + PEFT: needs torch, transformers, peft, gguf)")
     var reference: ReferenceOptions
     /// Set in the per-method child process, which prints one `RESULT` line for the parent.
@@ -71,6 +75,9 @@ struct SFTBenchmark: ParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no model at \(model): run scripts/fetch-smollm2.sh") }
         if child {
             guard method != "both" else { throw ValidationError("a child measures one method, got --method both") }
+            if bf16 {
+                do { try GEMMPrecision.set(.bf16) } catch { throw ValidationError("--bf16: \(error)") }
+            }
             let r = try measure(method)
             print("RESULT \(method) \(r.best) \(r.median) \(r.peakRSSMB)")
             return
@@ -92,20 +99,23 @@ struct SFTBenchmark: ParsableCommand {
         var results: [(method: String, ours: Figures, theirs: Figures?)] = []
         var methods = method == "both" ? ["lora", "full"] : [method]
         if keepQuantized && methods.contains("lora") { methods.insert("qlora", at: methods.firstIndex(of: "lora")! + 1) }
-        for m in methods {
-            let ours = try runChild(m)
+        // With --bf16 each method (QLoRA aside) gets a bf16 row right after its float32 one.
+        let runs = methods.flatMap { m in bf16 && m != "qlora" ? [(m, false), (m, true)] : [(m, false)] }
+        for (m, half) in runs {
+            let label = half ? "\(m) bf16" : m
+            let ours = try runChild(m, bf16: half)
             var theirs: Figures? = nil
             // PEFT's QLoRA needs bitsandbytes' CUDA kernels: there is no CPU reference for it.
             if let python, m != "qlora" {
                 switch python.result(Figures.self, of: "sft.py", ["--model", model, "--method", m, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
-                                                                  "--threads", "\(threads)", "--steps", "\(steps)"]) {
+                                                                  "--threads", "\(threads)", "--steps", "\(steps)"] + (half ? ["--bf16"] : [])) {
                 case .success(let figures):
                     theirs = figures
-                    print(String(format: "%@, PyTorch + PEFT: best %.1f tokens/s, median %.1f; peak RSS %.0f MB", m, figures.best, figures.median, figures.peakRSSMB))
-                case .failure(let problem): print("\(m), PyTorch + PEFT failed: \(problem.message)")
+                    print(String(format: "%@, PyTorch + PEFT: best %.1f tokens/s, median %.1f; peak RSS %.0f MB", label, figures.best, figures.median, figures.peakRSSMB))
+                case .failure(let problem): print("\(label), PyTorch + PEFT failed: \(problem.message)")
                 }
             }
-            results.append((m, ours, theirs))
+            results.append((label, ours, theirs))
         }
 
         print("")
@@ -133,12 +143,12 @@ struct SFTBenchmark: ParsableCommand {
     }
 
     /// Runs `temper-bench sft --child --method m` and reads its RESULT line, passing its other output through.
-    private func runChild(_ m: String) throws -> Figures {
+    private func runChild(_ m: String, bf16 half: Bool) throws -> Figures {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["sft", "--child", "--method", m, "--model", model, "--batch", "\(batch)", "--seq-len", "\(seqLen)",
                              "--threads", "\(threads)", "--steps", "\(steps)", "--checkpoint-layers", "\(checkpointLayers)"]
-            + (requantize.map { ["--requantize", $0] } ?? [])
+            + (requantize.map { ["--requantize", $0] } ?? []) + (profile ? ["--profile"] : []) + (half ? ["--bf16"] : [])
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -154,7 +164,7 @@ struct SFTBenchmark: ParsableCommand {
             }
         }
         guard process.terminationStatus == 0, let result else {
-            throw ValidationError("Temper's \(m) measurement failed (exit status \(process.terminationStatus))")
+            throw ValidationError("Temper's \(m)\(half ? " bf16" : "") measurement failed (exit status \(process.terminationStatus))")
         }
         return result
     }
@@ -185,15 +195,16 @@ struct SFTBenchmark: ParsableCommand {
         let trainable = groups.flatMap(\.parameters)
         func step() throws -> Double {
             try seconds {
+                OpProfiler.mark()
                 let out = try objective.loss(.batch(data), context: ObjectiveContext(policy: pm.model))
                 out.loss.backward()
-                try optimizer.step(groups)
-                for p in trainable { p.tensor.grad = nil }
+                try OpProfiler.measure(.optimizer) { try optimizer.step(groups) }
+                OpProfiler.measure(.other) { for p in trainable { p.tensor.grad = nil } }
             }
         }
         let blocks = pm.model.quantizedWeightBytes
         let weights = blocks.layers == 0 ? "float32" : String(format: "%d block-quantized weights (%.0f MB)", blocks.layers, Double(blocks.bytes) / 1_048_576)
-        print("\(m), Temper (\(spec)): \(counts), \(weights), \(threads) thread(s), batch \(batch) × \(seqLen), "
+        print("\(m), Temper (\(spec)): \(counts), \(weights), \(GEMMPrecision.active.rawValue) products, \(threads) thread(s), batch \(batch) × \(seqLen), "
               + "\(pm.model.checkpointedLayers) checkpointed layer(s)")
         let warm = try step()
         let times = try (0..<steps).map { _ in try step() }
@@ -202,6 +213,35 @@ struct SFTBenchmark: ParsableCommand {
         let tensors = Double(TensorAllocator.statistics.peak) / 1_048_576
         print(String(format: "  warm-up %.2f s; steps %@ s; best %.1f tokens/s, median %.1f; peak RSS %.0f MB (tensors at most %.0f MB live)",
                      warm, times.map { String(format: "%.2f", $0) }.joined(separator: ", "), figures.best, figures.median, figures.peakRSSMB, tensors))
+        if profile {
+            OpProfiler.reset()
+            OpProfiler.isEnabled = true
+            let wall = try step()
+            OpProfiler.isEnabled = false
+            Self.printProfile(wall: wall)
+        }
         return figures
+    }
+
+    /// The profiled step's table: per op family, forward and backward milliseconds, share of the
+    /// step, and the tensor bytes it allocated.
+    static func printProfile(wall: Double) {
+        print(String(format: "  profile of one more step (%.2f s wall; profiling hooks on):", wall))
+        var table = Table(["  op family", "forward ms", "backward ms", "total ms", "share", "calls", "MB allocated"])
+        var sum: UInt64 = 0
+        for family in OpProfiler.Family.allCases {
+            let f = OpProfiler.entry(family, .forward), b = OpProfiler.entry(family, .backward)
+            let total = f.nanoseconds + b.nanoseconds
+            guard total > 0 || f.calls + b.calls > 0 else { continue }
+            sum += total
+            table.add(["  " + family.rawValue, String(format: "%.0f", Double(f.nanoseconds) / 1e6), String(format: "%.0f", Double(b.nanoseconds) / 1e6),
+                       String(format: "%.0f", Double(total) / 1e6), String(format: "%.1f %%", Double(total) / 1e7 / wall),
+                       "\(f.calls + b.calls)", String(format: "%.0f", Double(f.bytes + b.bytes) / 1_048_576)])
+        }
+        let unaccounted = wall * 1e9 - Double(sum)
+        table.add(["  outside the hooks", "", "", String(format: "%.0f", unaccounted / 1e6), String(format: "%.1f %%", unaccounted / 1e7 / wall), "", ""])
+        table.print()
+        print("  (GEMM rows: inside GEMM.sgemm by role; other rows exclude the GEMM and allocator time they called; "
+              + "allocator MB: buffers new from the system, the rest reused from its cache; other rows' MB: buffers they took)")
     }
 }

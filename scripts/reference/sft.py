@@ -3,7 +3,8 @@
     python scripts/reference/sft.py --model .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf --method lora --threads 2
 
 A step is what Temper times: forward with the causal-LM loss over every token, backward, AdamW
-update (lr 1e-5), gradients cleared. The model is float32; the batch is BATCH x SEQ_LEN random tokens.
+update (lr 1e-5), gradients cleared. The model is float32 (with --bf16 the forward runs under
+torch.autocast("cpu", bfloat16), HF Trainer's bf16=True on a CPU); the batch is BATCH x SEQ_LEN random tokens.
 - lora: PEFT LoraConfig(r=8, lora_alpha=16, lora_dropout=0, target_modules="all-linear"), the seven
   projections of every layer, base weights frozen;
 - full: every parameter trainable.
@@ -25,6 +26,7 @@ def main():
     parser.add_argument("--seq-len", type=int, default=128, help="tokens per sequence")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up step")
+    parser.add_argument("--bf16", action="store_true", help="forward under torch.autocast('cpu', bfloat16), as HF's bf16=True")
     args = parser.parse_args()
     if args.batch < 1 or args.seq_len < 2 or args.threads < 1 or args.steps < 1:
         parser.error("--batch, --threads and --steps must be positive and --seq-len at least 2")
@@ -45,11 +47,12 @@ def main():
     optimizer = torch.optim.AdamW(trainable, lr=1e-5)
     ids = torch.randint(100, model.config.vocab_size, (args.batch, args.seq_len))
     note(f"{args.method}: {sum(p.numel() for p in trainable)} trainable of "
-         f"{sum(p.numel() for p in model.parameters())} parameters, float32, {args.threads} thread(s), "
+         f"{sum(p.numel() for p in model.parameters())} parameters, float32{' + bf16 autocast' if args.bf16 else ''}, {args.threads} thread(s), "
          f"batch {args.batch} x {args.seq_len}")
 
     def step():
-        loss = model(input_ids=ids, labels=ids).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

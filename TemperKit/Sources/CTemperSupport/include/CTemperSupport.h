@@ -51,6 +51,25 @@ void temper_avx512_small_batch_panel(long m, long k8, const float *a, long lda, 
                                      float *lanes, const float *next);
 #endif
 
+/// 1 when this CPU runs AVX-512 F/BW/VL and AVX512_BF16 (vdpbf16ps): GEMM's bf16 mode may run.
+int temper_avx512bf16_supported(void);
+
+#if defined(__x86_64__)
+/// The bf16 mode's tile: as `temper_avx512_gemm_tile`, from slivers packed by the two functions
+/// below (each element a 32-bit pair of bf16 values of two depth steps), accumulating in float32.
+/// Call only where temper_avx512bf16_supported() is 1.
+void temper_bf16_gemm_tile(long kc, const float *a, const float *b, float *c, long ldc,
+                           long rows, long cols, float alpha, float beta);
+
+/// As `temper_avx512_pack_a`, rounding to bf16 pairs: sliver s at dst + s·MR·kc floats holds
+/// ceil(kc / 2) groups of MR pairs (depth 2p low, 2p + 1 high; zero past kc and below the last row).
+void temper_bf16_pack_a(int trans, const float *a, long lda, long rows, long kc, float *dst);
+
+/// As `temper_avx512_pack_b`, rounding to bf16 pairs: sliver s at dst + s·NR·kc floats holds
+/// ceil(kc / 2) groups of NR pairs, zero past kc and past the last column.
+void temper_bf16_pack_b(int trans, const float *b, long ldb, long kc, long cols, float *dst);
+#endif
+
 /// Block formats the integer dot products below read (GGML's 32-value Q8_0, Q4_0, Q4_1).
 #define TEMPER_Q8_0 0
 #define TEMPER_Q4_0 1

@@ -38,6 +38,7 @@ public struct TrainingRecipe: Equatable {
         .bool("packing", default: false, doc: "pack several examples into each sequence"),
         .bool("gradient_checkpointing", default: false, doc: "recompute decoder-layer activations in backward instead of keeping them (less memory, one extra forward)"),
         .int("gradient_checkpointing_layers", default: nil, range: .atLeast(0), doc: "with gradient_checkpointing: how many layers (the first ones) to recompute; default all"),
+        .bool("bf16", default: false, doc: "mixed precision: matrix products in bfloat16 with float32 accumulation (needs AVX512_BF16); weights, optimizer state and the loss stay float32"),
         .bool("skip_invalid_rows", default: false, doc: "skip malformed data rows with a count instead of stopping"),
         .bool("skip_nonfinite_steps", default: false, doc: "skip a step whose loss or gradient is NaN/inf instead of stopping"),
         .list("reward_weights", of: .float, default: nil, doc: "weight of each reward, in order (TRL); overrides weight= in specs"),

@@ -45,6 +45,9 @@ public final class TrainingSession {
             let wanted = recipe.isSet("gradient_checkpointing_layers") ? try recipe.int("gradient_checkpointing_layers") : layers
             pretrained.model.checkpointedLayers = min(wanted, layers)
         }
+        // HF's bf16: every packed matrix product of this process in bfloat16, accumulated in float32.
+        let bf16 = try recipe.bool("bf16")
+        do { try GEMMPrecision.set(bf16 ? .bf16 : .float32) } catch { throw SpecError("recipe: bf16: \(error)") }
 
         let tokenizer = pretrained.tokenizer
         let skip = try recipe.bool("skip_invalid_rows")

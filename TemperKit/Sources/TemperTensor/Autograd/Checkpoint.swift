@@ -12,7 +12,7 @@ extension Tensor {
         let output = TrainingMode.withDropoutState(dropout, advancing: true) { GradMode.withNoGrad { body(inputs) } }
         // Recorded even when no input requires grad: the parameters inside `body` may.
         output.requiresGrad = true
-        output.gradFn = GradFn(name: "checkpoint", inputs: inputs) { gradOutput in
+        output.gradFn = GradFn(name: "checkpoint", inputs: inputs, output: output) { gradOutput in
             let replay = inputs.map { t -> Tensor in
                 let d = t.detached()
                 d.requiresGrad = t.requiresGrad

@@ -43,7 +43,7 @@ public enum GEMM {
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if _slowPath(GEMMProfiler.isEnabled) {
+        if _slowPath(GEMMProfiler.isEnabled || OpProfiler.isEnabled) {
             GEMMProfiler.timed {
                 product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -91,7 +91,7 @@ public enum GEMM {
         }
 
         let kc = depthBlock(k)
-        let kernel = GEMMKernel.active
+        let kernel = GEMMTile.active
         let chunks = m * n * k >= parallelThreshold ? Parallel.threadCount : 1
         if chunks == 1 {
             GEMMWorkspace.with { ws in
@@ -135,7 +135,7 @@ public enum GEMM {
 
     /// One thread's share: the full BLIS loop nest over an `m × n` piece of C, with `kernel`'s
     /// register tile and packing.
-    static func blocked(_ kernel: GEMMKernel, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, kc: Int,
+    static func blocked(_ kernel: GEMMTile, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, kc: Int,
                         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, ws: GEMMWorkspace) {
         let mr = kernel.mr, nr = kernel.nr, mc = kernel.mc, nc = GEMM.nc
@@ -163,13 +163,17 @@ public enum GEMM {
                             let aSliver = packedA + ir * kcb, cTile = cBlock + ir * ldc + jr
                             let rows = min(mr, mcb - ir)
                             switch kernel {
-                            case .avx2:
+                            case .float(.avx2):
                                 GEMMMicrokernel.run(kc: kcb, a: UnsafeRawPointer(aSliver), b: UnsafeRawPointer(bSliver),
                                                     c: cTile, ldc: ldc, rows: rows, cols: cols,
                                                     alpha: alpha, beta: blockBeta, scratch: tile)
-                            case .avx512:
+                            case .float(.avx512):
                                 #if arch(x86_64)
                                 temper_avx512_gemm_tile(kcb, aSliver, bSliver, cTile, ldc, rows, cols, alpha, blockBeta)
+                                #endif
+                            case .bf16:
+                                #if arch(x86_64)
+                                temper_bf16_gemm_tile(kcb, aSliver, bSliver, cTile, ldc, rows, cols, alpha, blockBeta)
                                 #endif
                             }
                             ir += mr
@@ -186,30 +190,42 @@ public enum GEMM {
 
     /// Packs `op(A)[rows, depth]` into slivers of `kernel.mr` rows.
     @inline(__always)
-    static func packA(_ kernel: GEMMKernel, trans: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>,
+    static func packA(_ kernel: GEMMTile, trans: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>,
                       depth: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64)
+        let start = trans ? a + depth.lowerBound * lda + rows.lowerBound : a + rows.lowerBound * lda + depth.lowerBound
+        #endif
         switch kernel {
-        case .avx2:
+        case .float(.avx2):
             GEMMPacking.packA(trans: trans, a: a, lda: lda, rows: rows, depth: depth, into: dst)
-        case .avx512:
+        case .float(.avx512):
             #if arch(x86_64)
-            let start = trans ? a + depth.lowerBound * lda + rows.lowerBound : a + rows.lowerBound * lda + depth.lowerBound
             temper_avx512_pack_a(trans ? 1 : 0, start, lda, rows.count, depth.count, dst)
+            #endif
+        case .bf16:
+            #if arch(x86_64)
+            temper_bf16_pack_a(trans ? 1 : 0, start, lda, rows.count, depth.count, dst)
             #endif
         }
     }
 
     /// Packs `op(B)[depth, cols]` into slivers of `kernel.nr` columns.
     @inline(__always)
-    static func packB(_ kernel: GEMMKernel, trans: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>,
+    static func packB(_ kernel: GEMMTile, trans: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>,
                       cols: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64)
+        let start = trans ? b + cols.lowerBound * ldb + depth.lowerBound : b + depth.lowerBound * ldb + cols.lowerBound
+        #endif
         switch kernel {
-        case .avx2:
+        case .float(.avx2):
             GEMMPacking.packB(trans: trans, b: b, ldb: ldb, depth: depth, cols: cols, into: dst)
-        case .avx512:
+        case .float(.avx512):
             #if arch(x86_64)
-            let start = trans ? b + cols.lowerBound * ldb + depth.lowerBound : b + depth.lowerBound * ldb + cols.lowerBound
             temper_avx512_pack_b(trans ? 1 : 0, start, ldb, depth.count, cols.count, dst)
+            #endif
+        case .bf16:
+            #if arch(x86_64)
+            temper_bf16_pack_b(trans ? 1 : 0, start, ldb, depth.count, cols.count, dst)
             #endif
         }
     }

@@ -56,3 +56,55 @@ public enum GEMMKernel: String, CaseIterable, Sendable {
         return try body()
     }
 }
+
+/// Whether the packed GEMM multiplies in float32 or in bf16 (Hugging Face's `bf16: true`): the bf16
+/// mode rounds op(A) and op(B) to bfloat16 as it packs them and multiplies with AVX512_BF16's
+/// vdpbf16ps, two depth steps per instruction into float32 accumulators — twice the multiply
+/// throughput of the float32 tile, at bf16's 8-bit mantissa on the inputs. C, and everything outside
+/// the products (master weights, optimizer state, the loss), stays float32. Opt-in; the GEMV and
+/// small-batch decode paths are unaffected.
+public enum GEMMPrecision: String, Sendable {
+    case float32, bf16
+
+    /// Whether this CPU runs the bf16 tile (AVX-512 F/BW/VL and AVX512_BF16), asked once.
+    public static let bf16Supported = temper_avx512bf16_supported() != 0
+
+    /// The precision of the packed GEMM now: float32 unless `set(.bf16)` was called.
+    public internal(set) nonisolated(unsafe) static var active = GEMMPrecision.float32
+
+    /// Makes every later packed product run in `precision`; call it while no product is running.
+    /// `.bf16` is refused on a CPU without AVX512_BF16 (`cpuHasBF16` stands in for the CPU in tests).
+    public static func set(_ precision: GEMMPrecision, cpuHasBF16: Bool = bf16Supported) throws {
+        if precision == .bf16 && !cpuHasBF16 { throw UnavailablePrecision() }
+        active = precision
+    }
+
+    /// Runs `body` in `precision`, then restores the previous one (tests and benchmarks).
+    public static func using<R>(_ precision: GEMMPrecision, _ body: () throws -> R) throws -> R {
+        let saved = active
+        try set(precision)
+        defer { active = saved }
+        return try body()
+    }
+
+    /// The refusal of `.bf16` on a CPU that cannot run it.
+    public struct UnavailablePrecision: Error, CustomStringConvertible {
+        public var description: String {
+            "bf16 mixed precision needs a CPU with AVX512_BF16 (the vdpbf16ps instruction), which this one lacks "
+                + "(its GEMM kernels: \(GEMMKernel.supported.map(\.rawValue).joined(separator: ", "))); train in float32 instead"
+        }
+    }
+}
+
+/// The register tile GEMM's blocked loops run: one of the float kernels, or the bf16 mode's tile
+/// (the AVX-512 tile's 14 × 32 shape, over packed bf16 pairs).
+enum GEMMTile {
+    case float(GEMMKernel), bf16
+
+    /// The tile for the active kernel and precision.
+    static var active: GEMMTile { GEMMPrecision.active == .bf16 ? .bf16 : .float(GEMMKernel.active) }
+
+    var mr: Int { if case .float(let k) = self { k.mr } else { Int(TEMPER_AVX512_MR) } }
+    var nr: Int { if case .float(let k) = self { k.nr } else { Int(TEMPER_AVX512_NR) } }
+    var mc: Int { if case .float(let k) = self { k.mc } else { GEMMKernel.avx512.mc } }
+}

@@ -23,12 +23,44 @@ public enum GEMMProfiler {
         callCount.store(0, ordering: .relaxed)
     }
 
-    /// Runs `body` and adds its wall time to the counters.
+    /// What a product is for in a training step, for `OpProfiler`'s GEMM rows.
+    public enum Role: Sendable {
+        case forward, inputGradient, weightGradient
+
+        var family: OpProfiler.Family {
+            switch self {
+            case .forward: .gemmForward
+            case .inputGradient: .gemmInputGradient
+            case .weightGradient: .gemmWeightGradient
+            }
+        }
+    }
+
+    /// The role of the `sgemm` calls made now: `.forward` outside backward, `.inputGradient` inside it
+    /// unless an op's backward says a product is its weight's gradient. Set on the calling thread only.
+    nonisolated(unsafe) static var role = Role.forward
+
+    /// Runs `body` with `role` set, restoring the previous one.
+    @inline(__always)
+    static func withRole<T>(_ r: Role, _ body: () -> T) -> T {
+        let saved = role
+        role = r
+        defer { role = saved }
+        return body()
+    }
+
+    /// Runs `body` and adds its wall time to the counters (and to `OpProfiler`'s row for the role).
     @inline(never)
     static func timed(_ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
-        nanoseconds.add(DispatchTime.now().uptimeNanoseconds &- start, ordering: .relaxed)
-        callCount.add(1, ordering: .relaxed)
+        let elapsed = DispatchTime.now().uptimeNanoseconds &- start
+        if isEnabled {
+            nanoseconds.add(elapsed, ordering: .relaxed)
+            callCount.add(1, ordering: .relaxed)
+        }
+        if OpProfiler.isEnabled {
+            OpProfiler.add(role.family, role == .forward ? .forward : .backward, nanoseconds: elapsed, nested: true)
+        }
     }
 }

@@ -5,9 +5,10 @@ extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         checkFloat(a, b, "+")
         let out = ElementwiseKernels.broadcastBinary(a, b) { $0 + $1 }
-        let sa = a.shape, sb = b.shape
+        // Flags and shapes, not the tensors: the summands are freed once the forward moves on.
+        let sa = a.shape, sb = b.shape, ga = a.requiresGrad, gb = b.requiresGrad
         return record(out, "add", [a, b]) { g in
-            [a.requiresGrad ? Broadcast.reduce(g, to: sa) : nil, b.requiresGrad ? Broadcast.reduce(g, to: sb) : nil]
+            [ga ? Broadcast.reduce(g, to: sa) : nil, gb ? Broadcast.reduce(g, to: sb) : nil]
         }
     }
 
@@ -15,10 +16,10 @@ extension Tensor {
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         checkFloat(a, b, "-")
         let out = ElementwiseKernels.broadcastBinary(a, b) { $0 - $1 }
-        let sa = a.shape, sb = b.shape
+        let sa = a.shape, sb = b.shape, ga = a.requiresGrad, gb = b.requiresGrad
         return record(out, "sub", [a, b]) { g in
-            [a.requiresGrad ? Broadcast.reduce(g, to: sa) : nil,
-             b.requiresGrad ? Broadcast.reduce(ElementwiseKernels.unary(g) { -$0 }, to: sb) : nil]
+            [ga ? Broadcast.reduce(g, to: sa) : nil,
+             gb ? Broadcast.reduce(ElementwiseKernels.unary(g) { -$0 }, to: sb) : nil]
         }
     }
 

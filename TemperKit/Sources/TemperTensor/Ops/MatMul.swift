@@ -18,8 +18,9 @@ extension Tensor {
         let out = MatMulKernel.product(self, other)
         let a = self, b = other
         return record(out, "matmul", [a, b]) { g in
+            // For the profile the right operand is the "weight" (x·W, and LoRA's B·A).
             [a.requiresGrad ? MatMulKernel.gradient(left: g, right: b, into: a, leftOperand: true) : nil,
-             b.requiresGrad ? MatMulKernel.gradient(left: a, right: g, into: b, leftOperand: false) : nil]
+             b.requiresGrad ? GEMMProfiler.withRole(.weightGradient) { MatMulKernel.gradient(left: a, right: g, into: b, leftOperand: false) } : nil]
         }
     }
 
@@ -53,25 +54,36 @@ extension Tensor {
             }
         }
         let inputs = bias.map { [x, w, $0] } ?? [x, w]
+        // Backward keeps x only for the weight's gradient and w only for the input's: a frozen
+        // projection (LoRA's base weights) does not hold its input alive until backward.
+        let xNeedsGrad = x.requiresGrad, xShape = x.shape
+        let savedX: Tensor? = w.requiresGrad ? x : nil, savedW: Tensor? = xNeedsGrad ? w : nil
+        let biasNeedsGrad = bias?.requiresGrad ?? false, hasBias = bias != nil
         return record(out, "linear", inputs) { g in
             let gc = g.isContiguous ? g : g.copy()
             var grads: [Tensor?] = []
             withExtendedLifetime(gc) {
                 var dx: Tensor? = nil, dw: Tensor? = nil
-                if x.requiresGrad {
-                    let t = Tensor(uninitializedShape: x.shape)
-                    GEMM.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
-                               a: gc.floatPointer, lda: outF, b: w.floatPointer, ldb: inF, beta: 0, c: t.floatPointer, ldc: inF)
+                if let w = savedW {
+                    let t = Tensor(uninitializedShape: xShape)
+                    withExtendedLifetime(w) {
+                        GEMM.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
+                                   a: gc.floatPointer, lda: outF, b: w.floatPointer, ldb: inF, beta: 0, c: t.floatPointer, ldc: inF)
+                    }
                     dx = t
                 }
-                if w.requiresGrad {
+                if let x = savedX {
                     let t = Tensor(uninitializedShape: [outF, inF])
-                    GEMM.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
-                               a: gc.floatPointer, lda: outF, b: x.floatPointer, ldb: inF, beta: 0, c: t.floatPointer, ldc: inF)
+                    withExtendedLifetime(x) {
+                        GEMMProfiler.withRole(.weightGradient) {
+                            GEMM.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                                       a: gc.floatPointer, lda: outF, b: x.floatPointer, ldb: inF, beta: 0, c: t.floatPointer, ldc: inF)
+                        }
+                    }
                     dw = t
                 }
                 grads = [dx, dw]
-                if let bias { grads.append(bias.requiresGrad ? Broadcast.reduce(gc, to: [outF]) : nil) }
+                if hasBias { grads.append(biasNeedsGrad ? Broadcast.reduce(gc, to: [outF]) : nil) }
             }
             return grads
         }

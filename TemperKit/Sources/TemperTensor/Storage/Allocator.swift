@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// A caching allocator for tensor buffers.
@@ -36,6 +37,19 @@ public enum TensorAllocator {
 
     /// Returns an uninitialised, 64-byte-aligned buffer of at least `bytes` bytes and its capacity.
     public static func allocate(bytes: Int) -> (UnsafeMutableRawPointer, Int) {
+        if _slowPath(OpProfiler.isEnabled) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let (p, size, fresh) = take(bytes)
+            OpProfiler.allocated(bytes: size, nanoseconds: DispatchTime.now().uptimeNanoseconds &- start, fresh: fresh)
+            return (p, size)
+        }
+        let (p, size, _) = take(bytes)
+        return (p, size)
+    }
+
+    /// `allocate`'s work; `fresh` when the buffer came from the system rather than a free list.
+    @inline(__always)
+    private static func take(_ bytes: Int) -> (UnsafeMutableRawPointer, Int, fresh: Bool) {
         let size = sizeClass(bytes)
         lock.lock()
         liveBytes += size
@@ -44,14 +58,26 @@ public enum TensorAllocator {
             freeLists[size] = list
             cachedBytes -= size
             lock.unlock()
-            return (p, size)
+            return (p, size, false)
         }
         lock.unlock()
-        return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: alignment), size)
+        return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: alignment), size, true)
     }
 
     /// Gives a buffer from `allocate` back to the cache (or to the system, past the cap).
     public static func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+        if _slowPath(OpProfiler.isEnabled) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            give(pointer, capacity: capacity)
+            OpProfiler.released(nanoseconds: DispatchTime.now().uptimeNanoseconds &- start)
+        } else {
+            give(pointer, capacity: capacity)
+        }
+    }
+
+    /// `release`'s work.
+    @inline(__always)
+    private static func give(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
         lock.lock()
         liveBytes -= capacity
         if cachedBytes + capacity <= cacheLimitBytes {
