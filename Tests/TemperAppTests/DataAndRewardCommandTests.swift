@@ -68,7 +68,8 @@ final class DataAndRewardCommandTests: XCTestCase {
     func testEachTaskIsGradedByItsReward() throws {
         for (task, reward) in [("addition", "math-equiv"), ("multiplication", "math-equiv"), ("countdown", "countdown"),
                                ("sorting", "exact-match:ignore_punctuation=true"), ("word-problems", "math-equiv"),
-                               ("long-addition", "math-equiv"), ("arithmetic-chain", "math-equiv")] {
+                               ("long-addition", "math-equiv"), ("arithmetic-chain", "math-equiv"),
+                               ("one-step-word-problems", "math-equiv")] {
             let made = try run(["data", "make", task, "--n", "40", "--seed", "5", "--with-solution"])
             XCTAssertEqual(made.status, 0, made.err)
             var rows = try jsonLines(made.out)

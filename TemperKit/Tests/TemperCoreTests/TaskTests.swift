@@ -162,7 +162,7 @@ final class TaskTests: XCTestCase {
 
     func testUnknownTasksAndOptionsAreNamed() {
         XCTAssertThrowsError(try TaskCatalog.make("sortin")) { error in
-            XCTAssertEqual("\(error)", "unknown task 'sortin'. Did you mean 'sorting'? Available tasks: addition, multiplication, countdown, sorting, word-problems, arithmetic-chain, long-addition")
+            XCTAssertEqual("\(error)", "unknown task 'sortin'. Did you mean 'sorting'? Available tasks: addition, multiplication, countdown, sorting, word-problems, arithmetic-chain, long-addition, one-step-word-problems")
         }
         XCTAssertThrowsError(try TaskCatalog.make("sorting", options: [("lenght", .text("3"))])) { error in
             XCTAssertTrue("\(error)".hasPrefix("sorting: unknown parameter 'lenght'. Did you mean 'length'?"), "\(error)")

@@ -3,7 +3,7 @@ public enum TaskCatalog {
     /// Every built-in task type.
     public static let all: [any VerifiableTask.Type] = [
         AdditionProblems.self, MultiplicationProblems.self, CountdownProblems.self, SortingProblems.self, WordProblems.self,
-        ArithmeticChainProblems.self, LongAdditionProblems.self,
+        ArithmeticChainProblems.self, LongAdditionProblems.self, OneStepWordProblems.self,
     ]
 
     /// The task type called `name`, or an error listing the tasks and suggesting the closest.
