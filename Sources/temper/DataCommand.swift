@@ -71,7 +71,11 @@ struct DataCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data(text.utf8))
                 return
             }
-            do { try AtomicFileWriter.write(Data(text.utf8), to: URL(fileURLWithPath: output)) } catch {
+            let file = URL(fileURLWithPath: output)
+            do {
+                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try AtomicFileWriter.write(Data(text.utf8), to: file)
+            } catch {
                 throw CommandError(description: "cannot write \(output): \(error)")
             }
             let what = preference ? "preference pairs" : steps ? "step-labelled chains" : "problems"

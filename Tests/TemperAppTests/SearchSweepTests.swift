@@ -32,7 +32,8 @@ final class SearchSweepTests: XCTestCase {
         XCTAssertEqual(row.accuracy, MeanSpread(mean: 1, std: 0))
         XCTAssertEqual(row.passAt1, MeanSpread(mean: 0.75, std: 0), "a: 2/2, b: 1/2")
         XCTAssertEqual(row.passAtK, MeanSpread(mean: 1, std: 0))
-        XCTAssertEqual(row.majAtK, MeanSpread(mean: 1, std: 0), "b's tie goes to its first answer, 6")
+        XCTAssertEqual(row.majAtK, MeanSpread(mean: 0.5, std: 0),
+                       "b's tie goes to the answer first in text order, 5 (wrong), whatever the verifier ranked first")
         XCTAssertEqual(row.tokensPerAnswer, MeanSpread(mean: 14, std: 0), "2 samples of 6 characters and an end-of-sequence token")
         XCTAssertEqual(records.map(\.seed), [0, 0, 1, 1])
         XCTAssertEqual(lastProgress?.done, 2)
@@ -40,7 +41,7 @@ final class SearchSweepTests: XCTestCase {
         var b = records[1]
         b.seconds = 0.25
         XCTAssertEqual(b.json, #####"{"search":"sampling","budget":2,"seed":0,"item":1,"answer":"#### 6","answer_score":1,"correct":true,"##### +
-                       #####""candidates":2,"correct_candidates":1,"pass_at_1":0.5,"pass_at_k":1,"maj_at_k":true,"tokens_generated":14,"##### +
+                       #####""candidates":2,"correct_candidates":1,"pass_at_1":0.5,"pass_at_k":1,"maj_at_k":false,"tokens_generated":14,"##### +
                        #####""tokens_scored":1,"forward_passes":7,"seconds":0.25,"scoring_failures":[]}"#####)
         // Probes: a is never wrong (d = 0, bin 0), b half the time (d = 0.5, bin 1).
         XCTAssertEqual(outcome.table, ComputeOptimalTable(probeSamples: 2, bins: 2, choices: [

@@ -142,8 +142,12 @@ public struct SearchSweep {
         let scores = try grader.score(candidates.map(\.sequence), prompt: 0, of: request)
         let correct = scores.map { ($0 ?? -.infinity) >= passThreshold }
         let c = correct.filter { $0 }.count
-        let groups = AnswerGroups(candidates.map(\.sequence.text), reader: try Self.answerReader(ofSpec: spec) ?? answerReader)
-        let majority = groups.ranked { Float($0.members.count) }.first?.group.members.first
+        // The vote reads the candidates in text order, not the strategy's ranking: a tie between
+        // answers must not be broken by the verifier (with the oracle it would favour the right one).
+        let voteOrder = candidates.indices.sorted { candidates[$0].sequence.text < candidates[$1].sequence.text }
+        let groups = AnswerGroups(voteOrder.map { candidates[$0].sequence.text },
+                                  reader: try Self.answerReader(ofSpec: spec) ?? answerReader)
+        let majority = groups.ranked { Float($0.members.count) }.first?.group.members.first.map { voteOrder[$0] }
         return SweepItemRecord(
             search: spec, budget: budget, seed: seed, item: i, answer: candidates[0].sequence.text, answerScore: scores[0],
             correct: correct[0], candidates: candidates.count, correctCandidates: c,
