@@ -1,6 +1,7 @@
-// Dot products of GGML's 32-value block formats (Q8_0, Q4_0, Q4_1) with activations quantized to
-// int8 per 32-block, as llama.cpp does: the integer products of a block are summed exactly, then
-// scaled once by the two block scales. Three paths give the same integer sums: portable C (the
+// Dot products of GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, and Q4_K by its 32-value
+// sub-blocks) with activations quantized to int8 per 32-block, as llama.cpp does: the integer
+// products of a block are summed exactly, then scaled once by the two block scales; and of Q8_0,
+// Q4_0, Q4_1 with float activations. Three paths give the same integer sums: portable C (the
 // reference), AVX2 (maddubs) and AVX-512 VNNI (dpbusd on 256-bit lanes); only the last two carry
 // target attributes, so the library still loads on a CPU without them.
 #include "CTemperSupport.h"
