@@ -1,6 +1,7 @@
-// Dot products of GGML's 32-value block formats (Q8_0, Q4_0, Q4_1) with activations quantized to
-// int8 per 32-block, as llama.cpp does: the integer products of a block are summed exactly, then
-// scaled once by the two block scales. Three paths give the same integer sums: portable C (the
+// Dot products of GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, and Q4_K by its 32-value
+// sub-blocks) with activations quantized to int8 per 32-block, as llama.cpp does: the integer
+// products of a block are summed exactly, then scaled once by the two block scales; and of Q8_0,
+// Q4_0, Q4_1 with float activations. Three paths give the same integer sums: portable C (the
 // reference), AVX2 (maddubs) and AVX-512 VNNI (dpbusd on 256-bit lanes); only the last two carry
 // target attributes, so the library still loads on a CPU without them.
 #include "CTemperSupport.h"
@@ -44,11 +45,22 @@ static long block_bytes(int format) {
     case TEMPER_Q8_0: return 34;
     case TEMPER_Q4_0: return 18;
     case TEMPER_Q4_1: return 20;
+    case TEMPER_Q5_0: return 22;
+    case TEMPER_Q5_1: return 24;
+    case TEMPER_Q4_K: return 144;
     default: return 0;
     }
 }
 
+#if defined(__x86_64__)
+static void quantize_activations_avx2(const float *x, long n, int8_t *q, float *d, float *s);
+#endif
+
 void temper_q8_quantize_activations(const float *x, long n, int8_t *q, float *d, float *s) {
+#if defined(__x86_64__)
+    // AVX2 is part of the instruction set the library requires (CPUCheck.c).
+    quantize_activations_avx2(x, n, q, d, s);
+#else
     for (long b = 0; b < n / QK; b++) {
         const float *xb = x + b * QK;
         float amax = 0;
@@ -64,6 +76,7 @@ void temper_q8_quantize_activations(const float *x, long n, int8_t *q, float *d,
         d[b] = scale;
         s[b] = scale * (float)sum;
     }
+#endif
 }
 
 // The rounding of ggml's reference quantizers (quantize_row_q*_ref): round half away from zero for
@@ -105,24 +118,69 @@ F16C void temper_quantize_row(int format, const float *x, long n, uint8_t *dst) 
     }
 }
 
-// One weight row against one quantized activation row, portable C.
-F16C static float dot_row_scalar(int format, const uint8_t *w, long blocks, const int8_t *xq, const float *xd, const float *xs) {
+// Where a 32-value block's 16 bytes of nibbles start: after d (Q4_0), d and m (Q4_1), d and the
+// fifth bits (Q5_0), or d, m and the fifth bits (Q5_1).
+static inline long nibbles_offset(int format) {
+    switch (format) {
+    case TEMPER_Q4_0: return 2;
+    case TEMPER_Q5_0: return 6;
+    case TEMPER_Q5_1: return 8;
+    default: return 4;
+    }
+}
+
+// Scale and min of sub-block `j` (0..<8) of a Q4_K super-block from its 12 packed bytes `s`:
+// sub-blocks 0-3 use the low six bits of bytes j and j+4; 4-7 take their low four bits from byte
+// j+4's nibbles and their top two bits from the spare high bits of bytes j-4 and j.
+static inline void q4k_scale_min(long j, const uint8_t *s, int *sc, int *mn) {
+    if (j < 4) { *sc = s[j] & 63; *mn = s[j + 4] & 63; return; }
+    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+}
+
+// 32-value block `b` of a weight row as integer codes with a scale and an offset: value i is
+// d · code[i] + m. Q8_0: m = 0; Q4_0: m = -8d; Q5_0: m = -16d; Q4_1 / Q5_1: m is the stored
+// minimum; Q4_K (sub-block j of super-block b / 8, nibbles of its 32-byte run j / 2):
+// d = d_super · sc_j, m = -dmin · min_j. Q5 codes take their fifth bit, bit i of the 32-bit qh
+// that precedes the nibbles, for value i.
+F16C static void block_codes_scalar(int format, const uint8_t *row, long b, int *code, float *d, float *m) {
+    if (format == TEMPER_Q4_K) {
+        const uint8_t *blk = row + (b >> 3) * 144, *qs = blk + 16 + ((b & 7) >> 1) * 32;
+        int sc, mn;
+        q4k_scale_min(b & 7, blk + 4, &sc, &mn);
+        for (int i = 0; i < QK; i++) code[i] = (b & 1) ? qs[i] >> 4 : qs[i] & 15;
+        *d = half_to_float(blk) * (float)sc;
+        *m = -half_to_float(blk + 2) * (float)mn;
+        return;
+    }
+    const uint8_t *blk = row + b * block_bytes(format);
+    *d = half_to_float(blk);
+    if (format == TEMPER_Q8_0) {
+        for (int i = 0; i < QK; i++) code[i] = (int8_t)blk[2 + i];
+        *m = 0;
+        return;
+    }
+    const uint8_t *qs = blk + nibbles_offset(format);
+    for (int i = 0; i < QK / 2; i++) { code[i] = qs[i] & 15; code[i + QK / 2] = qs[i] >> 4; }
+    if (format == TEMPER_Q5_0 || format == TEMPER_Q5_1) {
+        uint32_t qh;
+        memcpy(&qh, qs - 4, 4);
+        for (int i = 0; i < QK; i++) code[i] |= ((qh >> i) & 1) << 4;
+    }
+    if (format == TEMPER_Q4_0 || format == TEMPER_Q5_0) *m = (format == TEMPER_Q4_0 ? -8.0f : -16.0f) * *d;
+    else *m = half_to_float(blk + 2);
+}
+
+// One weight row against one quantized activation row, portable C (the reference the SIMD paths
+// are tested against): Σ_b d_b · xd_b · Σ_i code_i · xq_i + m_b · xs_b.
+static float dot_row_scalar(int format, const uint8_t *w, long blocks, const int8_t *xq, const float *xd, const float *xs) {
     float total = 0;
-    long bytes = block_bytes(format);
     for (long b = 0; b < blocks; b++) {
-        const uint8_t *blk = w + b * bytes;
-        const int8_t *x = xq + b * QK;
-        float dw = half_to_float(blk);
-        int sum = 0;
-        if (format == TEMPER_Q8_0) {
-            for (int i = 0; i < QK; i++) sum += (int)(int8_t)blk[2 + i] * x[i];
-            total += dw * xd[b] * (float)sum;
-        } else {
-            const uint8_t *qs = blk + (format == TEMPER_Q4_0 ? 2 : 4);
-            for (int i = 0; i < QK / 2; i++) sum += (qs[i] & 15) * x[i] + (qs[i] >> 4) * x[i + QK / 2];
-            total += dw * xd[b] * (float)sum;
-            total += format == TEMPER_Q4_0 ? -8.0f * dw * xs[b] : half_to_float(blk + 2) * xs[b];
-        }
+        int code[QK], sum = 0;
+        float d, m;
+        block_codes_scalar(format, w, b, code, &d, &m);
+        for (int i = 0; i < QK; i++) sum += code[i] * xq[b * QK + i];
+        total += d * xd[b] * (float)sum + m * xs[b];
     }
     return total;
 }
@@ -178,50 +236,143 @@ int temper_avx512vnni_supported(void) {
         && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 }
 
-// The 32 codes of a block as bytes in value order: Q8_0's signed values, or a Q4 block's nibbles
-// (low nibbles are values 0-15, high nibbles 16-31).
-#define DEFINE_DOT(NAME, ATTR, PRODUCT)                                                                    \
-ATTR static inline __m256i NAME##_codes(int format, const uint8_t *blk) {                                   \
-    if (format == TEMPER_Q8_0) return _mm256_loadu_si256((const __m256i *)(blk + 2));                      \
-    __m128i b = _mm_loadu_si128((const __m128i *)(blk + (format == TEMPER_Q4_0 ? 2 : 4)));                 \
-    __m128i m4 = _mm_set1_epi8(15);                                                                         \
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4), _mm_and_si128(b, m4));               \
-}                                                                                                           \
-ATTR static float NAME(int format, const uint8_t *w, long blocks, const int8_t *xq, const float *xd,       \
-                       const float *xs) {                                                                   \
-    long bytes = block_bytes(format);                                                                       \
-    __m256 acc = _mm256_setzero_ps();                                                                       \
-    float corr = 0;                                                                                         \
-    for (long b = 0; b < blocks; b++) {                                                                     \
-        const uint8_t *blk = w + b * bytes;                                                                 \
-        __m256i q = NAME##_codes(format, blk);                                                              \
-        __m256i x = _mm256_loadu_si256((const __m256i *)(xq + b * QK));                                     \
-        __m256i u, v;                                                                                       \
-        /* The instructions multiply unsigned by signed bytes: Q4 codes are unsigned already; */           \
-        /* Q8_0 moves w's sign onto x (|w| · sign(w)·x = w·x). */                                           \
-        if (format == TEMPER_Q8_0) { u = _mm256_sign_epi8(q, q); v = _mm256_sign_epi8(x, q); }              \
-        else { u = q; v = x; }                                                                              \
-        __m256i p = PRODUCT(u, v);                                                                          \
-        float dw = _cvtsh_ss(*(const unsigned short *)blk);                                                 \
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * xd[b]), acc);                      \
-        if (format == TEMPER_Q4_0) corr -= 8.0f * dw * xs[b];                                               \
-        else if (format == TEMPER_Q4_1) corr += _cvtsh_ss(*(const unsigned short *)(blk + 2)) * xs[b];      \
-    }                                                                                                       \
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));                      \
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));                                                                 \
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));                                                                  \
-    return _mm_cvtss_f32(s) + corr;                                                                         \
+// The 32 codes of 32-value block `b` of a row as bytes in value order: Q8_0's signed values, or
+// the nibbles of a Q4_0 / Q4_1 block (low nibbles are values 0-15, high 16-31), with a Q5 block's
+// fifth bits on top, or a Q4_K sub-block's nibbles (the low or high ones of its super-block's
+// 32-byte run).
+AVX2 __attribute__((always_inline)) static inline __m256i block_codes(const int format, const uint8_t *row, long b) {
+    const __m256i m4 = _mm256_set1_epi8(15);
+    if (format == TEMPER_Q8_0) return _mm256_loadu_si256((const __m256i *)(row + b * 34 + 2));
+    if (format == TEMPER_Q4_K) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(row + (b >> 3) * 144 + 16 + ((b & 7) >> 1) * 32));
+        return _mm256_and_si256((b & 1) ? _mm256_srli_epi16(q, 4) : q, m4);
+    }
+    const uint8_t *blk = row + b * block_bytes(format) + nibbles_offset(format);
+    __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)blk));
+    q = _mm256_and_si256(_mm256_srlv_epi64(q, _mm256_set_epi64x(4, 4, 0, 0)), m4);
+    if (format == TEMPER_Q5_0 || format == TEMPER_Q5_1) {
+        // Byte i takes byte i / 8 of qh, keeps bit i % 8, and becomes 16 where it is set.
+        uint32_t qh;
+        memcpy(&qh, blk - 4, 4);
+        const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+        __m256i h = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), spread), bit);
+        q = _mm256_or_si256(q, _mm256_and_si256(_mm256_cmpeq_epi8(h, bit), _mm256_set1_epi8(16)));
+    }
+    return q;
 }
 
-AVX2 static inline __m256i product_avx2(__m256i u, __m256i v) {
+AVX2 __attribute__((always_inline)) static inline __m256i product_avx2(__m256i u, __m256i v) {
     // Pairs of products fit in int16: 128 · 127 · 2 < 32768.
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, v), _mm256_set1_epi16(1));
 }
-VNNI static inline __m256i product_vnni(__m256i u, __m256i v) {
+VNNI __attribute__((always_inline)) static inline __m256i product_vnni(__m256i u, __m256i v) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, v);
 }
-DEFINE_DOT(dot_row_avx2, AVX2, product_avx2)
-DEFINE_DOT(dot_row_vnni, VNNI, product_vnni)
+
+// The block scales of one weight row times the activation scales for blocks `b0 ..< b0 + count`,
+// `scale[b - b0] = d_b · xd[b]`, and the row's offset term, which the integer sums leave out:
+// Σ m_b · xs[b] (m_b as in `block_codes_scalar`). For the 32-value formats one 32-bit gather
+// reads d (and the _1 formats' m right after it) of eight blocks; Q4_K unpacks its 6-bit scales
+// per block.
+AVX2 __attribute__((always_inline)) static inline float block_scales(const int format, const uint8_t *row,
+        long b0, long count, const float *xd, const float *xs, float *scale) {
+    float total = 0;
+    long b = 0;
+    if (format == TEMPER_Q4_K) {
+        for (; b < count; b++) {
+            const uint8_t *blk = row + ((b0 + b) >> 3) * 144;
+            int sc, mn;
+            q4k_scale_min((b0 + b) & 7, blk + 4, &sc, &mn);
+            scale[b] = _cvtsh_ss(*(const unsigned short *)blk) * (float)sc * xd[b0 + b];
+            total -= _cvtsh_ss(*(const unsigned short *)(blk + 2)) * (float)mn * xs[b0 + b];
+        }
+        return total;
+    }
+    const long bytes = block_bytes(format);
+    const __m256i offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)bytes));
+    // Bytes 0-1 (d) and 2-3 (the _1 formats' m) of each gathered word, packed as eight halves.
+    const __m256i low = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                         0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256 offset = _mm256_setzero_ps();
+    for (; b + 8 <= count; b += 8) {
+        __m256i dm = _mm256_i32gather_epi32((const int *)(row + (b0 + b) * bytes), offsets, 1);
+        __m256 d = _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(dm, low), 0x08)));
+        _mm256_storeu_ps(scale + b, _mm256_mul_ps(d, _mm256_loadu_ps(xd + b0 + b)));
+        __m256 x = _mm256_loadu_ps(xs + b0 + b);
+        if (format == TEMPER_Q4_1 || format == TEMPER_Q5_1) {
+            __m256i mp = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(_mm256_srli_epi32(dm, 16), low), 0x08);
+            offset = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(mp)), x, offset);
+        } else if (format == TEMPER_Q4_0 || format == TEMPER_Q5_0) {
+            offset = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(format == TEMPER_Q4_0 ? -8.0f : -16.0f)), x, offset);
+        }
+    }
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(offset), _mm256_extractf128_ps(offset, 1));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    total = _mm_cvtss_f32(r);
+    for (; b < count; b++) {
+        const uint8_t *blk = row + (b0 + b) * bytes;
+        float d = _cvtsh_ss(*(const unsigned short *)blk);
+        scale[b] = d * xd[b0 + b];
+        if (format == TEMPER_Q4_1 || format == TEMPER_Q5_1) total += _cvtsh_ss(*(const unsigned short *)(blk + 2)) * xs[b0 + b];
+        else if (format == TEMPER_Q4_0) total -= 8.0f * d * xs[b0 + b];
+        else if (format == TEMPER_Q5_0) total -= 16.0f * d * xs[b0 + b];
+    }
+    return total;
+}
+
+// `rows` (1 or ROWS) consecutive weight rows against one activation row: each block of x is
+// loaded once for all of them, and the rows' accumulations are independent chains, so the loop is
+// bound by throughput rather than by the latency of one FMA chain (one row at a time runs Q4_1 at
+// ~5 GB/s, compute-bound). With the scales from `block_scales`, the inner loop is unpack, integer
+// dot, convert and one FMA per block. `format` and `rows` are constants in each instance below, so
+// the branches on them fold away.
+#define ROWS 8
+#define SCALE_CHUNK 64  /* blocks whose scales are taken at once: a multiple of Q4_K's 8 */
+#define DEFINE_DOTN(NAME, ATTR, PRODUCT)                                                                   \
+ATTR __attribute__((always_inline)) static inline void NAME##_body(const int format, const int rows,      \
+        const uint8_t *w, long row_bytes, long blocks, const int8_t *xq, const float *xd, const float *xs, \
+        float *out) {                                                                                       \
+    __m256 acc[ROWS];                                                                                       \
+    float corr[ROWS], scale[ROWS][SCALE_CHUNK];                                                             \
+    for (int r = 0; r < rows; r++) { acc[r] = _mm256_setzero_ps(); corr[r] = 0; }                          \
+    for (long c0 = 0; c0 < blocks; c0 += SCALE_CHUNK) {                                                     \
+        const long cn = blocks - c0 < SCALE_CHUNK ? blocks - c0 : SCALE_CHUNK;                              \
+        for (int r = 0; r < rows; r++) corr[r] += block_scales(format, w + r * row_bytes, c0, cn, xd, xs, scale[r]); \
+        for (long b = 0; b < cn; b++) {                                                                     \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + (c0 + b) * QK));                          \
+            for (int r = 0; r < rows; r++) {                                                                \
+                __m256i q = block_codes(format, w + r * row_bytes, c0 + b), u, v;                           \
+                /* The instructions multiply unsigned by signed bytes: Q4 codes are unsigned already; */   \
+                /* Q8_0 moves w's sign onto x (|w| · sign(w)·x = w·x). */                                   \
+                if (format == TEMPER_Q8_0) { u = _mm256_sign_epi8(q, q); v = _mm256_sign_epi8(x, q); }      \
+                else { u = q; v = x; }                                                                      \
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(PRODUCT(u, v)), _mm256_broadcast_ss(&scale[r][b]), acc[r]); \
+            }                                                                                               \
+        }                                                                                                   \
+    }                                                                                                       \
+    for (int r = 0; r < rows; r++) {                                                                        \
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));            \
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));                                                             \
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));                                                              \
+        out[r] = _mm_cvtss_f32(s) + corr[r];                                                                \
+    }                                                                                                       \
+}                                                                                                           \
+ATTR static void NAME(int format, int rows, const uint8_t *w, long row_bytes, long blocks, const int8_t *xq, \
+                      const float *xd, const float *xs, float *out) {                                       \
+    /* One instance per format and row count (1 or ROWS). */                                            \
+    switch (format * 2 + (rows == ROWS)) {                                                                  \
+    DOT_CASES(NAME, TEMPER_Q8_0) DOT_CASES(NAME, TEMPER_Q4_0) DOT_CASES(NAME, TEMPER_Q4_1)                  \
+    DOT_CASES(NAME, TEMPER_Q5_0) DOT_CASES(NAME, TEMPER_Q5_1) DOT_CASES(NAME, TEMPER_Q4_K)                  \
+    }                                                                                                       \
+}
+#define DOT_CASES(NAME, F)                                                                                 \
+    case F * 2: NAME##_body(F, 1, w, row_bytes, blocks, xq, xd, xs, out); break;                            \
+    case F * 2 + 1: NAME##_body(F, ROWS, w, row_bytes, blocks, xq, xd, xs, out); break;
+DEFINE_DOTN(dot_rows_avx2, AVX2, product_avx2)
+DEFINE_DOTN(dot_rows_vnni, VNNI, product_vnni)
 // The float-activation form on AVX2: a block's 32 codes become four vectors of 8 floats (Q4_0's
 // minus 8), multiplied into x with FMAs; Q4_1's offset adds m · Σx.
 AVX2 static float dot_row_float_avx2(int format, const uint8_t *w, long blocks, const float *x) {
@@ -259,6 +410,46 @@ AVX2 static float dot_row_float_avx2(int format, const uint8_t *w, long blocks, 
     r = _mm_add_ss(r, _mm_movehdup_ps(r));
     return _mm_cvtss_f32(r);
 }
+// roundf on eight floats: to nearest, ties away from zero. |v| - trunc|v| is exact, so the tie
+// test is too (adding 0.5 first would round 0.49999997 up).
+AVX2 __attribute__((always_inline)) static inline __m256i round_away(__m256 v) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 a = _mm256_andnot_ps(sign, v);
+    __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 up = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(a, t), _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_set1_ps(1.0f));
+    return _mm256_cvtps_epi32(_mm256_or_ps(_mm256_add_ps(t, up), _mm256_and_ps(sign, v)));
+}
+
+// The AVX2 form of `temper_q8_quantize_activations`, with the same codes as the portable loop
+// (roundf's rounding), so every dot-product path sees the same activations.
+AVX2 static void quantize_activations_avx2(const float *x, long n, int8_t *q, float *d, float *s) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (long b = 0; b < n / QK; b++) {
+        const float *xb = x + b * QK;
+        __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8), v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+        __m256 amax = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                    _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_movehdup_ps(m));
+        float scale = _mm_cvtss_f32(m) / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
+        __m256 mul = _mm256_set1_ps(inv);
+        __m256i i0 = round_away(_mm256_mul_ps(v0, mul));
+        __m256i i1 = round_away(_mm256_mul_ps(v1, mul));
+        __m256i i2 = round_away(_mm256_mul_ps(v2, mul));
+        __m256i i3 = round_away(_mm256_mul_ps(v3, mul));
+        __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+        // Pack the 32 int32 to int8 in value order: packs interleave 128-bit lanes, the permute undoes it.
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(q + b * QK), p);
+        d[b] = scale;
+        s[b] = scale * (float)_mm_cvtsi128_si32(t);
+    }
+}
 #else
 int temper_avx512vnni_supported(void) { return 0; }
 #endif
@@ -281,9 +472,86 @@ AVX2 static float dot_float_avx2(const float *x, const float *y, long n) {
 }
 #endif
 
+#if defined(__x86_64__)
+// ROWS weight rows against one float activation row (decoding one sequence with float
+// activations), one FMA chain per row as in `dot_rows_*`: each block's codes become floats and
+// meet x, d scales the block's sum once, and the offset term (Q4_0's zero point, Q4_1's minimum)
+// is Σ_b m_b · Σx_b, both from `block_scales` with unit activation scales and the blocks' sums
+// `xsum`. Q4 codes stay unsigned here; the offset term carries Q4_0's -8.
+AVX2 __attribute__((always_inline)) static inline void dot_rows_float_body(const int format, const uint8_t *w,
+        long row_bytes, long blocks, const float *x, const float *ones, const float *xsum, float *out) {
+    __m256 acc[ROWS];
+    float corr[ROWS], scale[ROWS][SCALE_CHUNK];
+    for (int r = 0; r < ROWS; r++) { acc[r] = _mm256_setzero_ps(); corr[r] = 0; }
+    for (long c0 = 0; c0 < blocks; c0 += SCALE_CHUNK) {
+        const long cn = blocks - c0 < SCALE_CHUNK ? blocks - c0 : SCALE_CHUNK;
+        for (int r = 0; r < ROWS; r++) corr[r] += block_scales(format, w + r * row_bytes, c0, cn, ones, xsum, scale[r]);
+        for (long b = 0; b < cn; b++) {
+            const float *xb = x + (c0 + b) * QK;
+            __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8), x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
+            for (int r = 0; r < ROWS; r++) {
+                const uint8_t *blk = w + r * row_bytes + (c0 + b) * block_bytes(format);
+                __m128i lo, hi;  // codes of values 0-15 and 16-31 as bytes
+                if (format == TEMPER_Q8_0) {
+                    lo = _mm_loadu_si128((const __m128i *)(blk + 2));
+                    hi = _mm_loadu_si128((const __m128i *)(blk + 18));
+                } else {
+                    __m128i q = _mm_loadu_si128((const __m128i *)(blk + nibbles_offset(format)));
+                    lo = _mm_and_si128(q, _mm_set1_epi8(15));
+                    hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(15));
+                }
+                __m256 w0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
+                __m256 w1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+                __m256 w2 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
+                __m256 w3 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+                __m256 sum = _mm256_fmadd_ps(w3, x3, _mm256_fmadd_ps(w2, x2, _mm256_fmadd_ps(w1, x1, _mm256_mul_ps(w0, x0))));
+                acc[r] = _mm256_fmadd_ps(sum, _mm256_broadcast_ss(&scale[r][b]), acc[r]);
+            }
+        }
+    }
+    for (int r = 0; r < ROWS; r++) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        out[r] = _mm_cvtss_f32(s) + corr[r];
+    }
+}
+
+AVX2 static void dot_rows_float(int format, const uint8_t *w, long row_bytes, long blocks, const float *x,
+                                const float *ones, const float *xsum, float *out) {
+    switch (format) {
+    case TEMPER_Q8_0: dot_rows_float_body(TEMPER_Q8_0, w, row_bytes, blocks, x, ones, xsum, out); break;
+    case TEMPER_Q4_0: dot_rows_float_body(TEMPER_Q4_0, w, row_bytes, blocks, x, ones, xsum, out); break;
+    default: dot_rows_float_body(TEMPER_Q4_1, w, row_bytes, blocks, x, ones, xsum, out); break;
+    }
+}
+
+// Each 32-block's sum of x, for the offset terms of `dot_rows_float`.
+AVX2 static void block_sums(const float *x, long blocks, float *ones, float *xsum) {
+    for (long b = 0; b < blocks; b++) {
+        const float *xb = x + b * QK;
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(xb), _mm256_loadu_ps(xb + 8)),
+                                 _mm256_add_ps(_mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24)));
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        xsum[b] = _mm_cvtss_f32(s);
+        ones[b] = 1.0f;
+    }
+}
+#endif
+
 void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
                             const float *x, long m, float *y, long ldy, float *row_buffer) {
     long blocks = k / QK;
+#if defined(__x86_64__)
+    if (path != TEMPER_QPATH_SCALAR && m == 1 && r1 - r0 >= ROWS) {
+        // One activation row: groups of ROWS weight rows, the last (r1 - r0) mod ROWS below.
+        float ones[blocks], xsum[blocks];
+        block_sums(x, blocks, ones, xsum);
+        for (; r0 + ROWS <= r1; r0 += ROWS) dot_rows_float(format, w + r0 * row_bytes, row_bytes, blocks, x, ones, xsum, y + r0);
+    }
+#endif
     for (long r = r0; r < r1; r++) {
         const uint8_t *row = w + r * row_bytes;
 #if defined(__x86_64__)
@@ -309,19 +577,23 @@ void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_byt
 void temper_qdot_rows(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
                       const int8_t *xq, const float *xd, const float *xs, long m, float *y, long ldy) {
     long blocks = k / QK;
-    for (long r = r0; r < r1; r++) {
-        const uint8_t *row = w + r * row_bytes;
-        for (long i = 0; i < m; i++) {
-            const int8_t *q = xq + i * k;
-            const float *d = xd + i * blocks, *s = xs + i * blocks;
-            float v;
+    for (long r = r0; r < r1; ) {
 #if defined(__x86_64__)
-            if (path == TEMPER_QPATH_VNNI) v = dot_row_vnni(format, row, blocks, q, d, s);
-            else if (path == TEMPER_QPATH_AVX2) v = dot_row_avx2(format, row, blocks, q, d, s);
-            else
-#endif
-            v = dot_row_scalar(format, row, blocks, q, d, s);
-            y[i * ldy + r] = v;
+        if (path != TEMPER_QPATH_SCALAR) {
+            // Groups of ROWS weight rows; the last (r1 - r0) mod ROWS rows one at a time.
+            int rows = r1 - r >= ROWS ? ROWS : 1;
+            for (long i = 0; i < m; i++) {
+                const int8_t *q = xq + i * k;
+                const float *d = xd + i * blocks, *s = xs + i * blocks;
+                if (path == TEMPER_QPATH_VNNI) dot_rows_vnni(format, rows, w + r * row_bytes, row_bytes, blocks, q, d, s, y + i * ldy + r);
+                else dot_rows_avx2(format, rows, w + r * row_bytes, row_bytes, blocks, q, d, s, y + i * ldy + r);
+            }
+            r += rows;
+            continue;
         }
+#endif
+        for (long i = 0; i < m; i++)
+            y[i * ldy + r] = dot_row_scalar(format, w + r * row_bytes, blocks, xq + i * k, xd + i * blocks, xs + i * blocks);
+        r++;
     }
 }

@@ -12,14 +12,42 @@ final class QuantizedProductTests: XCTestCase {
     /// The fused kernel quantizes each 32-block of x to int8 with step d = max|x|/127, so each output
     /// may differ from x · W_dequantizedᵀ by at most Σ_blocks (d/2) · Σ|w| of the block, plus float
     /// rounding. Every path must stay inside that bound and the paths must agree with each other.
+    /// 37 rows are four groups of the kernel's eight rows and five single rows; 70 blocks per row
+    /// cross its 64-block scale chunk and leave six blocks after the eight-block scale gathers.
     func testFusedKernelsStayWithinTheActivationRoundingBoundOnEveryPath() throws {
         let saved = QuantizedProduct.quantizesActivations
         QuantizedProduct.quantizesActivations = true
         defer { QuantizedProduct.quantizesActivations = saved }
-        let k = 96, n = 37
-        let w = random([n, k], seed: 1)
-        for format in QuantFormat.encodable {
-            let q = try QuantizedMatrix(quantizing: w, format: format, name: "w")
+        for k in [96, 70 * 32] {
+            let w = random([37, k], seed: 1)
+            for format in QuantFormat.encodable { try checkFusedKernel(try QuantizedMatrix(quantizing: w, format: format, name: "w")) }
+        }
+        // Q5_0, Q5_1 and Q4_K cannot be written here (no quantizer): random blocks with small finite
+        // scales; 2304 values are 72 blocks of 32 (Q4_K: sub-blocks), past the 64-block scale chunk.
+        for format in [QuantFormat.q5_0, .q5_1, .q4_K] {
+            for k in [512, 2304] { try checkFusedKernel(try randomBlocks(format, rows: 37, columns: k, seed: UInt64(k))) }
+        }
+    }
+
+    /// `rows × columns` blocks of random bytes whose float16 scales (and minimums) are random in
+    /// [0, 0.01).
+    private func randomBlocks(_ format: QuantFormat, rows: Int, columns: Int, seed: UInt64) throws -> QuantizedMatrix {
+        let blocks = rows * columns / format.blockValues, size = format.blockBytes
+        let storage = OwnedBytes(count: blocks * size)
+        var rng = PhiloxRNG(seed: seed)
+        for i in 0..<(blocks * size) { storage.pointer.storeBytes(of: UInt8(truncatingIfNeeded: rng.next32()), toByteOffset: i, as: UInt8.self) }
+        for b in 0..<blocks {
+            for offset in format.scaleOffsets {
+                let scale = Float(rng.next32() % 1000) / 100_000
+                storage.pointer.storeBytes(of: HalfConversion.f16Bits(scale), toByteOffset: b * size + offset, as: UInt16.self)
+            }
+        }
+        return try QuantizedMatrix(format: format, rows: rows, columns: columns, bytes: storage.pointer, owner: storage, name: "w")
+    }
+
+    private func checkFusedKernel(_ q: QuantizedMatrix) throws {
+        let n = q.rows, k = q.columns, format = q.format
+        do {
             let wd = q.dequantized().scalars
             for m in [1, 3, 16] {
                 let x = random([m, k], seed: UInt64(10 + m))
@@ -42,9 +70,9 @@ final class QuantizedProductTests: XCTestCase {
                             bound += amax / 127 / 2 * wsum
                         }
                         let portable = Double(byPath[.portable]![i * n + r])
-                        XCTAssertLessThanOrEqual(abs(portable - exact), bound + 1e-5 * magnitude, "\(format) m=\(m) row \(i) col \(r)")
+                        XCTAssertLessThanOrEqual(abs(portable - exact), bound + 1e-5 * magnitude, "\(format) k=\(k) m=\(m) row \(i) col \(r)")
                         for (path, y) in byPath {
-                            XCTAssertEqual(Double(y[i * n + r]), portable, accuracy: 1e-6 * magnitude + 1e-6, "\(format) \(path) m=\(m)")
+                            XCTAssertEqual(Double(y[i * n + r]), portable, accuracy: 1e-6 * magnitude + 1e-6, "\(format) \(path) k=\(k) m=\(m)")
                         }
                     }
                 }
@@ -70,23 +98,26 @@ final class QuantizedProductTests: XCTestCase {
     }
 
     /// With float activations the fused kernel converts each block's codes to float: the float
-    /// product of the decoded weights up to summation order, on every path.
+    /// product of the decoded weights up to summation order, on every path (one activation row runs
+    /// eight weight rows at a time: 37 rows leave five; 70 blocks cross the 64-block scale chunk).
     func testFusedFloatActivationKernelEqualsTheFloatProduct() throws {
         let saved = QuantizedProduct.quantizesActivations
         QuantizedProduct.quantizesActivations = false
         defer { QuantizedProduct.quantizesActivations = saved }
-        let k = 96, n = 37
-        let w = random([n, k], seed: 12)
-        for format in QuantFormat.encodable {
-            let q = try QuantizedMatrix(quantizing: w, format: format, name: "w")
-            let wd = q.dequantized()
-            for m in [1, 5, 16] {
-                let x = random([m, k], seed: UInt64(20 + m))
-                let want = withNoGrad { x.linear(wd) }.scalars
-                for path in QuantizedDotPath.supported {
-                    let got = QuantizedDotPath.using(path) { withNoGrad { x.linear(q) } }.scalars
-                    XCTAssertEqual(got.count, m * n)
-                    for (a, b) in zip(got, want) { XCTAssertEqual(a, b, accuracy: 1e-4, "\(format) \(path) m=\(m)") }
+        let n = 37
+        for k in [96, 70 * 32] {
+            let w = random([n, k], seed: 12)
+            for format in QuantFormat.encodable {
+                let q = try QuantizedMatrix(quantizing: w, format: format, name: "w")
+                let wd = q.dequantized()
+                for m in [1, 5, 16] {
+                    let x = random([m, k], seed: UInt64(20 + m))
+                    let want = withNoGrad { x.linear(wd) }.scalars
+                    for path in QuantizedDotPath.supported {
+                        let got = QuantizedDotPath.using(path) { withNoGrad { x.linear(q) } }.scalars
+                        XCTAssertEqual(got.count, m * n)
+                        for (a, b) in zip(got, want) { XCTAssertEqual(a, b, accuracy: 1e-4 * Float(k / 96), "\(format) \(path) k=\(k) m=\(m)") }
+                    }
                 }
             }
         }
@@ -119,6 +150,25 @@ final class QuantizedProductTests: XCTestCase {
         }
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: random([3, 256], seed: 8), format: .q4_K, name: "layer.weight")) { e in
             XCTAssertEqual("\(e)", "layer.weight: quantizing to Q4_K is not supported (supported: Q8_0, Q4_0, Q4_1)")
+        }
+    }
+
+    /// A NaN or infinite block scale is refused when the matrix is made, naming the block and row:
+    /// Q8_0's d at the front of its block, Q6_K's d after its codes (byte 208 of 210).
+    func testNonFiniteBlockScalesAreRefusedNamingTheBlock() throws {
+        let q = try QuantizedMatrix(quantizing: random([3, 64], seed: 8), format: .q8_0, name: "w")
+        let copy = OwnedBytes(count: q.byteCount)
+        copy.pointer.copyMemory(from: q.base, byteCount: q.byteCount)
+        copy.pointer.storeBytes(of: 0x7E00 as UInt16, toByteOffset: 5 * 34, as: UInt16.self)   // block 1 of row 2
+        XCTAssertThrowsError(try QuantizedMatrix(format: .q8_0, rows: 3, columns: 64, bytes: copy.pointer, owner: copy, name: "blk.2.ffn_up.weight")) { e in
+            XCTAssertEqual("\(e)", "blk.2.ffn_up.weight: block 1 of row 2 has a non-finite scale (nan); the file is damaged")
+        }
+        let k6 = OwnedBytes(count: 2 * 210)
+        k6.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: 2 * 210)
+        XCTAssertNoThrow(try QuantizedMatrix(format: .q6_K, rows: 1, columns: 512, bytes: k6.pointer, owner: k6, name: "output.weight"))
+        k6.pointer.storeBytes(of: 0x7C00 as UInt16, toByteOffset: 210 + 208, as: UInt16.self)
+        XCTAssertThrowsError(try QuantizedMatrix(format: .q6_K, rows: 1, columns: 512, bytes: k6.pointer, owner: k6, name: "output.weight")) { e in
+            XCTAssertEqual("\(e)", "output.weight: block 1 of row 0 has a non-finite scale (inf); the file is damaged")
         }
     }
 

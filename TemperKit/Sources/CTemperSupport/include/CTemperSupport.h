@@ -70,10 +70,15 @@ void temper_bf16_pack_a(int trans, const float *a, long lda, long rows, long kc,
 void temper_bf16_pack_b(int trans, const float *b, long ldb, long kc, long cols, float *dst);
 #endif
 
-/// Block formats the integer dot products below read (GGML's 32-value Q8_0, Q4_0, Q4_1).
+/// Block formats the integer dot products below read (GGML's 32-value Q8_0, Q4_0, Q4_1, Q5_0,
+/// Q5_1 and the 256-value Q4_K; only Q8_0, Q4_0 and Q4_1 have float-activation products and
+/// quantizers).
 #define TEMPER_Q8_0 0
 #define TEMPER_Q4_0 1
 #define TEMPER_Q4_1 2
+#define TEMPER_Q4_K 3
+#define TEMPER_Q5_0 4
+#define TEMPER_Q5_1 5
 /// Code paths of `temper_qdot_rows`: portable C, AVX2, AVX-512 VNNI.
 #define TEMPER_QPATH_SCALAR 0
 #define TEMPER_QPATH_AVX2 1
@@ -96,8 +101,9 @@ void temper_qdot_rows(int format, int path, const uint8_t *w, long row_bytes, lo
                       const int8_t *xq, const float *xd, const float *xs, long m, float *y, long ldy);
 
 /// As `temper_qdot_rows` with float activations `x` (m×k): each block's codes are converted to
-/// float and multiplied into x (AVX2 on every path but `TEMPER_QPATH_SCALAR`). With m > 1 each
-/// weight row is decoded once into `row_buffer` (k floats, or NULL to decode per activation row).
+/// float and multiplied into x (AVX2 on every path but `TEMPER_QPATH_SCALAR`). One activation row
+/// meets eight weight rows per pass; with m > 1 each weight row is decoded once into `row_buffer`
+/// (k floats, or NULL to decode per activation row).
 void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
                             const float *x, long m, float *y, long ldy, float *row_buffer);
 

@@ -37,9 +37,11 @@ extension LlamaModel {
     /// a Q4_1 file's projections to Q8_0, to measure one format from a file of another).
     public func reencodeProjections(to format: QuantFormat) throws {
         for layer in linearLayers where layer.quantizedWeight?.format != format {
+            let old = layer.quantizedWeight
             let decoded = layer.weight
             layer.weight = decoded
             try layer.quantize(to: format)
+            old?.releaseMappedPages()
         }
     }
 

@@ -1,3 +1,5 @@
+import CTemperSupport
+
 /// A block format a frozen weight matrix can stay in: GGML's 32-value formats (Q4_0, Q4_1, Q5_0,
 /// Q5_1, Q8_0) and 256-value K-quants (Q4_K, Q5_K, Q6_K). The raw value is llama.cpp's name.
 public enum QuantFormat: String, CaseIterable, Sendable {
@@ -27,13 +29,30 @@ public enum QuantFormat: String, CaseIterable, Sendable {
     }
 
     /// The format's code for the integer dot products in C (CTemperSupport/QuantizedDot.c), or nil
-    /// where products go through dequantized rows: the 5-bit and K formats.
+    /// where products go through dequantized rows: Q5_K and Q6_K.
     var integerDotCode: Int32? {
         switch self {
-        case .q8_0: return 0
-        case .q4_0: return 1
-        case .q4_1: return 2
-        default: return nil
+        case .q8_0: return TEMPER_Q8_0
+        case .q4_0: return TEMPER_Q4_0
+        case .q4_1: return TEMPER_Q4_1
+        case .q5_0: return TEMPER_Q5_0
+        case .q5_1: return TEMPER_Q5_1
+        case .q4_K: return TEMPER_Q4_K
+        case .q5_K, .q6_K: return nil
+        }
+    }
+
+    /// Whether the C float-activation products and the quantizer read the format: the 32-value
+    /// formats Q8_0, Q4_0, Q4_1.
+    var hasFloatDot: Bool { QuantFormat.encodable.contains(self) }
+
+    /// Byte offsets in a block of its float16 scales: d (and the minimum or dmin where the format
+    /// has one; Q6_K keeps its d after the codes and the 8-bit sub-block scales).
+    var scaleOffsets: [Int] {
+        switch self {
+        case .q4_0, .q5_0, .q8_0: return [0]
+        case .q4_1, .q5_1, .q4_K, .q5_K: return [0, 2]
+        case .q6_K: return [208]
         }
     }
 

@@ -1,4 +1,7 @@
 import CTemperSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A frozen `[rows, columns]` weight matrix kept in a block format (`QuantFormat`): each row is
 /// `columns / blockValues` consecutive blocks, exactly as a GGUF file stores them. The bytes are
@@ -29,6 +32,27 @@ public final class QuantizedMatrix: @unchecked Sendable {
         rowBytes = columns / format.blockValues * format.blockBytes
         base = bytes
         self.owner = owner
+        if let (block, value) = firstNonFiniteScale() {
+            let perRow = columns / format.blockValues
+            throw QuantizedMatrixError("\(name): block \(block % perRow) of row \(block / perRow) has a non-finite scale (\(value)); the file is damaged")
+        }
+    }
+
+    /// The first block whose float16 scale (or minimum) is a NaN or an infinity, and that value.
+    /// A bad scale would turn whole rows of outputs into NaN with no hint of where they came from,
+    /// so the matrix is refused at load; only the scales are read (2-4 bytes of each block).
+    private func firstNonFiniteScale() -> (Int, Float)? {
+        let blocks = rows * (columns / format.blockValues), size = format.blockBytes
+        for offset in format.scaleOffsets {
+            var p = base + offset
+            for b in 0..<blocks {
+                // Exponent bits all set: infinity or NaN.
+                let bits = p.loadUnaligned(as: UInt16.self)
+                if bits & 0x7C00 == 0x7C00 { return (b, HalfConversion.floatFromF16(bits)) }
+                p += size
+            }
+        }
+        return nil
     }
 
     /// Quantizes a float32 `[rows, columns]` matrix to `format` (one of `QuantFormat.encodable`),
@@ -65,6 +89,19 @@ public final class QuantizedMatrix: @unchecked Sendable {
             (storage.pointer + i * rowBytes).copyMemory(from: base + from * rowBytes, byteCount: rowBytes)
         }
         return try QuantizedMatrix(format: format, rows: rows, columns: columns, bytes: storage.pointer, owner: storage, name: name)
+    }
+
+    /// Drops the pages of blocks borrowed from a file mapping from the resident set, once they will
+    /// not be read again (the projections re-encoded to another format): otherwise the old blocks
+    /// stay resident beside the new ones. Pages shared with neighbouring tensors and bytes the
+    /// matrix owns are left alone; a later read would page the blocks back in from the file.
+    public func releaseMappedPages() {
+        guard !(owner is OwnedBytes) else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + byteCount) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, end - start, Int32(MADV_DONTNEED))
     }
 
     /// Bytes the blocks take.

@@ -4,11 +4,13 @@ import Foundation
 /// Products with a frozen `QuantizedMatrix` W `[n, k]`: `Y = X · Wᵀ` (forward) and `dX = dY · W`
 /// (the input gradient; a frozen weight needs no gradient of its own).
 ///
-/// - A few rows of X (decode, up to `fusedRowLimit`) against Q8_0 / Q4_0 / Q4_1 run fused, each
-///   weight row's blocks read straight from the file's bytes: with `quantizesActivations`, X is
-///   quantized to int8 per 32-block (llama.cpp's Q8 activations) and the blocks multiplied in
-///   integers; otherwise each block's codes are converted to float and multiplied into X.
-/// - Everything else (prefill, training, the 5-bit and K formats, and every backward product)
+/// - A few rows of X (decode, up to `fusedRowLimit`) against Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 /
+///   Q4_K run fused, each weight row's blocks read straight from the file's bytes: with
+///   `quantizesActivations`, X is quantized to int8 per 32-block (llama.cpp's Q8 activations) and
+///   the blocks multiplied in integers; otherwise (Q8_0 / Q4_0 / Q4_1) each block's codes are
+///   converted to float and multiplied into X.
+/// - Everything else (prefill, training, Q5_K, Q6_K, the other formats with float activations,
+///   and every backward product)
 ///   decodes W a panel of rows at a time into a float buffer that stays in cache, and hands the
 ///   panel to the float GEMM, whose packing and micro-kernel do the arithmetic. W is never
 ///   expanded whole.
@@ -28,7 +30,7 @@ public enum QuantizedProduct {
 
     /// `y[m, n] = x[m, k] · Wᵀ` for contiguous row-major `x` and `y`.
     public static func forward(_ x: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
-        if m <= fusedRowLimit, let code = w.format.integerDotCode {
+        if m <= fusedRowLimit, let code = w.format.integerDotCode, quantizesActivations || w.format.hasFloatDot {
             if quantizesActivations {
                 fused(x, rows: m, weight: w, code: code, into: y)
             } else {
@@ -88,9 +90,11 @@ public enum QuantizedProduct {
         for i in 0..<m { temper_q8_quantize_activations(x + i * k, k, xq + i * k, xd + i * blocks, xs + i * blocks) }
         let path = QuantizedDotPath.active.code, n = w.rows
         let bytes = w.base.assumingMemoryBound(to: UInt8.self)
-        // Chunks of at least 32 rows: enough work per thread to pay for waking it.
-        Parallel.forRanges(n, grain: 32) { r in
-            temper_qdot_rows(code, path, bytes, w.rowBytes, r.lowerBound, r.upperBound, k, xq, xd, xs, m, y, n)
+        // Chunks of whole groups of the kernel's eight rows (so no chunk edge falls back to the
+        // single-row loop), at least 32 rows each: enough work per thread to pay for waking it.
+        let group = 8
+        Parallel.forRanges((n + group - 1) / group, grain: 4) { g in
+            temper_qdot_rows(code, path, bytes, w.rowBytes, g.lowerBound * group, min(n, g.upperBound * group), k, xq, xd, xs, m, y, n)
         }
     }
 }
