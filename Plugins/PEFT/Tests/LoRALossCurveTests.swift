@@ -61,8 +61,8 @@ final class LoRALossCurveTests: XCTestCase {
         XCTAssertGreaterThan(zip(bf16, float32).map { abs($0 - $1) }.max() ?? 0, 1e-6, "bf16 and float32 curves are identical")
     }
 
-    /// The recipe's `bf16` reaches the GEMM: a session built with it runs its products in bf16, and
-    /// the next session built without it in float32 again.
+    /// The recipe's `bf16` reaches the GEMM while its session trains, and only then: building the
+    /// session changes nothing else in the process, and the precision is float32 again after.
     func testRecipeFieldBF16SetsThePrecision() throws {
         guard GEMMPrecision.bf16Supported else { throw XCTSkip("this CPU lacks AVX512_BF16") }
         PEFTTestSupport.loadPlugins()
@@ -76,11 +76,14 @@ final class LoRALossCurveTests: XCTestCase {
             }
             return try TrainingSession(recipe: recipe, pretrained: try PretrainedModel.load(from: PEFTTestSupport.tinyDir))
         }
-        defer { try? GEMMPrecision.set(.float32) }
-        _ = try session(bf16: true)
-        XCTAssertEqual(GEMMPrecision.active, .bf16)
-        _ = try session(bf16: false)
-        XCTAssertEqual(GEMMPrecision.active, .float32)
+        let half = try session(bf16: true)
+        XCTAssertEqual(half.trainer.precision, .bf16)
+        XCTAssertEqual(GEMMPrecision.active, .float32, "building a session sets nothing process-wide")
+        let halfLoss = try XCTUnwrap(half.trainer.train().lastLoss)
+        XCTAssertEqual(GEMMPrecision.active, .float32, "restored after training")
+        let fullLoss = try XCTUnwrap(session(bf16: false).trainer.train().lastLoss)
+        XCTAssertNotEqual(halfLoss, fullLoss, "bf16 products round their inputs: the loss moves")
+        XCTAssertEqual(halfLoss, fullLoss, accuracy: 0.01 * abs(fullLoss))
     }
 
     func testFullFineTuningCurveIsUnchanged() throws {

@@ -522,7 +522,8 @@ AVX2 static void dot_rows_float(int format, const uint8_t *w, long row_bytes, lo
     switch (format) {
     case TEMPER_Q8_0: dot_rows_float_body(TEMPER_Q8_0, w, row_bytes, blocks, x, ones, xsum, out); break;
     case TEMPER_Q4_0: dot_rows_float_body(TEMPER_Q4_0, w, row_bytes, blocks, x, ones, xsum, out); break;
-    default: dot_rows_float_body(TEMPER_Q4_1, w, row_bytes, blocks, x, ones, xsum, out); break;
+    case TEMPER_Q4_1: dot_rows_float_body(TEMPER_Q4_1, w, row_bytes, blocks, x, ones, xsum, out); break;
+    default: break; // the caller sends no other format here (`has_rows_float`)
     }
 }
 
@@ -545,7 +546,8 @@ void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_byt
                             const float *x, long m, float *y, long ldy, float *row_buffer) {
     long blocks = k / QK;
 #if defined(__x86_64__)
-    if (path != TEMPER_QPATH_SCALAR && m == 1 && r1 - r0 >= ROWS) {
+    int has_rows_float = format == TEMPER_Q8_0 || format == TEMPER_Q4_0 || format == TEMPER_Q4_1;
+    if (path != TEMPER_QPATH_SCALAR && m == 1 && r1 - r0 >= ROWS && has_rows_float) {
         // One activation row: groups of ROWS weight rows, the last (r1 - r0) mod ROWS below.
         float ones[blocks], xsum[blocks];
         block_sums(x, blocks, ones, xsum);

@@ -103,7 +103,8 @@ void temper_qdot_rows(int format, int path, const uint8_t *w, long row_bytes, lo
 /// As `temper_qdot_rows` with float activations `x` (m×k): each block's codes are converted to
 /// float and multiplied into x (AVX2 on every path but `TEMPER_QPATH_SCALAR`). One activation row
 /// meets eight weight rows per pass; with m > 1 each weight row is decoded once into `row_buffer`
-/// (k floats, or NULL to decode per activation row).
+/// (k floats, or NULL to decode per activation row). Formats: Q8_0, Q4_0 and Q4_1 only (the
+/// Swift side's `hasFloatDot`); others take the decoded-panel GEMM.
 void temper_qdot_rows_float(int format, int path, const uint8_t *w, long row_bytes, long r0, long r1, long k,
                             const float *x, long m, float *y, long ldy, float *row_buffer);
 

@@ -145,7 +145,14 @@ public final class MPICommunicator: Communicator {
         let pending = MPIRequests(owner: self)
         for (lo, n) in pieces(buffer.count, stride: 4) {
             var request: UnsafeMutableRawPointer? = nil
-            try check(startReduceFloat(buffer.baseAddress! + lo, Int32(n), &request), "MPI_Iallreduce")
+            do {
+                try check(startReduceFloat(buffer.baseAddress! + lo, Int32(n), &request), "MPI_Iallreduce")
+            } catch {
+                // The pieces already started still write into `buffer`: let them finish before the
+                // caller, seeing the error, frees it. Their own failure adds nothing to this one.
+                try? pending.wait()
+                throw error
+            }
             if let request { pending.requests.append(request) }
         }
         return pending

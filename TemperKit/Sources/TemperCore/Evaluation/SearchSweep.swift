@@ -142,12 +142,11 @@ public struct SearchSweep {
         let scores = try grader.score(candidates.map(\.sequence), prompt: 0, of: request)
         let correct = scores.map { ($0 ?? -.infinity) >= passThreshold }
         let c = correct.filter { $0 }.count
-        // The vote reads the candidates in text order, not the strategy's ranking: a tie between
-        // answers must not be broken by the verifier (with the oracle it would favour the right one).
-        let voteOrder = candidates.indices.sorted { candidates[$0].sequence.text < candidates[$1].sequence.text }
-        let groups = AnswerGroups(voteOrder.map { candidates[$0].sequence.text },
-                                  reader: try Self.answerReader(ofSpec: spec) ?? answerReader)
-        let majority = groups.ranked { Float($0.members.count) }.first?.group.members.first.map { voteOrder[$0] }
+        let groups = AnswerGroups(candidates.map(\.sequence.text), reader: try Self.answerReader(ofSpec: spec) ?? answerReader)
+        let ranked = groups.ranked { Float($0.members.count) }
+        // Among answers tied for the most votes, the one whose text sorts first: a tie broken by the
+        // strategy's ranking would lean to the verifier's pick (with the oracle, the right answer).
+        let majority = ranked.prefix { $0.weight == ranked[0].weight }.min { $0.group.answer.text < $1.group.answer.text }?.group.members.first
         return SweepItemRecord(
             search: spec, budget: budget, seed: seed, item: i, answer: candidates[0].sequence.text, answerScore: scores[0],
             correct: correct[0], candidates: candidates.count, correctCandidates: c,

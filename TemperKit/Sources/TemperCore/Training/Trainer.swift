@@ -64,6 +64,9 @@ public final class Trainer {
     public let evalData: TokenizedDataset?
     /// Settings.
     public let config: TrainerConfig
+    /// The packed GEMM's precision while `train` runs (the recipe's `bf16`); the process's own is
+    /// restored after, so an eval or generation built later in the process runs in float32.
+    public var precision = GEMMPrecision.float32
     /// Where progress lines go (nil: silent).
     public var reporter: ProgressReporter?
     /// The generator for stochastic parts of a step that draw from the trainer; checkpointed.
@@ -177,6 +180,10 @@ public final class Trainer {
     /// `resumeFrom` continues from a checkpoint folder.
     @discardableResult
     public func train(resumeFrom: URL? = nil, stopAfter: Int? = nil) throws -> TrainingSummary {
+        try GEMMPrecision.using(precision) { try trainInPrecision(resumeFrom: resumeFrom, stopAfter: stopAfter) }
+    }
+
+    private func trainInPrecision(resumeFrom: URL?, stopAfter: Int?) throws -> TrainingSummary {
         let started = Date()
         if let resumeFrom { try restore(from: resumeFrom) }
         try communicator.checkSameOnEveryRank(rankAgreement)

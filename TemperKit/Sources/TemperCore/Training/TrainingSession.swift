@@ -45,9 +45,9 @@ public final class TrainingSession {
             let wanted = recipe.isSet("gradient_checkpointing_layers") ? try recipe.int("gradient_checkpointing_layers") : layers
             pretrained.model.checkpointedLayers = min(wanted, layers)
         }
-        // HF's bf16: every packed matrix product of this process in bfloat16, accumulated in float32.
-        let bf16 = try recipe.bool("bf16")
-        do { try GEMMPrecision.set(bf16 ? .bf16 : .float32) } catch { throw SpecError("recipe: bf16: \(error)") }
+        // HF's bf16: the training run's packed matrix products in bfloat16, accumulated in float32.
+        let precision: GEMMPrecision = try recipe.bool("bf16") ? .bf16 : .float32
+        if precision == .bf16 && !GEMMPrecision.bf16Supported { throw SpecError("recipe: bf16: \(GEMMPrecision.UnavailablePrecision())") }
 
         let tokenizer = pretrained.tokenizer
         let skip = try recipe.bool("skip_invalid_rows")
@@ -95,6 +95,7 @@ public final class TrainingSession {
                                   trainData: train, evalData: eval, padID: pad, config: config, communicator: communicator)
         }
         trainer.reporter = reporter
+        trainer.precision = precision
         trainer.generalText = try GeneralPerplexity.from(recipe: recipe, tokenizer: tokenizer, contextLength: pretrained.model.config.maxPositionEmbeddings)
         if objective.needsReference && recipe.string("teacher_model") == nil && !precompute {
             trainer.reference = try Self.reference(of: pretrained.model)

@@ -89,6 +89,7 @@ public enum GEMMPrecision: String, Sendable {
 
     /// The refusal of `.bf16` on a CPU that cannot run it.
     public struct UnavailablePrecision: Error, CustomStringConvertible {
+        public init() {}
         public var description: String {
             "bf16 mixed precision needs a CPU with AVX512_BF16 (the vdpbf16ps instruction), which this one lacks "
                 + "(its GEMM kernels: \(GEMMKernel.supported.map(\.rawValue).joined(separator: ", "))); train in float32 instead"

@@ -96,7 +96,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// stay resident beside the new ones. Pages shared with neighbouring tensors and bytes the
     /// matrix owns are left alone; a later read would page the blocks back in from the file.
     public func releaseMappedPages() {
-        guard !(owner is OwnedBytes) else { return }
+        // Only pages backed by a file come back: on heap memory MADV_DONTNEED zeroes them.
+        guard owner is any FileBackedMapping else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = (Int(bitPattern: base) + page - 1) / page * page
         let end = (Int(bitPattern: base) + byteCount) / page * page
@@ -138,3 +139,8 @@ public struct QuantizedMatrixError: Error, CustomStringConvertible {
     public let description: String
     init(_ message: String) { description = message }
 }
+
+/// Marks an owner of bytes mapped from a file: a quantized matrix never writes its blocks, so it may
+/// drop their pages from the resident set and have them read back from the file later
+/// (`QuantizedMatrix.releaseMappedPages`).
+public protocol FileBackedMapping: AnyObject {}

@@ -36,10 +36,13 @@ public enum QuantizedProduct {
             } else {
                 let path = QuantizedDotPath.active.code, n = w.rows, k = w.columns
                 let bytes = w.base.assumingMemoryBound(to: UInt8.self)
-                Parallel.forRanges(n, grain: 32) { r in
+                // Whole groups of the kernel's eight rows, as in `fused`: a chunk edge inside a group
+                // would sum that row in the single-row order, so the bits would follow the thread count.
+                let group = 8
+                Parallel.forRanges((n + group - 1) / group, grain: 4) { g in
                     let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
                     defer { row.deallocate() }
-                    temper_qdot_rows_float(code, path, bytes, w.rowBytes, r.lowerBound, r.upperBound, k, x, m, y, n, row)
+                    temper_qdot_rows_float(code, path, bytes, w.rowBytes, g.lowerBound * group, min(n, g.upperBound * group), k, x, m, y, n, row)
                 }
             }
             return

@@ -1,4 +1,5 @@
 import Foundation
+import TemperTensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,7 @@ import Glibc
 /// and lets the kernel page them in lazily. The mapping is private and writable so a tensor that
 /// borrows it can be updated in place (fine-tuning) without touching the file. Tensors that borrow
 /// the mapping hold this object as their storage owner, which keeps it mapped.
-public final class MappedFile: @unchecked Sendable {
+public final class MappedFile: @unchecked Sendable, FileBackedMapping {
     /// Path of the mapped file.
     public let path: String
     /// First byte of the mapping (nil for an empty file).
