@@ -4,8 +4,9 @@
 /// Step labels follow PRM800K / Math-Shepherd: true while the chain so far is right, false from the
 /// first wrong step on, so a row's first false label is its first wrong step. The PRM flags a step
 /// when P(correct) ≤ 1/2, i.e. logit(wrong) ≥ logit(correct). The chain figures are fractions of
-/// the batch's rows, so the trainer's row-weighted average over eval batches is the figure over the
-/// whole eval set (step accuracy too, when every chain has the same number of steps).
+/// the batch's labelled rows; the trainer averages eval batches weighted by all their rows, so the
+/// average is the whole-set figure when every row carries labels (as `temper data make --steps`
+/// writes them), and step accuracy only when every chain has the same number of steps.
 struct PRMStepMetrics {
     /// Labelled step ends in the batch.
     var steps = 0

@@ -67,7 +67,9 @@ final class LoRALossCurveTests: XCTestCase {
         guard GEMMPrecision.bf16Supported else { throw XCTSkip("this CPU lacks AVX512_BF16") }
         PEFTTestSupport.loadPlugins()
         let data = try makeTemporaryFolder("bf16-data").appendingPathComponent("train.jsonl")
-        try "{\"text\": \"one plus two makes three.\"}\n".write(to: data, atomically: true, encoding: .utf8)
+        // Long enough (> 16 rows) for the packed GEMM: shorter products take the float32 small-batch path.
+        let text = String(repeating: "one plus two makes three. ", count: 8)
+        try "{\"text\": \"\(text)\"}\n".write(to: data, atomically: true, encoding: .utf8)
         func session(bf16: Bool) throws -> TrainingSession {
             var recipe = TrainingRecipe()
             for (k, v) in [("train_file", data.path), ("output_dir", try makeTemporaryFolder("bf16-run").path),

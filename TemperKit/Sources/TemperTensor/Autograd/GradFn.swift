@@ -26,7 +26,9 @@ public final class GradFn {
     }
 }
 
-/// Where the gradient for one input of a recorded op goes.
+/// Where the gradient for one input of a recorded op goes. Whether the input wants a gradient is
+/// read when the op is recorded: a tensor frozen (or unfrozen) after a forward used it keeps, in
+/// that forward's backward, the role it had then.
 struct GradEdge {
     /// The node that produced the input, when the input is itself in the graph.
     let node: GradFn?

@@ -32,6 +32,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
         rowBytes = columns / format.blockValues * format.blockBytes
         base = bytes
         self.owner = owner
+        // One scale per block is read; blocks interleave scales and codes, so this pages the tensor
+        // in once at load (the file's pages, which the kernel may drop again under pressure).
         if let (block, value) = firstNonFiniteScale() {
             let perRow = columns / format.blockValues
             throw QuantizedMatrixError("\(name): block \(block % perRow) of row \(block / perRow) has a non-finite scale (\(value)); the file is damaged")
