@@ -49,6 +49,11 @@ final class DataAndRewardCommandTests: XCTestCase {
         }
         let plain = try jsonLines(try run(["data", "make", "sorting", "--n", "2", "--plain", "--length", "3"]).out)
         XCTAssertTrue(plain[0]["prompt"] is String)
+        // An output in a folder that does not exist yet: the folder is made, the file written.
+        let nested = folder.appendingPathComponent("runs/prm/train.jsonl").path
+        let intoNew = try run(["data", "make", "addition", "--n", "400", "--seed", "3", "--digits", "2", "--output", nested])
+        XCTAssertEqual(intoNew.status, 0, intoNew.err)
+        XCTAssertEqual(try String(contentsOfFile: nested, encoding: .utf8), stdout.out)
     }
 
     func testMakeReportsBadInput() throws {
