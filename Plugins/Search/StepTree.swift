@@ -31,7 +31,9 @@ final class StepTree {
         }
         start = request.model.usage
         let ids = try request.model.tokenize(request.prompts[promptIndex])
-        session = try request.model.startSession(prompts: [ids])
+        do { session = try request.model.startSession(prompts: [ids]) } catch {
+            throw Self.located(error, strategy: strategy, prompt: promptIndex)
+        }
         root = StepNode(row: session.rows[0])
     }
 
@@ -79,7 +81,10 @@ final class StepTree {
         for cap in Set(caps).sorted() {
             let group = parents.indices.filter { caps[$0] == cap }
             options.maxNewTokens = cap
-            let out = try session.decode(group.flatMap { rows[$0] }, options: options)
+            let out: [GeneratedSequence]
+            do { out = try session.decode(group.flatMap { rows[$0] }, options: options) } catch {
+                throw Self.located(error, strategy: strategy, prompt: promptIndex)
+            }
             for (k, i) in group.enumerated() {
                 for c in 0..<copies { produced[i * copies + c] = out[k * copies + c] }
             }
@@ -92,6 +97,12 @@ final class StepTree {
                 return try child(of: parents[i], row: rows[i][c], step: step)
             }
         }
+    }
+
+    /// A session error with the search and prompt it happened in: the session names only its own
+    /// row numbering, e.g. when the prompt or the tree grown on it outgrew the model's context.
+    private static func located(_ error: Error, strategy: String, prompt: Int) -> SpecError {
+        SpecError("\(strategy): prompt \(prompt): \(error)")
     }
 
     private func child(of parent: StepNode, row: Int, step: GeneratedSequence) throws -> StepNode {

@@ -103,6 +103,29 @@ final class SearchSweepTests: XCTestCase {
         XCTAssertEqual(try majAtK("self-consistency:extract=boxed"), 0, "its own boxed reader")
     }
 
+    /// Grades as `Exact` does, but cannot grade the completion "boom".
+    struct CannotGradeBoom: RewardScoring {
+        func score(_ batch: RewardBatch) throws -> [Float?] {
+            if batch.completions.contains("boom") { throw SpecError("cannot grade 'boom'") }
+            return try Exact().score(batch)
+        }
+    }
+
+    func testAGraderThatThrowsOnOneCandidateFailsOnlyThatCandidateAndSaysSo() throws {
+        // "q"'s samples: "#### 1" (right), "boom" (ungradable), "#### 2" (wrong); "a"'s are all right.
+        let model = ScriptedLanguageModel { prompt, k in prompt == "a" ? "#### 1" : ["#### 1", "boom", "#### 2"][k % 3] }
+        let sweep = try SearchSweep(searches: ["sampling"], budgets: [3], seeds: 1, generation: GenerationOptions(maxNewTokens: 16),
+                                    reward: CannotGradeBoom())
+        var records: [SweepItemRecord] = []
+        let row = try sweep.run(model: model, prompts: ["q", "a"], columns: ["answer": [.string("1"), .string("1")]],
+                                record: { records.append($0) }).rows[0]
+        XCTAssertEqual(records.map(\.scoringFailures), [["item 0: prompt 0, candidate 1: cannot grade 'boom'"], []])
+        XCTAssertEqual(records.map(\.correctCandidates), [1, 3], "the ungradable candidate counts as a wrong one")
+        XCTAssertEqual(records.map(\.candidates), [3, 3])
+        XCTAssertEqual(records.map(\.correct), [true, true])
+        XCTAssertEqual(row.passAt1.mean, (1.0 / 3 + 1) / 2, accuracy: 1e-12)
+    }
+
     func testSweepSettingsOutOfRange() {
         let options = GenerationOptions()
         XCTAssertThrowsError(try SearchSweep(searches: [], budgets: [1], seeds: 1, generation: options, reward: Exact())) {

@@ -91,6 +91,27 @@ final class ModelHandleTests: XCTestCase {
         }
     }
 
+    func testATreeThatOutgrowsTheContextStopsNamingTheSearchThePromptAndTheLimit() throws {
+        TestPlugins.loadBuilt(requiring: ["beam"])
+        let handle = PretrainedModelHandle(try pretrained())
+        let beam = try ComponentRegistry.shared.search("beam:beams=2,expansions=2,max_steps=4,step_tokens=4")
+        func failure(_ prompt: String) -> String? {
+            let request = SearchRequest(model: handle, prompts: ["2 + 2 =", prompt], stepScorer: TableStepScorer([:]),
+                                        generation: GenerationOptions(maxNewTokens: 16, temperature: 1, seed: 1))
+            do { _ = try beam.search(request); return nil } catch { return "\(error)" }
+        }
+        // A prompt longer than the context of 256 fails as its session starts.
+        let long = try handle.detokenize(ids(250))
+        XCTAssertEqual(try handle.tokenize(long).count, 260)
+        XCTAssertEqual(failure(long), "beam: prompt 1: decoding session: row 0 holds 260 tokens, more than the model's context of 256 (max_position_embeddings)")
+        // One 2 tokens short of it fails when the first step of 4 tokens passes it.
+        var words = ids(250)
+        while try handle.tokenize(handle.detokenize(words)).count > 254 { words.removeLast() }
+        let near = try handle.detokenize(words)
+        XCTAssertEqual(try handle.tokenize(near).count, 254)
+        XCTAssertEqual(failure(near), "beam: prompt 1: decoding session: row 1 holds 257 tokens, more than the model's context of 256 (max_position_embeddings)")
+    }
+
     func testHandleLogprobsAreBatchedAndEqualTheModelsLogSoftmax() throws {
         let pm = try pretrained()
         let handle = PretrainedModelHandle(pm)
