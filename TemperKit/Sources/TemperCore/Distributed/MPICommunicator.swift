@@ -142,20 +142,13 @@ public final class MPICommunicator: Communicator {
     }
 
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingCollective {
-        let pending = MPIRequests(owner: self)
-        for (lo, n) in pieces(buffer.count, stride: 4) {
+        let parts = pieces(buffer.count, stride: 4)
+        return try PendingPieces(count: parts.count) { k in
             var request: UnsafeMutableRawPointer? = nil
-            do {
-                try check(startReduceFloat(buffer.baseAddress! + lo, Int32(n), &request), "MPI_Iallreduce")
-            } catch {
-                // The pieces already started still write into `buffer`: let them finish before the
-                // caller, seeing the error, frees it. Their own failure adds nothing to this one.
-                try? pending.wait()
-                throw error
-            }
-            if let request { pending.requests.append(request) }
+            try check(startReduceFloat(buffer.baseAddress! + parts[k].offset, Int32(parts[k].count), &request),
+                      parts.count == 1 ? "MPI_Iallreduce" : "MPI_Iallreduce (piece \(k + 1) of \(parts.count))")
+            return MPIRequest(owner: self, request: request)
         }
-        return pending
     }
 
     public func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] {
@@ -201,26 +194,29 @@ public final class MPICommunicator: Communicator {
     }
 }
 
-/// The MPI requests of one started sum (one per piece), oldest first.
-private final class MPIRequests: PendingCollective {
+/// One piece's MPI request; the library frees it when it finishes.
+private final class MPIRequest: PendingCollective {
     let owner: MPICommunicator
-    /// Requests not yet finished; the library frees each one when it finishes.
-    var requests: [UnsafeMutableRawPointer] = []
+    /// nil once finished (or when MPI handed back none: nothing to wait for).
+    private var request: UnsafeMutableRawPointer?
 
-    init(owner: MPICommunicator) { self.owner = owner }
+    init(owner: MPICommunicator, request: UnsafeMutableRawPointer?) {
+        self.owner = owner
+        self.request = request
+    }
 
     func test() throws -> Bool {
-        while let first = requests.first {
-            var done: Int32 = 0
-            let code = owner.testFn(first, &done)
-            if done != 0 { requests.removeFirst() }
-            try owner.check(code, "MPI_Test")
-            if done == 0 { return false }
-        }
-        return true
+        guard let request else { return true }
+        var done: Int32 = 0
+        let code = owner.testFn(request, &done)
+        if done != 0 { self.request = nil }
+        try owner.check(code, "MPI_Test")
+        return done != 0
     }
 
     func wait() throws {
-        while !requests.isEmpty { try owner.check(owner.waitFn(requests.removeFirst()), "MPI_Wait") }
+        guard let request else { return }
+        self.request = nil
+        try owner.check(owner.waitFn(request), "MPI_Wait")
     }
 }

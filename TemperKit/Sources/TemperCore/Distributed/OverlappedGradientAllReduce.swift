@@ -109,7 +109,9 @@ public final class OverlappedGradientAllReduce {
     /// Launches the buckets not yet launched, waits for all, and puts the sums into the gradients.
     public func finish() throws {
         while launched < buckets.count { try launch() }
-        for b in buckets { try b.pending?.wait() }
+        for k in buckets.indices {
+            do { try buckets[k].pending?.wait() } catch { throw failure(ofBucket: k, error) }
+        }
         // Every rank learns whether any rank saw a gradient change after its bucket left.
         redone = try communicator.allReduceSum(late ? 1.0 : 0.0) > 0
         if redone { try GradientAllReduce.sum(parameters, communicator: communicator) }
@@ -149,7 +151,9 @@ public final class OverlappedGradientAllReduce {
         buckets[bucketOf[i]].seen += 1
         while launched < buckets.count, buckets[launched].seen == buckets[launched].members.count { try launch() }
         // Lets MPI move the oldest unfinished sum along while backward computes.
-        if let oldest = buckets[..<launched].first(where: { $0.pending != nil }) { _ = try oldest.pending?.test() }
+        if let oldest = buckets[..<launched].firstIndex(where: { $0.pending != nil }) {
+            do { _ = try buckets[oldest].pending?.test() } catch { throw failure(ofBucket: oldest, error) }
+        }
     }
 
     /// Copies bucket `launched`'s gradients (zeros where none) and presence flags into its buffer
@@ -171,6 +175,17 @@ public final class OverlappedGradientAllReduce {
         }
         buckets[k].buffer = buffer
         launched += 1
-        buckets[k].pending = try communicator.startAllReduceSum(buffer)
+        // A communicator whose start fails has let the parts it started finish (PendingPieces):
+        // with `pending` nil the buffer is free to go.
+        do { buckets[k].pending = try communicator.startAllReduceSum(buffer) } catch { throw failure(ofBucket: k, error) }
+    }
+
+    /// `error` of bucket `k`'s sum, naming this rank and the bucket: which parameters' gradients
+    /// were on the way when a peer went missing.
+    private func failure(ofBucket k: Int, _ error: Error) -> TrainingError {
+        let names = buckets[k].members.map { parameters[$0].name }
+        let shown = names.count <= 2 ? names.joined(separator: ", ") : "\(names[0]) … \(names[names.count - 1]), \(names.count) parameters"
+        return TrainingError("rank \(communicator.rank) of \(communicator.worldSize): the gradient sum of bucket \(k + 1) of \(buckets.count) " +
+                             "(\(shown)) failed: \(error)")
     }
 }
