@@ -13,7 +13,7 @@ struct TopPHistogram {
 
     /// The best score of the row.
     let best: Float
-    /// The row's probability mass per bin (`shifted[i] / total`, before dividing by the total).
+    /// The row's unnormalised probability mass per bin: the softmax's exponentials, summed in double.
     private(set) var mass: [Double]
     /// Tokens per bin.
     private(set) var tokens: [Int]

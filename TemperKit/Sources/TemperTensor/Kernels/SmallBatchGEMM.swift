@@ -12,9 +12,10 @@ import CTemperSupport
 ///
 /// Where the CPU has AVX-512 (and `GEMMKernel.active` is `.avx512`), whole 4-row panels of B go to
 /// a C kernel (CTemperSupport/SmallBatchAVX512.c) that does the same lane arithmetic in zmm
-/// registers for up to 8 rows of A in one pass over the panel — at 8 rows the multiply-adds are a
-/// third of the step's time, so each weight byte must be read once, early (it also requests panels
-/// a few ahead into L2), and the lane sums are added by transposes, not one reduction per output.
+/// registers for up to 8 rows of A in one pass over the panel — at 8 rows the multiply-adds take
+/// about a third as long as streaming the weight, so each weight byte must be read once and early
+/// (it also requests panels a few ahead into L2), and the lane sums are added by transposes, not
+/// one reduction per output.
 ///
 /// The split between threads is by panels of B, and each output goes through the same operations
 /// wherever it falls (and on either instruction set), so results do not depend on
