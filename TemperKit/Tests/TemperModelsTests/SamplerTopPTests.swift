@@ -44,7 +44,8 @@ final class SamplerTopPTests: XCTestCase {
         XCTAssertGreaterThan(kept.count, expected.count * 9 / 10)
     }
 
-    /// The sampler's log-probabilities, with its own arithmetic (temperature, max, double sum of exp).
+    /// The log-probabilities with scalar arithmetic: temperature, max, a double sum of libm's `expf`
+    /// (the sampler's vectorised exp is within 2 ulp of it, so its log Z can differ in the last bit).
     private func logProbabilities(_ logits: [Float], temperature: Float) -> [Float] {
         let invT: Float = temperature > 0 ? 1 / temperature : 1
         let scaled = logits.map { $0 * invT }
@@ -113,7 +114,8 @@ final class SamplerTopPTests: XCTestCase {
                         let (token, logProb) = sampler.sample(lp.baseAddress!, vocab: logits.count, seen: [], rng: &ours)
                         let expected = referenceDraw(s, options, &theirs)
                         XCTAssertEqual(token, expected, "row \(r), settings \(k), draw \(draw)")
-                        XCTAssertEqual(logProb.bitPattern, s[Int(token)].bitPattern, "row \(r), settings \(k), draw \(draw)")
+                        XCTAssertEqual(logProb, s[Int(token)], accuracy: 2 * s[Int(token)].ulp + 2 * Float(20).ulp,
+                                       "row \(r), settings \(k), draw \(draw)")
                         if token != expected { return }
                     }
                 }

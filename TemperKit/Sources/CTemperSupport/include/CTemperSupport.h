@@ -42,13 +42,13 @@ void temper_avx512_pack_a(int trans, const float *a, long lda, long rows, long k
 /// zero-padded past the last column.
 void temper_avx512_pack_b(int trans, const float *b, long ldb, long kc, long cols, float *dst);
 
-/// SmallBatchGEMM's AVX-512 panel: for the `m` rows of A (`m × k8`, rows `lda` apart) and the 8
-/// rows of B at `b` (rows `ldb` apart), writes each product's eight lane sums (the AVX2 tile's
-/// SIMD8 accumulator, bit for bit) to `lanes[(i * 8 + j) * 8 ..< + 8]`, and prefetches the 8 rows
-/// at `next`. `k8` is a multiple of 8; the caller adds the lanes and the depth tail. Call only
-/// where temper_avx512_supported() is 1.
-void temper_avx512_small_batch_panel(long m, long k8, const float *a, long lda, const float *b, long ldb,
-                                     float *lanes, const float *next);
+/// SmallBatchGEMM's AVX-512 kernel: `C = alpha · A · Bᵀ + beta · C` for the `m` rows of A (`m × k`,
+/// rows `lda` apart; m ≤ 16) and the first `n & ~3` rows of B (rows `ldb` apart), in panels of 4
+/// rows of B, each output bit for bit what the AVX2 tile gives it (its SIMD8 lane sums added lane
+/// by lane, the depth tail by fused multiply-adds). The caller does the last `n % 4` rows of B.
+/// Call only where temper_avx512_supported() is 1.
+void temper_avx512_small_batch_columns(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                                       float alpha, float beta, float *c, long ldc);
 #endif
 
 /// 1 when this CPU runs AVX-512 F/BW/VL and AVX512_BF16 (vdpbf16ps): GEMM's bf16 mode may run.

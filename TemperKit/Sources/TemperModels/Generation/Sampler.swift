@@ -38,25 +38,25 @@ struct Sampler {
                 for id in p.stopTokenIds where Int(id) < vocab { s[Int(id)] = -.infinity }
             }
             let invT: Float = p.temperature > 0 ? 1 / p.temperature : 1
-            var maxV = -Float.infinity
-            for i in 0..<vocab { s[i] *= invT; maxV = max(maxV, s[i]) }
-            var sum: Double = 0
+            // The softmax in vectorised passes (SoftmaxRow): its exponentials are SIMDMath.exp's,
+            // within about 2 ulp of expf, so log Z may differ from a scalar loop's in the last bits.
+            let maxV = SoftmaxRow.scale(s.baseAddress!, count: vocab, by: invT)
+            let sum: Double
             if p.temperature > 0 && p.topP < 1 {
                 // Top-p's histogram reads these; kept here rather than computing exp twice.
                 if shifted.count != vocab { shifted = [Float](repeating: 0, count: vocab) }
-                shifted.withUnsafeMutableBufferPointer { e in
-                    for i in 0..<vocab { e[i] = Foundation.exp(s[i] - maxV); sum += Double(e[i]) }
+                sum = shifted.withUnsafeMutableBufferPointer { e in
+                    SoftmaxRow.exponentialSum(s.baseAddress!, count: vocab, shift: maxV, into: e.baseAddress!)
                 }
                 shiftedSum = sum
             } else {
-                for i in 0..<vocab { sum += Double(Foundation.exp(s[i] - maxV)) }
+                sum = SoftmaxRow.exponentialSum(s.baseAddress!, count: vocab, shift: maxV, into: nil)
             }
             let logZ = maxV + Float(Foundation.log(sum))
-            for i in 0..<vocab { s[i] -= logZ }   // now log-probabilities
+            SoftmaxRow.subtract(logZ, from: s.baseAddress!, count: vocab)   // now log-probabilities
         }
         if p.temperature == 0 {
-            var best = 0
-            for i in 1..<vocab where scores[i] > scores[best] { best = i }
+            let best = scores.withUnsafeBufferPointer { SoftmaxRow.argmax($0.baseAddress!, count: vocab) }
             return (Int32(best), scores[best])
         }
         return drawTruncated(vocab: vocab, rng: &rng)
@@ -74,27 +74,26 @@ struct Sampler {
             scores.withUnsafeBufferPointer { sb in
                 let s = sb.baseAddress!
                 keys.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<vocab { o[i] = Sampler.rankKey(s[i], i) }
-                    // Only as many of the best tokens as top-p's mass needs are ever sorted (a full
+                    // Only as many of the best tokens as top-p's mass needs are ever ordered (a full
                     // sort of the vocabulary per token would cost more than the model's forward at
-                    // small batch): a histogram says how many that is, and the sorted prefix grows
-                    // should float rounding in rank order fall just short of the mass.
+                    // small batch). A histogram of the log-probabilities says how many that is, and
+                    // since its bins rank wholly one before the next, sorting each of its first bins
+                    // alone puts them in full-sort order. Should float rounding in rank order fall
+                    // just short of the mass, a growing prefix is selected from all the keys.
                     var n = limit
                     if p.topP < 1 {
-                        n = shifted.withUnsafeBufferPointer {
-                            min(limit, Sampler.topPCount(s, $0.baseAddress!, total: shiftedSum, vocab: vocab, topP: p.topP))
-                        }
+                        let histogram = shifted.withUnsafeBufferPointer { TopPHistogram(s, $0.baseAddress!, vocab: vocab) }
+                        n = min(limit, histogram.count(reaching: Double(p.topP) * shiftedSum))
+                        histogram.sortBest(n, s, vocab: vocab, into: o)
+                        if let cut = Sampler.topPCut(o, n, s, topP: p.topP) { keep = cut; return }
+                        if n == limit { return }
+                        n = min(limit, n * 4)
                     }
+                    for i in 0..<vocab { o[i] = Sampler.rankKey(s[i], i) }
                     while true {
                         Sampler.selectSmallest(o, count: n)
                         o[0..<n].sort()
-                        if p.topP < 1 {
-                            var mass: Float = 0
-                            for i in 0..<n {
-                                mass += Foundation.exp(s[Sampler.id(o[i])])
-                                if mass >= p.topP { keep = i + 1; return }
-                            }
-                        }
+                        if p.topP < 1, let cut = Sampler.topPCut(o, n, s, topP: p.topP) { keep = cut; return }
                         if n == limit { return }
                         n = min(limit, n * 4)
                     }
@@ -146,35 +145,15 @@ struct Sampler {
     @inline(__always)
     static func id(_ key: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: key)) }
 
-    /// Bins per nat of log-probability below the best token in `topPCount`'s histogram.
-    static let binsPerNat: Float = 16
-    /// Bins in that histogram; the last also takes every token further down (suppressed ones too).
-    static let bins = 1024
-
-    /// How many of the best-ranked tokens hold at least `topP` of the mass, rounded up to whole
-    /// histogram bins of the log-probabilities `s`: each bin ranks wholly before the next, so the
-    /// count is a rank-order prefix. The mass is `shifted[i] / total` (the softmax's own
-    /// exponentials), summed in double; the caller still checks it in rank order.
-    static func topPCount(_ s: UnsafePointer<Float>, _ shifted: UnsafePointer<Float>, total: Double, vocab: Int,
-                          topP: Float) -> Int {
-        var best = -Float.infinity
-        for i in 0..<vocab { best = max(best, s[i]) }
-        var mass = [Double](repeating: 0, count: bins), count = [Int](repeating: 0, count: bins)
-        let last = Float(bins - 1)
-        for i in 0..<vocab {
-            let d = (best - s[i]) * binsPerNat
-            let b = d < last ? Int(d) : bins - 1   // also -inf and NaN scores
-            mass[b] += Double(shifted[i])
-            count[b] += 1
+    /// How many of the rank-ordered keys `keys[0..<n]` top-p keeps: up to the first at which their
+    /// probabilities (e^score, summed in float in rank order) reach `topP`; nil if they never do.
+    static func topPCut(_ keys: UnsafeMutableBufferPointer<UInt64>, _ n: Int, _ s: UnsafePointer<Float>, topP: Float) -> Int? {
+        var mass: Float = 0
+        for i in 0..<n {
+            mass += Foundation.exp(s[id(keys[i])])
+            if mass >= topP { return i + 1 }
         }
-        let target = Double(topP) * total
-        var cumulative = 0.0, n = 0
-        for b in 0..<bins {
-            cumulative += mass[b]
-            n += count[b]
-            if cumulative >= target { break }
-        }
-        return max(n, 1)
+        return nil
     }
 
     /// Moves the `count` smallest keys to the front of `keys` (quickselect, expected O(n)).

@@ -10,9 +10,12 @@ import CTemperSupport
 /// loaded vectors in registers — a 4 × 3 tile needs 17 and spills an accumulator, which chains
 /// every iteration through a store and a reload. An odd last row of A gets a 4 × 1 tile.
 ///
-/// Where the CPU has AVX-512 (and `GEMMKernel.active` is `.avx512`), whole 8-row panels of B go to
-/// a C kernel that does the same lane arithmetic in zmm registers (`panelsAVX512`): at 8 rows of
-/// A every weight load feeds 8 rows' multiply-adds, and the wide registers issue half as many.
+/// Where the CPU has AVX-512 (and `GEMMKernel.active` is `.avx512`), whole 4-row panels of B go to
+/// a C kernel (CTemperSupport/SmallBatchAVX512.c) that does the same lane arithmetic in zmm
+/// registers for up to 8 rows of A in one pass over the panel — at 8 rows the multiply-adds take
+/// about a third as long as streaming the weight, so each weight byte must be read once and early
+/// (it also requests panels a few ahead into L2), and the lane sums are added by transposes, not
+/// one reduction per output.
 ///
 /// The split between threads is by panels of B, and each output goes through the same operations
 /// wherever it falls (and on either instruction set), so results do not depend on
@@ -129,32 +132,14 @@ enum SmallBatchGEMM {
     }
 
     #if arch(x86_64)
-    /// The whole 8-column panels of `cols` on AVX-512 (CTemperSupport/SmallBatchAVX512.c): each zmm
-    /// register holds two outputs' eight lanes, so a panel of B serves four rows of A with 16
-    /// accumulators of the 32 registers, and half as many FMA instructions as the AVX2 tile issue
-    /// the same lane arithmetic — the lane sums are bitwise those of the AVX2 tile and are finished
-    /// here by the same code. Returns the first column it left to the AVX2 tile.
+    /// The whole 4-column panels of `cols` on AVX-512; returns the first column it left to the
+    /// AVX2 code (at most 3 remain).
     static func panelsAVX512(_ cols: Range<Int>, m: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Int {
-        let k8 = k & ~7
-        var j = cols.lowerBound
-        withUnsafeTemporaryAllocation(of: V.self, capacity: maxRows * 8) { buffer in
-            let lanes = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
-            while j + 8 <= cols.upperBound {
-                let w0 = b + j * ldb
-                // The next panel is fetched while this one is summed (the last one refetches itself).
-                let next = j + 16 <= cols.upperBound ? w0 + 8 * ldb : w0
-                temper_avx512_small_batch_panel(m, k8, a, lda, w0, ldb, lanes, next)
-                for i in 0..<m {
-                    let x = a + i * lda, y = c + i * ldc + j
-                    for col in 0..<8 {
-                        put(finish(buffer[i * 8 + col], w0 + col * ldb, x, k8, k), alpha, beta, y + col)
-                    }
-                }
-                j += 8
-            }
-        }
-        return j
+        let whole = cols.count & ~3
+        temper_avx512_small_batch_columns(m, whole, k, a, lda, b + cols.lowerBound * ldb, ldb, alpha, beta,
+                                          c + cols.lowerBound, ldc)
+        return cols.lowerBound + whole
     }
     #endif
 }

@@ -114,7 +114,7 @@ struct AttentionKernel {
                     pl[2 * row] = m
                     if m == -.infinity { continue }
                     let l = RowKernels.sumExp(buf, n, shift: m, out: buf)
-                    for j in 0..<n where buf[j] != 0 { RowKernels.axpy(buf[j], vb + j * vs.2, orow, valueDim) }
+                    AttentionKernel.weightedRows(buf, n, values: vb, stride: vs.2, into: orow, width: valueDim)
                     let inv = 1 / l
                     for c in 0..<valueDim { orow[c] *= inv }
                     pl[2 * row + 1] = Foundation.logf(l)
@@ -122,6 +122,47 @@ struct AttentionKernel {
             }
         }
         return (out, lse)
+    }
+
+    /// `out[c] = Σⱼ w[j] · v[j][c]` over the `n` value rows `v[j]` (`stride` apart) whose weight is
+    /// not zero, `out` starting at zero: per element exactly the operations of one
+    /// `RowKernels.axpy` per row in row order, but 32 outputs at a time stay in registers across all
+    /// the rows — an axpy per key stores the output row and reloads it for the next key, a chain
+    /// through memory that made this sum most of a decode step's attention.
+    static func weightedRows(_ w: UnsafePointer<Float>, _ n: Int, values: UnsafePointer<Float>, stride: Int,
+                             into out: UnsafeMutablePointer<Float>, width: Int) {
+        typealias V = SIMD8<Float>
+        let width8 = width & ~7
+        let output = UnsafeMutableRawPointer(out)
+        var c = 0
+        while c + 32 <= width8 {
+            var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+            for j in 0..<n where w[j] != 0 {
+                let weight = V(repeating: w[j]), row = UnsafeRawPointer(values + j * stride + c)
+                a0 = a0.addingProduct(weight, row.loadUnaligned(as: V.self))
+                a1 = a1.addingProduct(weight, row.loadUnaligned(fromByteOffset: 32, as: V.self))
+                a2 = a2.addingProduct(weight, row.loadUnaligned(fromByteOffset: 64, as: V.self))
+                a3 = a3.addingProduct(weight, row.loadUnaligned(fromByteOffset: 96, as: V.self))
+            }
+            output.storeBytes(of: a0, toByteOffset: c * 4, as: V.self)
+            output.storeBytes(of: a1, toByteOffset: c * 4 + 32, as: V.self)
+            output.storeBytes(of: a2, toByteOffset: c * 4 + 64, as: V.self)
+            output.storeBytes(of: a3, toByteOffset: c * 4 + 96, as: V.self)
+            c += 32
+        }
+        while c < width8 {
+            var a0 = V()
+            for j in 0..<n where w[j] != 0 {
+                a0 = a0.addingProduct(V(repeating: w[j]), UnsafeRawPointer(values + j * stride + c).loadUnaligned(as: V.self))
+            }
+            output.storeBytes(of: a0, toByteOffset: c * 4, as: V.self)
+            c += 8
+        }
+        for e in width8..<width {
+            var sum: Float = 0
+            for j in 0..<n where w[j] != 0 { sum += w[j] * values[j * stride + e] }
+            out[e] = sum
+        }
     }
 
     /// Gradients of q, k, v (all contiguous). Work is split by key/value head so each task owns its dK/dV rows.
