@@ -22,6 +22,8 @@ struct GRPOBenchmark: ParsableCommand {
     @OptionGroup var timing: StepTimingOptions
     @OptionGroup(title: "Reference (TRL: needs torch, transformers, peft, trl, gguf)")
     var reference: ReferenceOptions
+    @Flag(help: "Also time the phases of every decode step of the timed steps' generation (4 rows, LoRA adapters unmerged) and print ms per decode step by phase.")
+    var profile = false
 
     /// Seconds of the fastest and the median timed step, and the process's peak RSS.
     struct Figures: Decodable {
@@ -109,8 +111,11 @@ struct GRPOBenchmark: ParsableCommand {
         // kernels can shrink, against the share that is this loop's own overhead.
         GEMMProfiler.isEnabled = true
         defer { GEMMProfiler.isEnabled = false }
+        DecodeProfiler.reset()
+        defer { DecodeProfiler.isEnabled = false }
         for step in 1...(timing.steps + 1) {
             GEMMProfiler.reset()
+            DecodeProfiler.isEnabled = profile && step > 1
             let cpuBefore = Self.processCPUSeconds()
             let t = try seconds { try trainer.train(stopAfter: step) }
             let cpu = Self.processCPUSeconds() - cpuBefore, gemm = Double(GEMMProfiler.elapsedNanoseconds) / 1e9
@@ -122,6 +127,18 @@ struct GRPOBenchmark: ParsableCommand {
                          step, t, phases[0], phases[1], phases[2], phases[3], t - phases.reduce(0, +), gemm, 100 * gemm / t, cpu,
                          m["completions/mean_length"] ?? .nan, m["completions/tokens_per_second"] ?? .nan))
         }
+        if profile { Self.printDecodeProfile(DecodeProfiler.report) }
         return Figures(best: times.min()!, median: median(times), peakRSSMB: Double(peakRSSKilobytes()) / 1024)
+    }
+
+    /// Milliseconds per decode step by phase over the timed steps' generation, and each phase's share.
+    static func printDecodeProfile(_ r: DecodeProfiler.Report) {
+        let steps = Double(max(r.steps, 1)), total = Double(max(r.totalNanoseconds, 1))
+        print("  decode steps of the timed generations (\(r.steps) steps of up to 4 rows; ms per step, share):")
+        var table = Table(["phase", "ms/step", "share"])
+        let rows = DecodeProfiler.Phase.allCases.map { ($0.label, r.nanoseconds[$0] ?? 0) } + [("rest (embedding, masks, stop checks, op overhead)", r.otherNanoseconds)]
+        for (label, ns) in rows { table.add([label, String(format: "%.2f", Double(ns) / 1e6 / steps), String(format: "%.1f %%", 100 * Double(ns) / total)]) }
+        table.add(["whole step", String(format: "%.2f", total / 1e6 / steps), "100 %"])
+        table.print()
     }
 }
