@@ -44,6 +44,13 @@ final class LoRAAdapter: LinearAdapter {
         return out
     }
 
+    /// A, B and s while the forward is the plain sum `W·x + b + s·B·A·x`: not for DoRA, nor while
+    /// dropout applies (what `forward` checks).
+    var lowRankUpdate: LowRankUpdate? {
+        guard magnitude == nil, !(dropout > 0 && TrainingMode.isDropoutActive) else { return nil }
+        return LowRankUpdate(a: a, b: b, scaling: scaling)
+    }
+
     func forward(_ x: Tensor, layer: Linear) -> Tensor {
         let dropping = dropout > 0 && TrainingMode.isDropoutActive
         var xd = x

@@ -22,6 +22,8 @@ struct GRPOBenchmark: ParsableCommand {
     @OptionGroup var timing: StepTimingOptions
     @OptionGroup(title: "Reference (TRL: needs torch, transformers, peft, trl, gguf)")
     var reference: ReferenceOptions
+    @Flag(help: "Also time the phases of every decode step of the timed steps' generation (4 rows, LoRA unmerged), and the decode of 4 rows with the LoRA adapters in the shared-input pass, through each layer's own forward and switched off.")
+    var profile = false
 
     /// Seconds of the fastest and the median timed step, and the process's peak RSS.
     struct Figures: Decodable {
@@ -109,8 +111,11 @@ struct GRPOBenchmark: ParsableCommand {
         // kernels can shrink, against the share that is this loop's own overhead.
         GEMMProfiler.isEnabled = true
         defer { GEMMProfiler.isEnabled = false }
+        DecodeProfiler.reset()
+        defer { DecodeProfiler.isEnabled = false }
         for step in 1...(timing.steps + 1) {
             GEMMProfiler.reset()
+            DecodeProfiler.isEnabled = profile && step > 1
             let cpuBefore = Self.processCPUSeconds()
             let t = try seconds { try trainer.train(stopAfter: step) }
             let cpu = Self.processCPUSeconds() - cpuBefore, gemm = Double(GEMMProfiler.elapsedNanoseconds) / 1e9
@@ -122,6 +127,61 @@ struct GRPOBenchmark: ParsableCommand {
                          step, t, phases[0], phases[1], phases[2], phases[3], t - phases.reduce(0, +), gemm, 100 * gemm / t, cpu,
                          m["completions/mean_length"] ?? .nan, m["completions/tokens_per_second"] ?? .nan))
         }
+        if profile {
+            Self.printDecodeProfile(DecodeProfiler.report)
+            try Self.compareLoRADecodePaths(pm)
+        }
         return Figures(best: times.min()!, median: median(times), peakRSSMB: Double(peakRSSKilobytes()) / 1024)
+    }
+
+    /// Hides an adapter's low-rank factors (`lowRankUpdate` stays nil), so its layer group runs
+    /// each layer's own forward instead of the shared-input pass.
+    private final class OwnForward: LinearAdapter {
+        let inner: LinearAdapter
+        init(_ inner: LinearAdapter) { self.inner = inner }
+        func forward(_ x: Tensor, layer: Linear) -> Tensor { inner.forward(x, layer: layer) }
+        var parameters: [NamedParameter] { inner.parameters }
+    }
+
+    /// What the policy's 210 LoRA adapters cost its decode, measured in this process: 4 rows of 30
+    /// prompt tokens decoding 33 greedy tokens with the adapters in the shared-input pass, through
+    /// each layer's own forward, and switched off — alternating, one warm-up round, best of 5.
+    static func compareLoRADecodePaths(_ pm: PretrainedModel) throws {
+        let layers = pm.model.layers.flatMap { [$0.selfAttn.qProj, $0.selfAttn.kProj, $0.selfAttn.vProj, $0.selfAttn.oProj,
+                                                 $0.mlp.gateProj, $0.mlp.upProj, $0.mlp.downProj] }.filter { $0.adapter != nil }
+        let installed = layers.map(\.adapter)
+        defer { for (layer, adapter) in zip(layers, installed) { layer.adapter = adapter } }
+        let variants: [(String, [LinearAdapter?])] = [
+            ("LoRA, A in the shared-input pass", installed),
+            ("LoRA, each layer's own forward", installed.map { $0.map { OwnForward($0) } }),
+            ("no adapters", installed.map { _ in nil }),
+        ]
+        var rng = PhiloxRNG(seed: 5)
+        let vocab = UInt32(pm.model.config.vocabSize - 100)
+        let prompts = (0..<4).map { _ in (0..<30).map { _ in Int32(rng.next32() % vocab) + 100 } }
+        let options = GenerationOptions(maxNewTokens: 33, temperature: 0)
+        var best = [Double](repeating: .infinity, count: variants.count)
+        for round in 0...5 {
+            for (k, variant) in variants.enumerated() {
+                for (layer, adapter) in zip(layers, variant.1) { layer.adapter = adapter }
+                let s = try seconds { _ = try pm.generator.generate(prompts: prompts, options: options) }
+                if round > 0 { best[k] = min(best[k], s) }
+            }
+        }
+        print("  decode of 4 rows × 33 greedy tokens (prefill included), \(layers.count) adapters, best of 5 alternating runs:")
+        var table = Table(["", "seconds", "tokens/s"])
+        for (k, variant) in variants.enumerated() { table.add([variant.0, String(format: "%.3f", best[k]), String(format: "%.1f", 4 * 33 / best[k])]) }
+        table.print()
+    }
+
+    /// Milliseconds per decode step by phase over the timed steps' generation, and each phase's share.
+    static func printDecodeProfile(_ r: DecodeProfiler.Report) {
+        let steps = Double(max(r.steps, 1)), total = Double(max(r.totalNanoseconds, 1))
+        print("  decode steps of the timed generations (\(r.steps) steps of up to 4 rows; ms per step, share):")
+        var table = Table(["phase", "ms/step", "share"])
+        let rows = DecodeProfiler.Phase.allCases.map { ($0.label, r.nanoseconds[$0] ?? 0) } + [("rest (embedding, masks, stop checks, op overhead)", r.otherNanoseconds)]
+        for (label, ns) in rows { table.add([label, String(format: "%.2f", Double(ns) / 1e6 / steps), String(format: "%.1f %%", 100 * Double(ns) / total)]) }
+        table.add(["whole step", String(format: "%.2f", total / 1e6 / steps), "100 %"])
+        table.print()
     }
 }

@@ -11,7 +11,7 @@ public enum TemperABI {
     /// Hand-bumped ABI revision.
     @_alwaysEmitIntoClient public static var version: UInt32 { 1 }
     /// Hash of the interface sources this binary was compiled from (16 hex digits).
-    @_alwaysEmitIntoClient public static var interfaceHash: StaticString { "9c3655af78f07f46" }
+    @_alwaysEmitIntoClient public static var interfaceHash: StaticString { "a28f80b509ac54ad" }
 
     /// `version` as compiled into libTemperKit.so itself: the host's side of the check, whatever
     /// the module reading it was compiled against.

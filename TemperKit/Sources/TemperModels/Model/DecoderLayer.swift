@@ -22,16 +22,31 @@ public final class RMSNorm {
     }
 }
 
-/// The outputs of `layers` for the same input `x`. Plain float layers (no adapter, no bias, not
-/// block-quantized) share one pass over the worker threads while gradients are off and `x` has few
-/// rows (a decode step: `Tensor.linears`, bit-identical to separate products); any other layer
-/// runs its own forward, so adapters and quantized products plug in unchanged.
+/// The outputs of `layers` for the same input `x`. While gradients are off (a decode step, a
+/// log-prob pass), float layers without bias share one pass over the worker threads
+/// (`Tensor.linears`: bit-identical to separate products, one pass when `x` has few rows) — and so
+/// do the down projections `A` of their low-rank adapters (LoRA, Hu et al. 2021:
+/// `y = x·Wᵀ + ((x·Aᵀ)·s)·Bᵀ`), whose tiny up products follow. The result equals each layer's own
+/// forward bit for bit. A group holding a layer with bias, block-quantized weights or another kind
+/// of adapter (DoRA, (IA)³, LoRA with dropout active) runs every layer's own forward instead.
 func project(_ x: Tensor, _ layers: [Linear]) -> [Tensor] {
     DecodeProfiler.measure(.projections) {
-        if !GradMode.isEnabled, layers.allSatisfy({ $0.adapter == nil && $0.bias == nil && !$0.isQuantized }) {
-            return x.linears(layers.map(\.weight))
+        guard !GradMode.isEnabled, layers.allSatisfy({ $0.bias == nil && !$0.isQuantized }) else { return layers.map { $0(x) } }
+        var updates: [LowRankUpdate?] = []
+        for layer in layers {
+            guard let adapter = layer.adapter else { updates.append(nil); continue }
+            guard let update = adapter.lowRankUpdate else { return layers.map { $0(x) } }
+            updates.append(update)
         }
-        return layers.map { $0(x) }
+        let lowRank = updates.compactMap { $0 }
+        // [x·W₁ᵀ, …, x·Wₙᵀ, x·A₁ᵀ, …, x·Aₘᵀ] in one shared-input pass.
+        let products = x.linears(layers.map(\.weight) + lowRank.map(\.a))
+        var down = products[layers.count...].makeIterator()
+        return zip(products, updates).map { base, update in
+            guard let update, let xa = down.next() else { return base }
+            // The same expression, in the same order, as `LoRAAdapter.forward`.
+            return base + (xa * update.scaling).linear(update.b)
+        }
     }
 }
 

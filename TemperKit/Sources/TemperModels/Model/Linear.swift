@@ -8,6 +8,32 @@ public protocol LinearAdapter: AnyObject {
     func forward(_ x: Tensor, layer: Linear) -> Tensor
     /// The adapter's trainable parameters, named relative to the layer (`lora_A.weight`, ...).
     var parameters: [NamedParameter] { get }
+    /// `A`, `B` and `s` when `forward` is exactly `layer.baseForward(x) + ((x·Aᵀ)·s)·Bᵀ` right now,
+    /// so a decode step can compute `x·Aᵀ` in the same pass as the frozen products of its layer
+    /// group; nil when it is not (DoRA's magnitude, (IA)³, dropout active).
+    var lowRankUpdate: LowRankUpdate? { get }
+}
+
+extension LinearAdapter {
+    /// Adapters that are not a plain low-rank sum keep their own forward.
+    public var lowRankUpdate: LowRankUpdate? { nil }
+}
+
+/// A low-rank update `y += ((x·Aᵀ)·s)·Bᵀ` as its parts: `a` `[r, in]`, `b` `[out, r]`, `scaling` `s`.
+public struct LowRankUpdate {
+    /// Down projection `[r, in]`.
+    public let a: Tensor
+    /// Up projection `[out, r]`.
+    public let b: Tensor
+    /// Factor on the r-wide intermediate.
+    public let scaling: Float
+
+    /// The update with the given parts.
+    public init(a: Tensor, b: Tensor, scaling: Float) {
+        self.a = a
+        self.b = b
+        self.scaling = scaling
+    }
 }
 
 /// A fully connected layer addressable by its Hugging Face module name
