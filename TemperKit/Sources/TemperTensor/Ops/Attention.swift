@@ -209,18 +209,19 @@ struct AttentionKernel {
             return
         }
         applyMask(probs, seen, bi: bi, h: h, i: i)
-        let shift = RowKernels.V(repeating: m + logSum), d = RowKernels.V(repeating: rowDot)
+        // (s − max) − log Σ, in that order: max + log Σ could round away the small second term.
+        let mv = RowKernels.V(repeating: m), lv = RowKernels.V(repeating: logSum), d = RowKernels.V(repeating: rowDot)
         let sv = RowKernels.V(repeating: scale)
         var j = 0
         while j + 8 <= seen {
-            let pj = SIMDMath.exp(RowKernels.load(probs + j) - shift)
+            let pj = SIMDMath.exp((RowKernels.load(probs + j) - mv) - lv)
             RowKernels.store(pj, probs + j)
             RowKernels.store(pj * (RowKernels.load(grad + j) - d) * sv, grad + j)
             j += 8
         }
         if j < seen {
             let c = seen - j
-            let pj = SIMDMath.exp(ElementwiseKernels.loadPartial(probs + j, c) - shift)
+            let pj = SIMDMath.exp((ElementwiseKernels.loadPartial(probs + j, c) - mv) - lv)
             ElementwiseKernels.storePartial(pj, probs + j, c)
             ElementwiseKernels.storePartial(pj * (ElementwiseKernels.loadPartial(grad + j, c) - d) * sv, grad + j, c)
         }
