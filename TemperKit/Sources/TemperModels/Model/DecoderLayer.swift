@@ -22,14 +22,16 @@ public final class RMSNorm {
     }
 }
 
-/// The outputs of `layers` for the same input `x`. Plain float layers (no adapter, no bias, not
-/// block-quantized) share one pass over the worker threads while gradients are off and `x` has few
-/// rows (a decode step: `Tensor.linears`, bit-identical to separate products); any other layer
-/// runs its own forward, so adapters and quantized products plug in unchanged.
+/// The outputs of `layers` for the same input `x`. Plain layers (no adapter, no bias; all float or
+/// all block-quantized) share one pass over the worker threads while gradients are off and `x` has
+/// few rows (a decode step: `Tensor.linears`, bit-identical to separate products); any other layer
+/// runs its own forward, so adapters plug in unchanged.
 func project(_ x: Tensor, _ layers: [Linear]) -> [Tensor] {
     DecodeProfiler.measure(.projections) {
-        if !GradMode.isEnabled, layers.allSatisfy({ $0.adapter == nil && $0.bias == nil && !$0.isQuantized }) {
-            return x.linears(layers.map(\.weight))
+        if !GradMode.isEnabled, layers.allSatisfy({ $0.adapter == nil && $0.bias == nil }) {
+            let blocks = layers.compactMap(\.quantizedWeight)
+            if blocks.isEmpty { return x.linears(layers.map(\.weight)) }
+            if blocks.count == layers.count { return x.linears(blocks) }
         }
         return layers.map { $0(x) }
     }
