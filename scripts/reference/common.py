@@ -49,6 +49,20 @@ def best_of(runs, body):
     return min(seconds(body) for _ in range(runs))
 
 
+def decode_rate(generate, new_tokens, rows=1, runs=2, first_runs=3):
+    """Decode tokens/s of `generate(count)`, which produces `count` tokens for each of `rows` sequences.
+
+    The time of one token (the prompt's prefill and the first step) is taken away, so the rate counts
+    the `new_tokens - 1` decode steps after it, as `temper-bench` measures its own decode; both are
+    the best of their runs."""
+    first = best_of(first_runs, lambda: generate(1))
+    full = best_of(runs, lambda: generate(new_tokens))
+    if full <= first:
+        sys.exit(f"decoding {new_tokens} tokens took no longer than the first one: too few to time, use more --new-tokens")
+    note(f"{rows} x {new_tokens} tokens in {full:.3f} s, the first in {first:.3f} s")
+    return rows * (new_tokens - 1) / (full - first)
+
+
 def median(values):
     """Median of a non-empty list."""
     return statistics.median(values)

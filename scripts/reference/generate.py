@@ -10,9 +10,8 @@
 Prints one JSON line of tokens/s: {"prefill": ..., "decode1": ..., "decode8": ...}.
 """
 import argparse
-import sys
 
-from common import best_of, emit, load_model, note, set_threads
+from common import best_of, decode_rate, emit, load_model, note, set_threads
 
 
 def main():
@@ -49,22 +48,14 @@ def main():
         note(f"prefill 8 x {args.prompt_tokens}: {8 * args.prompt_tokens / prefill:.1f} tokens/s")
 
         one = ids[:1, :16]
-        first1 = best_of(3, lambda: generate(one, 1, False))
-        decode1 = best_of(2, lambda: generate(one, args.new_tokens, False)) - first1
-        note(f"decode batch 1, greedy: {(args.new_tokens - 1) / decode1:.1f} tokens/s")
+        decode1 = decode_rate(lambda count: generate(one, count, False), args.new_tokens, first_runs=3)
+        note(f"decode batch 1, greedy: {decode1:.1f} tokens/s")
 
         eight = ids[:, :16]
-        first8 = best_of(2, lambda: generate(eight, 1, True))
-        decode8 = best_of(2, lambda: generate(eight, args.new_tokens, True)) - first8
-        note(f"decode batch 8, sampling: {8 * (args.new_tokens - 1) / decode8:.1f} tokens/s")
+        decode8 = decode_rate(lambda count: generate(eight, count, True), args.new_tokens, rows=8, first_runs=2)
+        note(f"decode batch 8, sampling: {decode8:.1f} tokens/s")
 
-    if decode1 <= 0 or decode8 <= 0:
-        sys.exit(f"decoding {args.new_tokens} tokens took no longer than the first one: too few to time, use more --new-tokens")
-    emit({
-        "prefill": 8 * args.prompt_tokens / prefill,
-        "decode1": (args.new_tokens - 1) / decode1,
-        "decode8": 8 * (args.new_tokens - 1) / decode8,
-    })
+    emit({"prefill": 8 * args.prompt_tokens / prefill, "decode1": decode1, "decode8": decode8})
 
 
 if __name__ == "__main__":

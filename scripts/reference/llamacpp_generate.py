@@ -15,7 +15,7 @@ import os
 import random
 import tempfile
 
-from common import best_of, emit, note, peak_rss_mb
+from common import decode_rate, emit, note, peak_rss_mb
 
 FORMATS = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "q4_1": "LLAMA_FTYPE_MOSTLY_Q4_1"}
 
@@ -61,10 +61,8 @@ def main():
                     break
 
         decode(args.new_tokens)     # warm-up: page in the weights
-        first = best_of(3, lambda: decode(1))
-        full = best_of(3, lambda: decode(args.new_tokens))
-        note(f"llama.cpp {llama_cpp.__version__}: {args.new_tokens} tokens in {full:.3f} s, first {first:.3f} s")
-        emit({"decode1": (args.new_tokens - 1) / (full - first), "rss_mb": peak_rss_mb()})
+        note(f"llama.cpp {llama_cpp.__version__}")
+        emit({"decode1": decode_rate(decode, args.new_tokens, runs=3), "rss_mb": peak_rss_mb()})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-// Dot products of GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, and Q4_K by its 32-value
-// sub-blocks) with activations quantized to int8 per 32-block, as llama.cpp does: the integer
+// Dot products of GGML block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, and Q4_K / Q5_K / Q6_K by
+// 32-value pieces of their super-blocks) with activations quantized to int8 per 32-block, as llama.cpp does: the integer
 // products of a block are summed exactly, then scaled once by the two block scales; and of Q8_0,
 // Q4_0, Q4_1 with float activations. Three paths give the same integer sums: portable C (the
 // reference), AVX2 (maddubs) and AVX-512 VNNI (dpbusd on 256-bit lanes); only the last two carry
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define QK 32
+#define SCALE_CHUNK 64  /* blocks whose scales are taken at once: a multiple of the K-quants' 8 */
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -48,6 +49,8 @@ static long block_bytes(int format) {
     case TEMPER_Q5_0: return 22;
     case TEMPER_Q5_1: return 24;
     case TEMPER_Q4_K: return 144;
+    case TEMPER_Q5_K: return 176;
+    case TEMPER_Q6_K: return 210;
     default: return 0;
     }
 }
@@ -144,11 +147,16 @@ static inline void q4k_scale_min(long j, const uint8_t *s, int *sc, int *mn) {
 // d = d_super · sc_j, m = -dmin · min_j. Q5 codes take their fifth bit, bit i of the 32-bit qh
 // that precedes the nibbles, for value i.
 F16C static void block_codes_scalar(int format, const uint8_t *row, long b, int *code, float *d, float *m) {
-    if (format == TEMPER_Q4_K) {
-        const uint8_t *blk = row + (b >> 3) * 144, *qs = blk + 16 + ((b & 7) >> 1) * 32;
+    if (format == TEMPER_Q4_K || format == TEMPER_Q5_K) {
+        // Q5_K: the same with 32 bytes of fifth bits before the nibbles, bit j of byte i for value i.
+        const int five = format == TEMPER_Q5_K;
+        const uint8_t *blk = row + (b >> 3) * block_bytes(format), *qs = blk + (five ? 48 : 16) + ((b & 7) >> 1) * 32;
         int sc, mn;
         q4k_scale_min(b & 7, blk + 4, &sc, &mn);
-        for (int i = 0; i < QK; i++) code[i] = (b & 1) ? qs[i] >> 4 : qs[i] & 15;
+        for (int i = 0; i < QK; i++) {
+            code[i] = (b & 1) ? qs[i] >> 4 : qs[i] & 15;
+            if (five) code[i] |= ((blk[16 + i] >> (b & 7)) & 1) << 4;
+        }
         *d = half_to_float(blk) * (float)sc;
         *m = -half_to_float(blk + 2) * (float)mn;
         return;
@@ -171,10 +179,48 @@ F16C static void block_codes_scalar(int format, const uint8_t *row, long b, int 
     else *m = half_to_float(blk + 2);
 }
 
+// Q6_K's 32-value piece `b` (of eight per 210-byte super-block): 6-bit codes (value = code - 32)
+// from a nibble of 32 bytes of ql and two bits of 32 bytes of qh, and the int8 scales of its two
+// 16-value sub-blocks. Piece t of half n (t = b mod 4, n = b / 4 mod 2) takes the low (t < 2) or
+// high nibbles of ql[64n + 32(t mod 2) + i] and bits 2t, 2t + 1 of qh[32n + i]; its scales are
+// sc[8n + 2t] and sc[8n + 2t + 1].
+static inline void q6k_piece(const uint8_t *row, long b, const uint8_t **ql, const uint8_t **qh, int *shift, const int8_t **sc) {
+    const uint8_t *blk = row + (b >> 3) * 210;
+    const long t = b & 3, n = (b & 7) >> 2;
+    *ql = blk + 64 * n + (t & 1) * 32;
+    *qh = blk + 128 + 32 * n;
+    *shift = (int)(2 * t);
+    *sc = (const int8_t *)(blk + 192) + 8 * n + 2 * t;
+}
+
+// Σ_i (code_i - 32) · xq_i · sc(i) over Q6_K piece `b`, with sc(i) its sub-block's scale: exact in
+// integers, as the SIMD paths form it.
+static int q6k_piece_dot(const uint8_t *row, long b, const int8_t *xq) {
+    const uint8_t *ql, *qh;
+    const int8_t *sc;
+    int shift, total = 0;
+    q6k_piece(row, b, &ql, &qh, &shift, &sc);
+    for (int half = 0; half < 2; half++) {
+        int sum = 0;
+        for (int i = 16 * half; i < 16 * half + 16; i++) {
+            int code = ((b & 2) ? ql[i] >> 4 : ql[i] & 15) | (((qh[i] >> shift) & 3) << 4);
+            sum += (code - 32) * xq[i];
+        }
+        total += sc[half] * sum;
+    }
+    return total;
+}
+
 // One weight row against one quantized activation row, portable C (the reference the SIMD paths
-// are tested against): Σ_b d_b · xd_b · Σ_i code_i · xq_i + m_b · xs_b.
-static float dot_row_scalar(int format, const uint8_t *w, long blocks, const int8_t *xq, const float *xd, const float *xs) {
+// are tested against): Σ_b d_b · xd_b · Σ_i code_i · xq_i + m_b · xs_b (Q6_K: Σ_b d · xd_b ·
+// q6k_piece_dot).
+F16C static float dot_row_scalar(int format, const uint8_t *w, long blocks, const int8_t *xq, const float *xd, const float *xs) {
     float total = 0;
+    if (format == TEMPER_Q6_K) {
+        for (long b = 0; b < blocks; b++)
+            total += half_to_float(w + (b >> 3) * 210 + 208) * xd[b] * (float)q6k_piece_dot(w, b, xq + b * QK);
+        return total;
+    }
     for (long b = 0; b < blocks; b++) {
         int code[QK], sum = 0;
         float d, m;
@@ -247,6 +293,26 @@ AVX2 __attribute__((always_inline)) static inline __m256i block_codes(const int 
         __m256i q = _mm256_loadu_si256((const __m256i *)(row + (b >> 3) * 144 + 16 + ((b & 7) >> 1) * 32));
         return _mm256_and_si256((b & 1) ? _mm256_srli_epi16(q, 4) : q, m4);
     }
+    if (format == TEMPER_Q5_K) {
+        // Q4_K's nibbles (after 32 bytes of fifth bits), and 16 where bit j of qh[i] is set.
+        const uint8_t *blk = row + (b >> 3) * 176;
+        __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 48 + ((b & 7) >> 1) * 32));
+        q = _mm256_and_si256((b & 1) ? _mm256_srli_epi16(q, 4) : q, m4);
+        const __m256i bit = _mm256_set1_epi8((char)(1 << (b & 7)));
+        __m256i h = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(blk + 16)), bit), bit);
+        return _mm256_or_si256(q, _mm256_and_si256(h, _mm256_set1_epi8(16)));
+    }
+    if (format == TEMPER_Q6_K) {
+        // Unsigned 6-bit codes; the -32 is taken off the integer sums (`DEFINE_DOTN`).
+        const uint8_t *ql, *qh;
+        const int8_t *sc;
+        int shift;
+        q6k_piece(row, b, &ql, &qh, &shift, &sc);
+        __m256i lo = _mm256_loadu_si256((const __m256i *)ql);
+        lo = _mm256_and_si256((b & 2) ? _mm256_srli_epi16(lo, 4) : lo, m4);
+        __m256i hi = _mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)qh), _mm_cvtsi32_si128(shift));
+        return _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hi, _mm256_set1_epi8(3)), 4));
+    }
     const uint8_t *blk = row + b * block_bytes(format) + nibbles_offset(format);
     __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)blk));
     q = _mm256_and_si256(_mm256_srlv_epi64(q, _mm256_set_epi64x(4, 4, 0, 0)), m4);
@@ -263,6 +329,16 @@ AVX2 __attribute__((always_inline)) static inline __m256i block_codes(const int 
     return q;
 }
 
+// The int8 scales of Q6_K piece `b`'s two sub-blocks as eight int32 lanes: the first four, then
+// the second four, matching the lanes of `product_*`.
+AVX2 __attribute__((always_inline)) static inline __m256i q6k_scales(const uint8_t *row, long b) {
+    const uint8_t *ql, *qh;
+    const int8_t *sc;
+    int shift;
+    q6k_piece(row, b, &ql, &qh, &shift, &sc);
+    return _mm256_setr_epi32(sc[0], sc[0], sc[0], sc[0], sc[1], sc[1], sc[1], sc[1]);
+}
+
 AVX2 __attribute__((always_inline)) static inline __m256i product_avx2(__m256i u, __m256i v) {
     // Pairs of products fit in int16: 128 · 127 · 2 < 32768.
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, v), _mm256_set1_epi16(1));
@@ -271,54 +347,113 @@ VNNI __attribute__((always_inline)) static inline __m256i product_vnni(__m256i u
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, v);
 }
 
-// The block scales of one weight row times the activation scales for blocks `b0 ..< b0 + count`,
-// `scale[b - b0] = d_b · xd[b]`, and the row's offset term, which the integer sums leave out:
-// Σ m_b · xs[b] (m_b as in `block_codes_scalar`). For the 32-value formats one 32-bit gather
-// reads d (and the _1 formats' m right after it) of eight blocks; Q4_K unpacks its 6-bit scales
-// per block.
-AVX2 __attribute__((always_inline)) static inline float block_scales(const int format, const uint8_t *row,
-        long b0, long count, const float *xd, const float *xs, float *scale) {
-    float total = 0;
-    long b = 0;
-    if (format == TEMPER_Q4_K) {
-        for (; b < count; b++) {
-            const uint8_t *blk = row + ((b0 + b) >> 3) * 144;
-            int sc, mn;
-            q4k_scale_min((b0 + b) & 7, blk + 4, &sc, &mn);
-            scale[b] = _cvtsh_ss(*(const unsigned short *)blk) * (float)sc * xd[b0 + b];
-            total -= _cvtsh_ss(*(const unsigned short *)(blk + 2)) * (float)mn * xs[b0 + b];
-        }
-        return total;
+// Whether a format's blocks have an offset m (value = d · code + m) that the integer sums leave out.
+static inline int has_offset(int format) { return format != TEMPER_Q8_0 && format != TEMPER_Q6_K; }
+
+// The scale d and offset m (as in `block_codes_scalar`; Q6_K: its super-block's d and no offset)
+// of block `b` of one weight row, any format.
+AVX2 __attribute__((always_inline)) static inline void block_dm1(const int format, const uint8_t *row, long b, float *d, float *m) {
+    if (format == TEMPER_Q6_K) { *d = _cvtsh_ss(*(const unsigned short *)(row + (b >> 3) * 210 + 208)); *m = 0; return; }
+    if (format == TEMPER_Q4_K || format == TEMPER_Q5_K) {
+        const uint8_t *blk = row + (b >> 3) * block_bytes(format);
+        int sc, mn;
+        q4k_scale_min(b & 7, blk + 4, &sc, &mn);
+        *d = _cvtsh_ss(*(const unsigned short *)blk) * (float)sc;
+        *m = -_cvtsh_ss(*(const unsigned short *)(blk + 2)) * (float)mn;
+        return;
     }
+    const uint8_t *blk = row + b * block_bytes(format);
+    *d = _cvtsh_ss(*(const unsigned short *)blk);
+    if (format == TEMPER_Q4_1 || format == TEMPER_Q5_1) *m = _cvtsh_ss(*(const unsigned short *)(blk + 2));
+    else *m = format == TEMPER_Q4_0 ? -8.0f * *d : format == TEMPER_Q5_0 ? -16.0f * *d : 0.0f;
+}
+
+// d and m of the eight 32-value blocks from block `b` of one weight row: one 32-bit gather reads d
+// (and the _1 formats' m right after it) of all eight.
+AVX2 __attribute__((always_inline)) static inline void block_dm8(const int format, const uint8_t *row, long b, __m256 *d, __m256 *m) {
     const long bytes = block_bytes(format);
     const __m256i offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)bytes));
     // Bytes 0-1 (d) and 2-3 (the _1 formats' m) of each gathered word, packed as eight halves.
     const __m256i low = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
                                          0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m256 offset = _mm256_setzero_ps();
-    for (; b + 8 <= count; b += 8) {
-        __m256i dm = _mm256_i32gather_epi32((const int *)(row + (b0 + b) * bytes), offsets, 1);
-        __m256 d = _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(dm, low), 0x08)));
-        _mm256_storeu_ps(scale + b, _mm256_mul_ps(d, _mm256_loadu_ps(xd + b0 + b)));
-        __m256 x = _mm256_loadu_ps(xs + b0 + b);
-        if (format == TEMPER_Q4_1 || format == TEMPER_Q5_1) {
-            __m256i mp = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(_mm256_srli_epi32(dm, 16), low), 0x08);
-            offset = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(mp)), x, offset);
-        } else if (format == TEMPER_Q4_0 || format == TEMPER_Q5_0) {
-            offset = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(format == TEMPER_Q4_0 ? -8.0f : -16.0f)), x, offset);
+    __m256i dm = _mm256_i32gather_epi32((const int *)(row + b * bytes), offsets, 1);
+    *d = _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(dm, low), 0x08)));
+    *m = _mm256_setzero_ps();
+    if (format == TEMPER_Q4_1 || format == TEMPER_Q5_1)
+        *m = _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(_mm256_srli_epi32(dm, 16), low), 0x08)));
+    else if (format == TEMPER_Q4_0 || format == TEMPER_Q5_0)
+        *m = _mm256_mul_ps(*d, _mm256_set1_ps(format == TEMPER_Q4_0 ? -8.0f : -16.0f));
+}
+
+static inline int is_k_quant(int format) { return format == TEMPER_Q4_K || format == TEMPER_Q5_K || format == TEMPER_Q6_K; }
+
+// d and m of blocks `b0 ..< b0 + count` of one weight row into `d`, `m`: eight at a time where the
+// format allows the gather (the 32-value formats), the rest one by one.
+AVX2 __attribute__((always_inline)) static inline void block_dm(const int format, const uint8_t *row,
+        long b0, long count, float *d, float *m) {
+    long b = 0;
+    if (!is_k_quant(format)) {
+        for (; b + 8 <= count; b += 8) {
+            __m256 dv, mv;
+            block_dm8(format, row, b0 + b, &dv, &mv);
+            _mm256_storeu_ps(d + b, dv);
+            if (has_offset(format)) _mm256_storeu_ps(m + b, mv);
         }
     }
-    __m128 r = _mm_add_ps(_mm256_castps256_ps128(offset), _mm256_extractf128_ps(offset, 1));
+    for (; b < count; b++) block_dm1(format, row, b0 + b, d + b, m + b);
+}
+
+AVX2 __attribute__((always_inline)) static inline float hsum8(__m256 v) {
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     r = _mm_add_ps(r, _mm_movehl_ps(r, r));
     r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    total = _mm_cvtss_f32(r);
+    return _mm_cvtss_f32(r);
+}
+
+// The products' scales for `count` blocks of one weight row (d, m from `block_dm`) against one
+// activation row's (xd, xs): `scale[b] = d_b · xd_b`, and the row's offset term, which the integer
+// sums leave out, Σ m_b · xs_b (zero for the formats without offsets), summed eight lanes at a
+// time and the last blocks one by one.
+AVX2 __attribute__((always_inline)) static inline float apply_scales(const int format, const float *d, const float *m,
+        long count, const float *xd, const float *xs, float *scale) {
+    __m256 acc = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= count; b += 8) {
+        _mm256_storeu_ps(scale + b, _mm256_mul_ps(_mm256_loadu_ps(d + b), _mm256_loadu_ps(xd + b)));
+        if (has_offset(format)) acc = _mm256_fmadd_ps(_mm256_loadu_ps(m + b), _mm256_loadu_ps(xs + b), acc);
+    }
+    float total = hsum8(acc);
     for (; b < count; b++) {
-        const uint8_t *blk = row + (b0 + b) * bytes;
-        float d = _cvtsh_ss(*(const unsigned short *)blk);
+        scale[b] = d[b] * xd[b];
+        if (has_offset(format)) total = fmaf(m[b], xs[b], total);
+    }
+    return total;
+}
+
+// `block_dm` then `apply_scales` for blocks `b0 ..< b0 + count` of one weight row and one
+// activation row (`xd`, `xs` indexed from block 0), with the same operations in the same order
+// (so the same bits) but, for the 32-value formats, without the round trip through memory.
+AVX2 __attribute__((always_inline)) static inline float block_scales(const int format, const uint8_t *row,
+        long b0, long count, const float *xd, const float *xs, float *scale) {
+    if (is_k_quant(format)) {
+        float d[SCALE_CHUNK], m[SCALE_CHUNK];
+        block_dm(format, row, b0, count, d, m);
+        return apply_scales(format, d, m, count, xd + b0, xs + b0, scale);
+    }
+    __m256 acc = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= count; b += 8) {
+        __m256 dv, mv;
+        block_dm8(format, row, b0 + b, &dv, &mv);
+        _mm256_storeu_ps(scale + b, _mm256_mul_ps(dv, _mm256_loadu_ps(xd + b0 + b)));
+        if (has_offset(format)) acc = _mm256_fmadd_ps(mv, _mm256_loadu_ps(xs + b0 + b), acc);
+    }
+    float total = hsum8(acc);
+    for (; b < count; b++) {
+        float d, m;
+        block_dm1(format, row, b0 + b, &d, &m);
         scale[b] = d * xd[b0 + b];
-        if (format == TEMPER_Q4_1 || format == TEMPER_Q5_1) total += _cvtsh_ss(*(const unsigned short *)(blk + 2)) * xs[b0 + b];
-        else if (format == TEMPER_Q4_0) total -= 8.0f * d * xs[b0 + b];
-        else if (format == TEMPER_Q5_0) total -= 16.0f * d * xs[b0 + b];
+        if (has_offset(format)) total = fmaf(m, xs[b0 + b], total);
     }
     return total;
 }
@@ -330,7 +465,6 @@ AVX2 __attribute__((always_inline)) static inline float block_scales(const int f
 // dot, convert and one FMA per block. `format` and `rows` are constants in each instance below, so
 // the branches on them fold away.
 #define ROWS 8
-#define SCALE_CHUNK 64  /* blocks whose scales are taken at once: a multiple of Q4_K's 8 */
 #define DEFINE_DOTN(NAME, ATTR, PRODUCT)                                                                   \
 ATTR __attribute__((always_inline)) static inline void NAME##_body(const int format, const int rows,      \
         const uint8_t *w, long row_bytes, long blocks, const int8_t *xq, const float *xd, const float *xs, \
@@ -343,13 +477,18 @@ ATTR __attribute__((always_inline)) static inline void NAME##_body(const int for
         for (int r = 0; r < rows; r++) corr[r] += block_scales(format, w + r * row_bytes, c0, cn, xd, xs, scale[r]); \
         for (long b = 0; b < cn; b++) {                                                                     \
             __m256i x = _mm256_loadu_si256((const __m256i *)(xq + (c0 + b) * QK));                          \
+            /* Q6_K: 32 · Σ x per group of four values, the part of the sums its -32 removes. */           \
+            const __m256i x32 = format == TEMPER_Q6_K ? PRODUCT(_mm256_set1_epi8(32), x) : _mm256_setzero_si256(); \
             for (int r = 0; r < rows; r++) {                                                                \
                 __m256i q = block_codes(format, w + r * row_bytes, c0 + b), u, v;                           \
                 /* The instructions multiply unsigned by signed bytes: Q4 codes are unsigned already; */   \
                 /* Q8_0 moves w's sign onto x (|w| · sign(w)·x = w·x). */                                   \
                 if (format == TEMPER_Q8_0) { u = _mm256_sign_epi8(q, q); v = _mm256_sign_epi8(x, q); }      \
                 else { u = q; v = x; }                                                                      \
-                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(PRODUCT(u, v)), _mm256_broadcast_ss(&scale[r][b]), acc[r]); \
+                __m256i p = PRODUCT(u, v);                                                                  \
+                /* Q6_K: lanes 0-3 are its first 16-value sub-block, 4-7 the second; each its scale. */    \
+                if (format == TEMPER_Q6_K) p = _mm256_mullo_epi32(_mm256_sub_epi32(p, x32), q6k_scales(w + r * row_bytes, c0 + b)); \
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(&scale[r][b]), acc[r]); \
             }                                                                                               \
         }                                                                                                   \
     }                                                                                                       \
@@ -366,6 +505,7 @@ ATTR static void NAME(int format, int rows, const uint8_t *w, long row_bytes, lo
     switch (format * 2 + (rows == ROWS)) {                                                                  \
     DOT_CASES(NAME, TEMPER_Q8_0) DOT_CASES(NAME, TEMPER_Q4_0) DOT_CASES(NAME, TEMPER_Q4_1)                  \
     DOT_CASES(NAME, TEMPER_Q5_0) DOT_CASES(NAME, TEMPER_Q5_1) DOT_CASES(NAME, TEMPER_Q4_K)                  \
+    DOT_CASES(NAME, TEMPER_Q5_K) DOT_CASES(NAME, TEMPER_Q6_K)                                               \
     }                                                                                                       \
 }
 #define DOT_CASES(NAME, F)                                                                                 \
@@ -373,6 +513,74 @@ ATTR static void NAME(int format, int rows, const uint8_t *w, long row_bytes, lo
     case F * 2 + 1: NAME##_body(F, ROWS, w, row_bytes, blocks, xq, xd, xs, out); break;
 DEFINE_DOTN(dot_rows_avx2, AVX2, product_avx2)
 DEFINE_DOTN(dot_rows_vnni, VNNI, product_vnni)
+
+// Several activation rows (a decode step of 2-16 sequences): a tile of up to MROWS weight rows
+// against up to MACTS activation rows, so each block is unpacked once per tile rather than once
+// per activation row, and the tile's MROWS · MACTS accumulations are independent chains. Each
+// (weight row, activation row) pair takes exactly the operations of `DEFINE_DOTN` in the same
+// order, so a sequence's outputs have the same bits at any batch size. `acts` is a constant in
+// each instance, like `format` and `rows`.
+#define MROWS 4
+#define MACTS 4
+#define DEFINE_DOTM(NAME, ATTR, PRODUCT)                                                                   \
+ATTR __attribute__((always_inline)) static inline void NAME##_body(const int format, const int rows,      \
+        const int acts, const uint8_t *w, long row_bytes, long blocks, const int8_t *xq, long k,            \
+        const float *xd, const float *xs, float *out, long ldo) {                                           \
+    __m256 acc[MROWS][MACTS];                                                                               \
+    float corr[MROWS][MACTS], scale[MROWS][MACTS][SCALE_CHUNK];                                             \
+    for (int r = 0; r < rows; r++)                                                                          \
+        for (int i = 0; i < acts; i++) { acc[r][i] = _mm256_setzero_ps(); corr[r][i] = 0; }                \
+    for (long c0 = 0; c0 < blocks; c0 += SCALE_CHUNK) {                                                     \
+        const long cn = blocks - c0 < SCALE_CHUNK ? blocks - c0 : SCALE_CHUNK;                              \
+        for (int r = 0; r < rows; r++) {                                                                    \
+            /* The weight row's scales once for the tile's activation rows. */                            \
+            float d[SCALE_CHUNK], m[SCALE_CHUNK];                                                           \
+            block_dm(format, w + r * row_bytes, c0, cn, d, m);                                              \
+            for (int i = 0; i < acts; i++)                                                                  \
+                corr[r][i] += apply_scales(format, d, m, cn, xd + i * blocks + c0, xs + i * blocks + c0, scale[r][i]); \
+        }                                                                                                   \
+        for (long b = 0; b < cn; b++) {                                                                     \
+            __m256i x[MACTS], x32[MACTS];                                                                   \
+            for (int i = 0; i < acts; i++) {                                                                \
+                x[i] = _mm256_loadu_si256((const __m256i *)(xq + i * k + (c0 + b) * QK));                   \
+                x32[i] = format == TEMPER_Q6_K ? PRODUCT(_mm256_set1_epi8(32), x[i]) : _mm256_setzero_si256(); \
+            }                                                                                               \
+            for (int r = 0; r < rows; r++) {                                                                \
+                const __m256i q = block_codes(format, w + r * row_bytes, c0 + b);                           \
+                const __m256i u = format == TEMPER_Q8_0 ? _mm256_sign_epi8(q, q) : q;                      \
+                const __m256i sc6 = format == TEMPER_Q6_K ? q6k_scales(w + r * row_bytes, c0 + b) : _mm256_setzero_si256(); \
+                for (int i = 0; i < acts; i++) {                                                            \
+                    __m256i p = PRODUCT(u, format == TEMPER_Q8_0 ? _mm256_sign_epi8(x[i], q) : x[i]);       \
+                    if (format == TEMPER_Q6_K) p = _mm256_mullo_epi32(_mm256_sub_epi32(p, x32[i]), sc6);    \
+                    acc[r][i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(&scale[r][i][b]), acc[r][i]); \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
+    }                                                                                                       \
+    for (int r = 0; r < rows; r++)                                                                          \
+        for (int i = 0; i < acts; i++) {                                                                    \
+            __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[r][i]), _mm256_extractf128_ps(acc[r][i], 1));  \
+            s = _mm_add_ps(s, _mm_movehl_ps(s, s));                                                         \
+            s = _mm_add_ss(s, _mm_movehdup_ps(s));                                                          \
+            out[i * ldo + r] = _mm_cvtss_f32(s) + corr[r][i];                                               \
+        }                                                                                                   \
+}                                                                                                           \
+ATTR static void NAME(int format, int rows, int acts, const uint8_t *w, long row_bytes, long blocks,        \
+                      const int8_t *xq, long k, const float *xd, const float *xs, float *out, long ldo) {   \
+    /* One instance per format, row count (1 or MROWS) and activation count (1 ... MACTS). */           \
+    switch ((format * 2 + (rows == MROWS)) * MACTS + acts - 1) {                                            \
+    DOTM_FORMAT(NAME, TEMPER_Q8_0) DOTM_FORMAT(NAME, TEMPER_Q4_0) DOTM_FORMAT(NAME, TEMPER_Q4_1)            \
+    DOTM_FORMAT(NAME, TEMPER_Q5_0) DOTM_FORMAT(NAME, TEMPER_Q5_1) DOTM_FORMAT(NAME, TEMPER_Q4_K)            \
+    DOTM_FORMAT(NAME, TEMPER_Q5_K) DOTM_FORMAT(NAME, TEMPER_Q6_K)                                           \
+    }                                                                                                       \
+}
+#define DOTM_CASE(NAME, F, R, A)                                                                           \
+    case ((F) * 2 + ((R) == MROWS)) * MACTS + (A) - 1:                                                      \
+        NAME##_body(F, R, A, w, row_bytes, blocks, xq, k, xd, xs, out, ldo); break;
+#define DOTM_ACTS(NAME, F, R) DOTM_CASE(NAME, F, R, 1) DOTM_CASE(NAME, F, R, 2) DOTM_CASE(NAME, F, R, 3) DOTM_CASE(NAME, F, R, 4)
+#define DOTM_FORMAT(NAME, F) DOTM_ACTS(NAME, F, 1) DOTM_ACTS(NAME, F, MROWS)
+DEFINE_DOTM(dot_tile_avx2, AVX2, product_avx2)
+DEFINE_DOTM(dot_tile_vnni, VNNI, product_vnni)
 // The float-activation form on AVX2: a block's 32 codes become four vectors of 8 floats (Q4_0's
 // minus 8), multiplied into x with FMAs; Q4_1's offset adds m · Σx.
 AVX2 static float dot_row_float_avx2(int format, const uint8_t *w, long blocks, const float *x) {
@@ -581,6 +789,17 @@ void temper_qdot_rows(int format, int path, const uint8_t *w, long row_bytes, lo
     long blocks = k / QK;
     for (long r = r0; r < r1; ) {
 #if defined(__x86_64__)
+        if (path != TEMPER_QPATH_SCALAR && m > 1) {
+            // Tiles of MROWS weight rows by up to MACTS activation rows; the last rows one at a time.
+            int rows = r1 - r >= MROWS ? MROWS : 1;
+            for (long i = 0; i < m; i += MACTS) {
+                int acts = m - i < MACTS ? (int)(m - i) : MACTS;
+                if (path == TEMPER_QPATH_VNNI) dot_tile_vnni(format, rows, acts, w + r * row_bytes, row_bytes, blocks, xq + i * k, k, xd + i * blocks, xs + i * blocks, y + i * ldy + r, ldy);
+                else dot_tile_avx2(format, rows, acts, w + r * row_bytes, row_bytes, blocks, xq + i * k, k, xd + i * blocks, xs + i * blocks, y + i * ldy + r, ldy);
+            }
+            r += rows;
+            continue;
+        }
         if (path != TEMPER_QPATH_SCALAR) {
             // Groups of ROWS weight rows; the last (r1 - r0) mod ROWS rows one at a time.
             int rows = r1 - r >= ROWS ? ROWS : 1;

@@ -22,9 +22,10 @@ final class QuantizedProductTests: XCTestCase {
             let w = random([37, k], seed: 1)
             for format in QuantFormat.encodable { try checkFusedKernel(try QuantizedMatrix(quantizing: w, format: format, name: "w")) }
         }
-        // Q5_0, Q5_1 and Q4_K cannot be written here (no quantizer): random blocks with small finite
-        // scales; 2304 values are 72 blocks of 32 (Q4_K: sub-blocks), past the 64-block scale chunk.
-        for format in [QuantFormat.q5_0, .q5_1, .q4_K] {
+        // Q5_0, Q5_1 and the K-quants cannot be written here (no quantizer): random blocks with small
+        // finite scales (Q6_K's int8 sub-block scales random over their whole range); 2304 values
+        // are 72 blocks of 32 (K-quants: 32-value pieces), past the 64-block scale chunk.
+        for format in [QuantFormat.q5_0, .q5_1, .q4_K, .q5_K, .q6_K] {
             for k in [512, 2304] { try checkFusedKernel(try randomBlocks(format, rows: 37, columns: k, seed: UInt64(k))) }
         }
     }
@@ -179,5 +180,62 @@ final class QuantizedProductTests: XCTestCase {
         let g = try q.gatheringRows([2, 0, 3, 1], name: "w")
         let a = q.dequantized().scalars, b = g.dequantized().scalars
         for (i, from) in [2, 0, 3, 1].enumerated() { XCTAssertEqual(Array(b[(i * 32)..<(i * 32 + 32)]), Array(a[(from * 32)..<(from * 32 + 32)])) }
+    }
+
+    /// Products that share their input (q/k/v, gate/up) in one pass give the bits of separate
+    /// products, with int8 and with float activations, for output widths that are not multiples of
+    /// the kernels' eight rows (so groups end inside each weight), at one and at several input rows.
+    func testSharedInputProductsEqualSeparateProductsBitForBit() throws {
+        let saved = QuantizedProduct.quantizesActivations
+        defer { QuantizedProduct.quantizesActivations = saved }
+        let k = 96
+        let weights = try [(37, QuantFormat.q8_0), (64, .q4_1), (45, .q4_0)].enumerated().map { i, spec in
+            try QuantizedMatrix(quantizing: random([spec.0, k], seed: UInt64(30 + i)), format: spec.1, name: "w\(i)")
+        }
+        for int8 in [true, false] {
+            QuantizedProduct.quantizesActivations = int8
+            for m in [1, 3] {
+                let x = random([m, k], seed: UInt64(40 + m))
+                let shared = withNoGrad { x.linears(weights) }
+                XCTAssertEqual(shared.map(\.shape), weights.map { [m, $0.rows] })
+                for (y, w) in zip(shared, weights) {
+                    XCTAssertEqual(y.scalars, withNoGrad { x.linear(w) }.scalars, "\(w.format) int8=\(int8) m=\(m)")
+                }
+            }
+        }
+    }
+
+    /// `releaseMappedPages` drops pages only of blocks mapped from a file: on bytes the matrix owns
+    /// (quantized at load) MADV_DONTNEED would zero them, so the matrix must decode the same after.
+    func testReleasingPagesLeavesBlocksTheMatrixOwnsIntact() throws {
+        // 64 rows of 2048 values in Q8_0: 139 264 bytes, whole pages inside the allocation.
+        let q = try QuantizedMatrix(quantizing: random([64, 2048], seed: 50), format: .q8_0, name: "w")
+        let before = q.dequantized().scalars
+        q.releaseMappedPages()
+        XCTAssertEqual(q.dequantized().scalars, before)
+        XCTAssertGreaterThan(before.map(abs).max() ?? 0, 1)
+    }
+
+    /// Decoding several sequences at once multiplies a tile of weight rows by up to four activation
+    /// rows, each block unpacked once per tile; every (weight row, activation row) pair takes the
+    /// single-row kernel's operations in its order, so each sequence gets the bits it would get
+    /// alone, in every format and on every path (37 rows: tiles of four and single rows; 72 blocks
+    /// cross the 64-block scale chunk).
+    func testBatchedRowsGiveTheBitsOfEachRowAlone() throws {
+        let saved = QuantizedProduct.quantizesActivations
+        QuantizedProduct.quantizesActivations = true
+        defer { QuantizedProduct.quantizesActivations = saved }
+        var matrices = try QuantFormat.encodable.map { try QuantizedMatrix(quantizing: random([37, 2304], seed: 60), format: $0, name: "w") }
+        matrices += try [QuantFormat.q5_0, .q5_1, .q4_K, .q5_K, .q6_K].map { try randomBlocks($0, rows: 37, columns: 2304, seed: 61) }
+        let x = random([7, 2304], seed: 62)
+        for q in matrices {
+            for path in QuantizedDotPath.supported {
+                let batch = QuantizedDotPath.using(path) { withNoGrad { x.linear(q) } }.scalars
+                for i in 0..<7 {
+                    let alone = QuantizedDotPath.using(path) { withNoGrad { x.narrow(0, start: i, length: 1).linear(q) } }.scalars
+                    XCTAssertEqual(Array(batch[(i * 37)..<(i * 37 + 37)]), alone, "\(q.format) \(path) row \(i)")
+                }
+            }
+        }
     }
 }

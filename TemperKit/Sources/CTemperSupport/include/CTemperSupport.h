@@ -71,14 +71,16 @@ void temper_bf16_pack_b(int trans, const float *b, long ldb, long kc, long cols,
 #endif
 
 /// Block formats the integer dot products below read (GGML's 32-value Q8_0, Q4_0, Q4_1, Q5_0,
-/// Q5_1 and the 256-value Q4_K; only Q8_0, Q4_0 and Q4_1 have float-activation products and
-/// quantizers).
+/// Q5_1 and the 256-value Q4_K, Q5_K, Q6_K; only Q8_0, Q4_0 and Q4_1 have float-activation
+/// products and quantizers).
 #define TEMPER_Q8_0 0
 #define TEMPER_Q4_0 1
 #define TEMPER_Q4_1 2
 #define TEMPER_Q4_K 3
 #define TEMPER_Q5_0 4
 #define TEMPER_Q5_1 5
+#define TEMPER_Q5_K 6
+#define TEMPER_Q6_K 7
 /// Code paths of `temper_qdot_rows`: portable C, AVX2, AVX-512 VNNI.
 #define TEMPER_QPATH_SCALAR 0
 #define TEMPER_QPATH_AVX2 1

@@ -23,15 +23,19 @@ public final class RMSNorm {
 }
 
 /// The outputs of `layers` for the same input `x`. While gradients are off (a decode step, a
-/// log-prob pass), float layers without bias share one pass over the worker threads
-/// (`Tensor.linears`: bit-identical to separate products, one pass when `x` has few rows) — and so
-/// do the down projections `A` of their low-rank adapters (LoRA, Hu et al. 2021:
+/// log-prob pass), layers without bias share one pass over the worker threads, bit-identical to
+/// separate products: block-quantized layers without adapters with their activations quantized
+/// once (`Tensor.linears(_: [QuantizedMatrix])`), and float layers (`Tensor.linears`) together with
+/// the down projections `A` of their low-rank adapters (LoRA, Hu et al. 2021:
 /// `y = x·Wᵀ + ((x·Aᵀ)·s)·Bᵀ`), whose tiny up products follow. The result equals each layer's own
-/// forward bit for bit. A group holding a layer with bias, block-quantized weights or another kind
-/// of adapter (DoRA, (IA)³, LoRA with dropout active) runs every layer's own forward instead.
+/// forward bit for bit. Any other group (a layer with bias, float and quantized layers mixed, an
+/// adapter on a quantized layer, DoRA, (IA)³, LoRA with dropout active) runs each layer's forward.
 func project(_ x: Tensor, _ layers: [Linear]) -> [Tensor] {
     DecodeProfiler.measure(.projections) {
-        guard !GradMode.isEnabled, layers.allSatisfy({ $0.bias == nil && !$0.isQuantized }) else { return layers.map { $0(x) } }
+        guard !GradMode.isEnabled, layers.allSatisfy({ $0.bias == nil }) else { return layers.map { $0(x) } }
+        let blocks = layers.compactMap { $0.adapter == nil ? $0.quantizedWeight : nil }
+        if blocks.count == layers.count { return x.linears(blocks) }
+        guard !layers.contains(where: \.isQuantized) else { return layers.map { $0(x) } }
         var updates: [LowRankUpdate?] = []
         for layer in layers {
             guard let adapter = layer.adapter else { updates.append(nil); continue }

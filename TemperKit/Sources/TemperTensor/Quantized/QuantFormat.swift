@@ -28,9 +28,8 @@ public enum QuantFormat: String, CaseIterable, Sendable {
         }
     }
 
-    /// The format's code for the integer dot products in C (CTemperSupport/QuantizedDot.c), or nil
-    /// where products go through dequantized rows: Q5_K and Q6_K.
-    var integerDotCode: Int32? {
+    /// The format's code for the block products and the quantizer in C (CTemperSupport/QuantizedDot.c).
+    var integerDotCode: Int32 {
         switch self {
         case .q8_0: return TEMPER_Q8_0
         case .q4_0: return TEMPER_Q4_0
@@ -38,7 +37,8 @@ public enum QuantFormat: String, CaseIterable, Sendable {
         case .q5_0: return TEMPER_Q5_0
         case .q5_1: return TEMPER_Q5_1
         case .q4_K: return TEMPER_Q4_K
-        case .q5_K, .q6_K: return nil
+        case .q5_K: return TEMPER_Q5_K
+        case .q6_K: return TEMPER_Q6_K
         }
     }
 

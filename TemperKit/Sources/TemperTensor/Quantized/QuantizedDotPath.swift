@@ -1,8 +1,8 @@
 import CTemperSupport
 import Foundation
 
-/// The code paths of the integer block products (Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K weights
-/// against int8 activations, CTemperSupport/QuantizedDot.c): portable C, AVX2 (`maddubs`) or
+/// The code paths of the integer block products (weights in any `QuantFormat` against int8
+/// activations, CTemperSupport/QuantizedDot.c): portable C, AVX2 (`maddubs`) or
 /// AVX-512 VNNI (`dpbusd` on 256-bit lanes). All three form the same exact integer sums per block,
 /// so they agree to the rounding of the float accumulation. The CPU is asked once; `TEMPER_KERNELS=avx2` pins the AVX2 path as it
 /// pins the AVX2 GEMM tile.

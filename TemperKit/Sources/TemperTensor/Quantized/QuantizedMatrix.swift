@@ -60,7 +60,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// Quantizes a float32 `[rows, columns]` matrix to `format` (one of `QuantFormat.encodable`),
     /// with ggml's reference rounding: what `--quantize` / `--load_in` do to a float model.
     public convenience init(quantizing weight: Tensor, format: QuantFormat, name: String) throws {
-        guard let code = format.integerDotCode, QuantFormat.encodable.contains(format) else {
+        guard QuantFormat.encodable.contains(format) else {
             throw QuantizedMatrixError("\(name): quantizing to \(format.rawValue) is not supported (supported: \(QuantFormat.encodable.map(\.rawValue).joined(separator: ", ")))")
         }
         guard weight.rank == 2, weight.dtype == .float32 else {
@@ -76,7 +76,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         withExtendedLifetime(w) {
             let src = UnsafePointer(w.floatPointer), dst = storage.pointer.assumingMemoryBound(to: UInt8.self)
             Parallel.forRanges(rows, grain: 16) { r in
-                for i in r { temper_quantize_row(code, src + i * cols, cols, dst + i * rowBytes) }
+                for i in r { temper_quantize_row(format.integerDotCode, src + i * cols, cols, dst + i * rowBytes) }
             }
         }
         try self.init(format: format, rows: rows, columns: cols, bytes: storage.pointer, owner: storage, name: name)

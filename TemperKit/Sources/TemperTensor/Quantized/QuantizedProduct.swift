@@ -4,13 +4,12 @@ import Foundation
 /// Products with a frozen `QuantizedMatrix` W `[n, k]`: `Y = X · Wᵀ` (forward) and `dX = dY · W`
 /// (the input gradient; a frozen weight needs no gradient of its own).
 ///
-/// - A few rows of X (decode, up to `fusedRowLimit`) against Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 /
-///   Q4_K run fused, each weight row's blocks read straight from the file's bytes: with
-///   `quantizesActivations`, X is quantized to int8 per 32-block (llama.cpp's Q8 activations) and
-///   the blocks multiplied in integers; otherwise (Q8_0 / Q4_0 / Q4_1) each block's codes are
-///   converted to float and multiplied into X.
-/// - Everything else (prefill, training, Q5_K, Q6_K, the other formats with float activations,
-///   and every backward product)
+/// - A few rows of X (decode, up to `fusedRowLimit`) run fused, each weight row's blocks read
+///   straight from the file's bytes: with `quantizesActivations`, X is quantized to int8 per
+///   32-block (llama.cpp's Q8 activations) and the blocks of any format multiplied in integers;
+///   otherwise (Q8_0 / Q4_0 / Q4_1) each block's codes are converted to float and multiplied into X.
+/// - Everything else (prefill, training, the other formats with float activations, and every
+///   backward product)
 ///   decodes W a panel of rows at a time into a float buffer that stays in cache, and hands the
 ///   panel to the float GEMM, whose packing and micro-kernel do the arithmetic. W is never
 ///   expanded whole.
@@ -30,27 +29,67 @@ public enum QuantizedProduct {
 
     /// `y[m, n] = x[m, k] · Wᵀ` for contiguous row-major `x` and `y`.
     public static func forward(_ x: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
-        if m <= fusedRowLimit, let code = w.format.integerDotCode, quantizesActivations || w.format.hasFloatDot {
-            if quantizesActivations {
-                fused(x, rows: m, weight: w, code: code, into: y)
-            } else {
-                let path = QuantizedDotPath.active.code, n = w.rows, k = w.columns
-                let bytes = w.base.assumingMemoryBound(to: UInt8.self)
-                // Whole groups of the kernel's eight rows, as in `fused`: a chunk edge inside a group
-                // would sum that row in the single-row order, so the bits would follow the thread count.
-                let group = 8
-                Parallel.forRanges((n + group - 1) / group, grain: 4) { g in
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
-                    defer { row.deallocate() }
-                    temper_qdot_rows_float(code, path, bytes, w.rowBytes, g.lowerBound * group, min(n, g.upperBound * group), k, x, m, y, n, row)
-                }
-            }
+        if fuses(m, [w]) {
+            fusedShared(x, rows: m, weights: [w], into: [y])
             return
         }
         let k = w.columns, n = w.rows
         forEachDecodedPanel(of: w) { n0, nb, panel in
             GEMM.sgemm(transA: false, transB: true, m: m, n: nb, k: k, alpha: 1, a: x, lda: k,
                        b: panel, ldb: k, beta: 0, c: y + n0, ldc: n)
+        }
+    }
+
+    /// `yᵢ[m, nᵢ] = x[m, k] · Wᵢᵀ` for weights that share their input (q/k/v, gate/up): the values of
+    /// separate `forward` calls, bit for bit. In a decode step x is quantized once for all of them
+    /// and the products share one pass over the worker threads, so a layer pays one fork/join
+    /// per input rather than one per weight.
+    public static func forward(_ x: UnsafePointer<Float>, rows m: Int, weights: [QuantizedMatrix], into ys: [UnsafeMutablePointer<Float>]) {
+        precondition(!weights.isEmpty && weights.count == ys.count && weights.allSatisfy { $0.columns == weights[0].columns },
+                     "QuantizedProduct.forward: one output per weight, at least one weight, all with the same input width")
+        if fuses(m, weights) {
+            fusedShared(x, rows: m, weights: weights, into: ys)
+        } else {
+            for (w, y) in zip(weights, ys) { forward(x, rows: m, weight: w, into: y) }
+        }
+    }
+
+    /// Whether `m` rows against `weights` take the fused kernels: few rows, and a format the active
+    /// activation mode multiplies straight from blocks.
+    private static func fuses(_ m: Int, _ weights: [QuantizedMatrix]) -> Bool {
+        m <= fusedRowLimit && weights.allSatisfy { quantizesActivations || $0.format.hasFloatDot }
+    }
+
+    /// The fused products of `weights` with x. Rows are handed to the threads in whole groups of the
+    /// kernels' eight (counted per weight, so each weight's groups are those of a product on its
+    /// own): a chunk edge inside a group would sum that row in the single-row order, and the bits
+    /// would follow the thread count.
+    private static func fusedShared(_ x: UnsafePointer<Float>, rows m: Int, weights: [QuantizedMatrix], into ys: [UnsafeMutablePointer<Float>]) {
+        let k = weights[0].columns, blocks = k / 32, group = 8
+        let path = QuantizedDotPath.active.code, int8 = quantizesActivations
+        var firstGroup = [0]
+        for w in weights { firstGroup.append(firstGroup[firstGroup.count - 1] + (w.rows + group - 1) / group) }
+        let xq = UnsafeMutablePointer<Int8>.allocate(capacity: int8 ? m * k : 0)
+        let xd = UnsafeMutablePointer<Float>.allocate(capacity: int8 ? m * blocks : 0)
+        let xs = UnsafeMutablePointer<Float>.allocate(capacity: int8 ? m * blocks : 0)
+        defer { xq.deallocate(); xd.deallocate(); xs.deallocate() }
+        if int8 {
+            for i in 0..<m { temper_q8_quantize_activations(x + i * k, k, xq + i * k, xd + i * blocks, xs + i * blocks) }
+        }
+        // At least four groups (32 rows) per chunk: enough work per thread to pay for waking it.
+        Parallel.forRanges(firstGroup[weights.count], grain: 4) { g in
+            let row = UnsafeMutablePointer<Float>.allocate(capacity: int8 ? 0 : k)
+            defer { row.deallocate() }
+            for (i, w) in weights.enumerated() where firstGroup[i] < g.upperBound && g.lowerBound < firstGroup[i + 1] {
+                let r0 = (max(g.lowerBound, firstGroup[i]) - firstGroup[i]) * group
+                let r1 = min(w.rows, (min(g.upperBound, firstGroup[i + 1]) - firstGroup[i]) * group)
+                let bytes = w.base.assumingMemoryBound(to: UInt8.self), code = w.format.integerDotCode
+                if int8 {
+                    temper_qdot_rows(code, path, bytes, w.rowBytes, r0, r1, k, xq, xd, xs, m, ys[i], w.rows)
+                } else {
+                    temper_qdot_rows_float(code, path, bytes, w.rowBytes, r0, r1, k, x, m, ys[i], w.rows, row)
+                }
+            }
         }
     }
 
@@ -83,23 +122,6 @@ public enum QuantizedProduct {
             w.dequantizeRows((rows.lowerBound + r.lowerBound)..<(rows.lowerBound + r.upperBound), into: panel + r.lowerBound * k)
         }
     }
-
-    private static func fused(_ x: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix, code: Int32, into y: UnsafeMutablePointer<Float>) {
-        let k = w.columns, blocks = k / 32
-        let xq = UnsafeMutablePointer<Int8>.allocate(capacity: m * k)
-        let xd = UnsafeMutablePointer<Float>.allocate(capacity: m * blocks)
-        let xs = UnsafeMutablePointer<Float>.allocate(capacity: m * blocks)
-        defer { xq.deallocate(); xd.deallocate(); xs.deallocate() }
-        for i in 0..<m { temper_q8_quantize_activations(x + i * k, k, xq + i * k, xd + i * blocks, xs + i * blocks) }
-        let path = QuantizedDotPath.active.code, n = w.rows
-        let bytes = w.base.assumingMemoryBound(to: UInt8.self)
-        // Chunks of whole groups of the kernel's eight rows (so no chunk edge falls back to the
-        // single-row loop), at least 32 rows each: enough work per thread to pay for waking it.
-        let group = 8
-        Parallel.forRanges((n + group - 1) / group, grain: 4) { g in
-            temper_qdot_rows(code, path, bytes, w.rowBytes, g.lowerBound * group, min(n, g.upperBound * group), k, xq, xd, xs, m, y, n)
-        }
-    }
 }
 
 extension Tensor {
@@ -123,5 +145,22 @@ extension Tensor {
             return [dx]
         }
         return bias.map { y + $0 } ?? y
+    }
+
+    /// `self · Wᵢᵀ` for each of the frozen quantized `weights` (`[outᵢ, in]`), `self` `[..., in]`:
+    /// the same results as `weights.map { linear($0) }`, bit for bit, from one shared pass
+    /// (`QuantizedProduct.forward(_:rows:weights:into:)`) while gradients are off; with gradients on
+    /// each is an ordinary recorded `linear`.
+    public func linears(_ weights: [QuantizedMatrix]) -> [Tensor] {
+        let inF = shape.last ?? 0
+        guard !GradMode.isEnabled, dtype == .float32, weights.allSatisfy({ $0.columns == inF }) else {
+            return weights.map { linear($0) }
+        }
+        let x = contiguous()
+        let outs = weights.map { Tensor(uninitializedShape: Array(shape.dropLast()) + [$0.rows]) }
+        withExtendedLifetime((x, outs)) {
+            QuantizedProduct.forward(x.floatPointer, rows: count / max(inF, 1), weights: weights, into: outs.map(\.floatPointer))
+        }
+        return outs
     }
 }
