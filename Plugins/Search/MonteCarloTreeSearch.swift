@@ -217,12 +217,17 @@ struct PUCTSearch {
     private func complete(_ step: StepNode) throws -> StepNode? {
         let allowed = min(request.generation.maxNewTokens - step.tokenIDs.count, tree.tokensLeft ?? Int.max)
         guard allowed >= 1 else { return nil }
-        let row = try tree.session.fork([step.row], copies: 1)[0][0]
         var options = request.generation
         options.numReturnSequences = 1
         options.maxNewTokens = allowed
         options.minNewTokens = 0
-        let rest = try tree.session.decode([row], options: options)[0]
+        let row: Int, rest: GeneratedSequence
+        do {
+            row = try tree.session.fork([step.row], copies: 1)[0][0]
+            rest = try tree.session.decode([row], options: options)[0]
+        } catch {
+            throw StepTree.located(error, strategy: tree.strategy, prompt: tree.promptIndex)
+        }
         var done = step
         done.row = row
         done.steps.append(rest.text)

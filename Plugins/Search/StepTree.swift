@@ -101,7 +101,7 @@ final class StepTree {
 
     /// A session error with the search and prompt it happened in: the session names only its own
     /// row numbering, e.g. when the prompt or the tree grown on it outgrew the model's context.
-    private static func located(_ error: Error, strategy: String, prompt: Int) -> SpecError {
+    static func located(_ error: Error, strategy: String, prompt: Int) -> SpecError {
         SpecError("\(strategy): prompt \(prompt): \(error)")
     }
 

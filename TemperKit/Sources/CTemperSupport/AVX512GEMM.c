@@ -13,10 +13,11 @@
 #define NR TEMPER_AVX512_NR
 
 int temper_avx512_supported(void) {
-    // __builtin_cpu_supports also checks that the OS saves the zmm state (XCR0).
+    // __builtin_cpu_supports also checks that the OS saves the zmm state (XCR0). DQ is asked for
+    // because the small-batch kernels split zmm registers with vextractf32x8.
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl");
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
 // An MR × NR tile: MR rows × two zmm accumulators (28 of the 32 registers), two for the B row;

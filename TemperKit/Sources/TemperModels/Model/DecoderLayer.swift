@@ -24,15 +24,15 @@ public final class RMSNorm {
 
 /// The outputs of `layers` for the same input `x`. While gradients are off (a decode step, a
 /// log-prob pass), layers without bias share one pass over the worker threads, bit-identical to
-/// separate products: block-quantized layers without adapters with their activations quantized
-/// once (`Tensor.linears(_: [QuantizedMatrix])`), and float layers (`Tensor.linears`) together with
+/// separate products: block-quantized layers without adapters (`Tensor.linears(_: [QuantizedMatrix])`;
+/// with int8 activations, quantized once for the group), and float layers (`Tensor.linears`) together with
 /// the down projections `A` of their low-rank adapters (LoRA, Hu et al. 2021:
 /// `y = x·Wᵀ + ((x·Aᵀ)·s)·Bᵀ`), whose tiny up products follow. The result equals each layer's own
 /// forward bit for bit. Any other group (a layer with bias, float and quantized layers mixed, an
 /// adapter on a quantized layer, DoRA, (IA)³, LoRA with dropout active) runs each layer's forward.
 func project(_ x: Tensor, _ layers: [Linear]) -> [Tensor] {
     DecodeProfiler.measure(.projections) {
-        guard !GradMode.isEnabled, layers.allSatisfy({ $0.bias == nil }) else { return layers.map { $0(x) } }
+        guard !GradMode.isEnabled, !layers.isEmpty, layers.allSatisfy({ $0.bias == nil }) else { return layers.map { $0(x) } }
         let blocks = layers.compactMap { $0.adapter == nil ? $0.quantizedWeight : nil }
         if blocks.count == layers.count { return x.linears(blocks) }
         guard !layers.contains(where: \.isQuantized) else { return layers.map { $0(x) } }

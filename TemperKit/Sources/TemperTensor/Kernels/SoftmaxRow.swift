@@ -66,8 +66,8 @@ public enum SoftmaxRow {
         while i < count { x[i] -= value; i += 1 }
     }
 
-    /// The first index of the largest of `x[0..<count]` (count ≥ 1; NaN never wins unless every
-    /// element is NaN, then 0) — a greedy pick, as a scalar scan with `>` gives it.
+    /// The first index of the largest of `x[0..<count]` (count ≥ 1) — a greedy pick. NaN never wins
+    /// (a scan from `x[0]` with `>` would stay on a leading NaN); every element NaN gives 0.
     public static func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
         var best = V(repeating: -.infinity)
         let raw = UnsafeRawPointer(x)

@@ -278,7 +278,8 @@ struct AttentionKernel {
 
     /// Forward for many queries, per (batch, query head, block of query rows), with the products done
     /// by the packed GEMM: S = scale·Q·Kᵀ + mask; each row's m = max S, l = Σ exp(S − m); O = (exp(S − m) / l)·V.
-    /// The blocks and their causal widths are backward's, so backward recomputes the same scores.
+    /// The blocks and their causal widths are backward's, so backward recomputes the same scores (below
+    /// `blockedFrom` queries forward scores row by row, and backward's products may differ in the last bit).
     func blockedForward(_ q: Tensor, _ k: Tensor, _ v: Tensor, out: Tensor, lse: Tensor) {
         let ks = (k.strides[0], k.strides[1], k.strides[2]), vs = (v.strides[0], v.strides[1], v.strides[2])
         let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
