@@ -18,10 +18,7 @@ extension Tensor {
                 d.requiresGrad = t.requiresGrad
                 return d
             }
-            // Its products are charged to the profiler's recompute row, not to the input gradients.
-            let recomputed = TrainingMode.withDropoutState(dropout, advancing: false) {
-                GradMode.withGradEnabled { GEMMProfiler.withRole(.recompute) { body(replay) } }
-            }
+            let recomputed = TrainingMode.withDropoutState(dropout, advancing: false) { GradMode.withGradEnabled { body(replay) } }
             if recomputed.requiresGrad { recomputed.backward(gradOutput) }
             return replay.map { $0.requiresGrad ? $0.grad : nil }
         }
