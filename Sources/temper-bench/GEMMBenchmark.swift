@@ -3,8 +3,9 @@ import Foundation
 import TemperTensor
 
 /// `temper-bench gemm`: float32 GFLOP/s of `GEMM.sgemm` on square products with each register-tile
-/// kernel the CPU runs (AVX2 reference, AVX-512), next to numpy's (OpenBLAS) figure measured in the
-/// same run, so the ratio compares like with like. The ratio is the active kernel's.
+/// kernel the CPU runs (AVX2 reference, AVX-512) and, where the CPU has AVX512_BF16, with `bf16: true`'s
+/// tile, next to numpy's (OpenBLAS) figure measured in the same run, so the ratio compares like with
+/// like. The ratio is the active float kernel's.
 struct GEMMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
@@ -55,8 +56,10 @@ struct GEMMBenchmark: ParsableCommand {
         if let numpy { print("reference: \(numpy.description)") }
         if let note { print("note: \(note)") }
         let kernels = GEMMKernel.supported, active = GEMMKernel.active
-        print("kernels: \(kernels.map(\.rawValue).joined(separator: ", ")) (active: \(active.rawValue); TEMPER_KERNELS overrides)")
+        print("kernels: \(kernels.map(\.rawValue).joined(separator: ", ")) (active: \(active.rawValue); TEMPER_KERNELS overrides)"
+              + (GEMMPrecision.bf16Supported ? "; bf16: the bf16: true mode's tile (bf16 products, float32 sums), same run" : ""))
         let header = [pad("size", 6)] + kernels.map { pad("\($0.rawValue) GFLOP/s", 16) }
+            + (GEMMPrecision.bf16Supported ? [pad("bf16 GFLOP/s", 16)] : [])
             + (numpy == nil ? [] : [pad("numpy GFLOP/s", 15), pad("ratio", 7)])
         print(header.joined(separator: "  "))
         var shortfalls: [Int] = []
@@ -64,11 +67,16 @@ struct GEMMBenchmark: ParsableCommand {
             let operands = Operands(n)
             defer { operands.release() }
             var temper = [Double](repeating: 0, count: kernels.count), reference: Double? = numpy == nil ? nil : 0, failure: String? = nil
+            var bf16 = 0.0
             for _ in 0..<rounds {
                 for (index, kernel) in kernels.enumerated() {
                     temper[index] = max(temper[index], GEMMKernel.using(kernel) {
                         measureTemper(operands, seconds: seconds / Double(rounds))
                     })
+                }
+                if GEMMPrecision.bf16Supported {
+                    let figure = try GEMMPrecision.using(.bf16) { measureTemper(operands, seconds: seconds / Double(rounds)) }
+                    bf16 = max(bf16, figure)
                 }
                 guard let numpy, failure == nil else { continue }
                 switch numpy.gflops(size: n, seconds: seconds / Double(rounds)) {
@@ -77,6 +85,7 @@ struct GEMMBenchmark: ParsableCommand {
                 }
             }
             var row = [pad("\(n)", 6)] + temper.map { pad(String(format: "%.1f", $0), 16) }
+                + (GEMMPrecision.bf16Supported ? [pad(String(format: "%.1f", bf16), 16)] : [])
             let activeFigure = temper[kernels.firstIndex(of: active) ?? 0]
             if let reference {
                 row += [pad(String(format: "%.1f", reference), 15), pad(String(format: "%.2f", activeFigure / reference), 7)]

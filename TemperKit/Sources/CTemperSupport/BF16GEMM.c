@@ -10,6 +10,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
+#include "AVX512Tile.h"
 
 #define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define MR TEMPER_AVX512_MR
@@ -22,15 +23,9 @@ int temper_avx512bf16_supported(void) {
     return (eax >> 5) & 1;
 }
 
-static inline __mmask16 lanes_below(long count) {
-    if (count <= 0) return 0;
-    if (count >= 16) return 0xFFFF;
-    return (__mmask16)((1u << count) - 1);
-}
-
 // An MR × NR tile of C from `pairs` depth pairs: each packed element is a 32-bit pair of bf16
 // values (depth 2p in the low half, 2p + 1 in the high half), so one vdpbf16ps adds two depth
-// steps of 16 columns into a float32 accumulator. Epilogue as the float tile's: alpha * acc + beta * C.
+// steps of 16 columns into a float32 accumulator. The float tile's epilogue: alpha * acc + beta * C.
 BF16 void temper_bf16_gemm_tile(long kc, const float *a, const float *b, float *c, long ldc,
                                 long rows, long cols, float alpha, float beta) {
     const uint32_t *pa = (const uint32_t *)a, *pb = (const uint32_t *)b;
@@ -48,42 +43,43 @@ BF16 void temper_bf16_gemm_tile(long kc, const float *a, const float *b, float *
             acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
         }
     }
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    __mmask16 m0 = lanes_below(cols), m1 = lanes_below(cols - 16);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < MR; r++) {
-        if (r >= rows) break;
-        float *row = c + r * ldc;
-        __m512 lo = _mm512_mul_ps(va, acc[r][0]), hi = _mm512_mul_ps(va, acc[r][1]);
-        if (beta != 0) {
-            lo = _mm512_add_ps(lo, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, row)));
-            hi = _mm512_add_ps(hi, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16)));
-        }
-        _mm512_mask_storeu_ps(row, m0, lo);
-        _mm512_mask_storeu_ps(row + 16, m1, hi);
-    }
+    temper_avx512_store_tile(acc, c, ldc, rows, cols, alpha, beta);
 }
 
 // 16 depth pairs of one line that is contiguous along the depth: `count` (≤ 32) floats from `src`,
 // zero past them, rounded to bf16; lane i of the result holds depths 2i and 2i + 1.
 static inline BF16 __m512i line_pairs(const float *src, long count) {
-    __m512 lo = _mm512_maskz_loadu_ps(lanes_below(count), src);
-    __m512 hi = _mm512_maskz_loadu_ps(lanes_below(count - 16), src + 16);
+    __m512 lo = _mm512_maskz_loadu_ps(temper_lanes_below(count), src);
+    __m512 hi = _mm512_maskz_loadu_ps(temper_lanes_below(count - 16), src + 16);
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);   // bf16 lanes 0-15 from lo, 16-31 from hi: in order
 }
 
 // Packs a sliver whose `count` lines are contiguous along the depth, `ld` apart:
-// dst[p * width + l] = (line l's depths 2p, 2p + 1), zero for l ≥ count and past kc.
+// dst[p * width + l] = (line l's depths 2p, 2p + 1), zero for l ≥ count and past kc. Eight lines at
+// a time: each line's next 32 depths become 16 bf16 pairs (one vcvtne2ps2bf16), and the 8 × 16
+// block of pairs is transposed as two 8 × 8 blocks of 32-bit lanes into 16 rows of the sliver.
 static BF16 void pack_lines(const float *src, long ld, long count, long kc, long width, uint32_t *dst) {
     long pairs = (kc + 1) / 2;
     if (count < width) memset(dst, 0, (size_t)(pairs * width) * sizeof(uint32_t));
-    uint32_t chunk[16];
-    for (long l = 0; l < count; l++) {
-        const float *line = src + l * ld;
+    uint32_t chunk[8][16] __attribute__((aligned(64)));
+    for (long g = 0; g < count; g += 8) {
+        long n = count - g < 8 ? count - g : 8;
+        __mmask8 keep = (__mmask8)((1u << n) - 1);
         for (long p0 = 0; p0 < pairs; p0 += 16) {
-            _mm512_storeu_si512(chunk, line_pairs(line + 2 * p0, kc - 2 * p0));
-            long n = pairs - p0 < 16 ? pairs - p0 : 16;
-            for (long i = 0; i < n; i++) dst[(p0 + i) * width + l] = chunk[i];
+            // Lines past the last are read from the last one (never out of bounds) and not stored.
+            for (long l = 0; l < 8; l++)
+                _mm512_store_si512(chunk[l], line_pairs(src + (g + (l < n ? l : n - 1)) * ld + 2 * p0, kc - 2 * p0));
+            uint32_t *out = dst + p0 * width + g;
+            if (pairs - p0 >= 16) {
+                const float *lo[8], *hi[8];
+                for (int l = 0; l < 8; l++) { lo[l] = (const float *)chunk[l]; hi[l] = lo[l] + 8; }
+                temper_transpose8(lo, (float *)out, width, keep);
+                temper_transpose8(hi, (float *)(out + 8 * width), width, keep);
+            } else {
+                // The last, partial rows of pairs: the sliver has no room for a full block past them.
+                for (long i = 0; i < pairs - p0; i++)
+                    for (long l = 0; l < n; l++) out[i * width + l] = chunk[l][i];
+            }
         }
     }
 }
@@ -99,11 +95,11 @@ static BF16 void pack_rows(const float *src, long ld, long count, long kc, long 
         const float *r0 = src + 2 * p * ld, *r1 = r0 + ld;
         int second = 2 * p + 1 < kc;
         for (long s = 0; s < width; s += 16) {
-            __mmask16 in = lanes_below(count - s);
+            __mmask16 in = temper_lanes_below(count - s);
             __m512 v0 = _mm512_maskz_loadu_ps(in, r0 + s);
             __m512 v1 = second ? _mm512_maskz_loadu_ps(in, r1 + s) : _mm512_setzero_ps();
             __m512i both = (__m512i)_mm512_cvtne2ps_pbh(v1, v0);   // lanes 0-15: row 0, 16-31: row 1
-            _mm512_mask_storeu_epi32(dst + p * width + s, lanes_below(width - s), _mm512_permutexvar_epi16(interleave, both));
+            _mm512_mask_storeu_epi32(dst + p * width + s, temper_lanes_below(width - s), _mm512_permutexvar_epi16(interleave, both));
         }
     }
 }

@@ -18,7 +18,10 @@ extension Tensor {
                 d.requiresGrad = t.requiresGrad
                 return d
             }
-            let recomputed = TrainingMode.withDropoutState(dropout, advancing: false) { GradMode.withGradEnabled { body(replay) } }
+            // Its products are charged to the profiler's recompute row, not to the input gradients.
+            let recomputed = TrainingMode.withDropoutState(dropout, advancing: false) {
+                GradMode.withGradEnabled { GEMMProfiler.withRole(.recompute) { body(replay) } }
+            }
             if recomputed.requiresGrad { recomputed.backward(gradOutput) }
             return replay.map { $0.requiresGrad ? $0.grad : nil }
         }

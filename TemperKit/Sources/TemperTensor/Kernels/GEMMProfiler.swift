@@ -25,19 +25,22 @@ public enum GEMMProfiler {
 
     /// What a product is for in a training step, for `OpProfiler`'s GEMM rows.
     public enum Role: Sendable {
-        case forward, inputGradient, weightGradient
+        /// `recompute`: a checkpointed segment's forward run again inside backward.
+        case forward, inputGradient, weightGradient, recompute
 
         var family: OpProfiler.Family {
             switch self {
             case .forward: .gemmForward
             case .inputGradient: .gemmInputGradient
             case .weightGradient: .gemmWeightGradient
+            case .recompute: .gemmRecompute
             }
         }
     }
 
     /// The role of the `sgemm` calls made now: `.forward` outside backward, `.inputGradient` inside it
-    /// unless an op's backward says a product is its weight's gradient. Set on the calling thread only.
+    /// unless an op's backward says a product is its weight's gradient, or a checkpoint's recompute
+    /// runs. Set on the calling thread only.
     nonisolated(unsafe) static var role = Role.forward
 
     /// Runs `body` with `role` set, restoring the previous one.

@@ -1,9 +1,11 @@
 import Foundation
 
 /// Scaled dot-product attention with grouped-query heads, causal masking over an optional cached
-/// prefix, and an optional padding mask — one fused kernel that never materialises the `[T, S]`
-/// score matrix per head. Backward recomputes the probabilities from the saved log-sum-exp
-/// (as FlashAttention does) instead of storing them.
+/// prefix, and an optional padding mask — fused kernels that never keep the `[T, S]` score matrix
+/// of a head: many queries go through the packed GEMM in blocks of query rows (one block's scores
+/// at a time), a decode step's few row by row. Backward recomputes the probabilities from the saved
+/// log-sum-exp (as FlashAttention does) instead of storing them. Its products call `GEMM.product`,
+/// not `sgemm`, so a profile charges them to attention rather than to the GEMM rows.
 extension Tensor {
     /// `softmax(q·kᵀ·scale + mask)·v` per head.
     ///
@@ -75,6 +77,12 @@ struct AttentionKernel {
     func scores(_ scores: UnsafeMutablePointer<Float>, _ n: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                 keyRowStride: Int, bi: Int, h: Int, i: Int) {
         for j in 0..<n { scores[j] = scale * RowKernels.dot(q, k + j * keyRowStride, dim) }
+        applyMask(scores, n, bi: bi, h: h, i: i)
+    }
+
+    /// Adds the mask of query row `(bi, h, i)` to its first `n` scores (keep flags: −inf where dropped).
+    @inline(__always)
+    func applyMask(_ scores: UnsafeMutablePointer<Float>, _ n: Int, bi: Int, h: Int, i: Int) {
         guard let mask else { return }
         let st = mask.strides
         let base = bi * st[0] + h * st[1] + i * st[2]
@@ -95,6 +103,11 @@ struct AttentionKernel {
         let out = Tensor(uninitializedShape: [batch, queryHeads, queries, valueDim])
         let rows = batch * queryHeads * queries
         let lse = Tensor(uninitializedShape: [rows, 2])
+        if queries >= AttentionKernel.blockedFrom {
+            blockedForward(q, k, v, out: out, lse: lse)
+            return (out, lse)
+        }
+        // A decode step's few queries: one row at a time.
         let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
         let po = out.floatPointer, pl = lse.floatPointer
         let group = queryHeads / kvHeads
@@ -165,42 +178,145 @@ struct AttentionKernel {
         }
     }
 
+    /// Query rows whose probabilities backward recomputes at once: a `[rows, keys]` block of P and
+    /// one of dP per task (128 × 2048 keys is 1 MiB each), small enough for L2 at training lengths.
+    static let backwardBlockRows = 128
+
     /// Gradients of q, k, v (all contiguous). Work is split by key/value head so each task owns its dK/dV rows.
+    /// As FlashAttention-2's backward (Dao 2023, Alg. 2) in blocks of query rows, with the products
+    /// done by the packed GEMM:
+    ///   P = exp(scale·Q·Kᵀ + mask − lse)          (recomputed from the saved log-sum-exp)
+    ///   dV += Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ∘ (dP − rowsum(dO ∘ O)) · scale
+    ///   dQ = dS·K,    dK += dSᵀ·Q
+    /// A task's query heads share its K and V, so each block reads them in place. A causal block stops
+    /// at the last key its last query sees.
     func backward(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ out: Tensor, _ lse: Tensor, _ g: Tensor) -> (Tensor, Tensor, Tensor) {
         let dq = Tensor(uninitializedShape: q.shape), dk = Tensor.zeros(k.shape), dvT = Tensor.zeros(v.shape)
         let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
         let po = UnsafePointer(out.floatPointer), pl = UnsafePointer(lse.floatPointer), pg = UnsafePointer(g.floatPointer)
         let pdq = dq.floatPointer, pdk = dk.floatPointer, pdv = dvT.floatPointer
-        let group = queryHeads / kvHeads
+        let group = queryHeads / kvHeads, blockRows = Swift.min(queries, AttentionKernel.backwardBlockRows)
         withExtendedLifetime((q, k, v, out, lse, g, mask?.tensor)) {
             Parallel.forEach(batch * kvHeads) { task in
-                let buf = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(keys, 1))
-                defer { buf.deallocate() }
+                let width = Swift.max(keys, 1)
+                // `probs` holds a block's scores, then P; `grads` holds dP = dO·Vᵀ, then dS.
+                let probs = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * width)
+                let grads = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * width)
+                defer { probs.deallocate(); grads.deallocate() }
                 let bi = task / kvHeads
                 let kb = pk + task * keys * dim, vb = pv + task * keys * valueDim
                 let dkb = pdk + task * keys * dim, dvb = pdv + task * keys * valueDim
                 for h in (task % kvHeads) * group..<((task % kvHeads) + 1) * group {
-                    for i in 0..<queries {
-                        let row = (bi * queryHeads + h) * queries + i
-                        let qr = pq + row * dim, gr = pg + row * valueDim, dqr = pdq + row * dim
-                        dqr.update(repeating: 0, count: dim)
-                        let m = pl[2 * row], logL = pl[2 * row + 1]
-                        if m == -.infinity { continue }
-                        let n = visible(i)
-                        scores(buf, n, q: qr, k: kb, keyRowStride: dim, bi: bi, h: h, i: i)
-                        let di = RowKernels.dot(gr, po + row * valueDim, valueDim)
-                        for j in 0..<n {
-                            let p = Foundation.expf((buf[j] - m) - logL)
-                            if p == 0 { continue }
-                            RowKernels.axpy(p, gr, dvb + j * valueDim, valueDim)
-                            let ds = p * (RowKernels.dot(gr, vb + j * valueDim, valueDim) - di) * scale
-                            RowKernels.axpy(ds, kb + j * dim, dqr, dim)
-                            RowKernels.axpy(ds, qr, dkb + j * dim, dim)
+                    var i0 = 0
+                    while i0 < queries {
+                        let rows = Swift.min(blockRows, queries - i0)
+                        let row0 = (bi * queryHeads + h) * queries + i0
+                        let qb = pq + row0 * dim, gb = pg + row0 * valueDim, dqb = pdq + row0 * dim
+                        let n = visible(i0 + rows - 1)   // the widest row of a causal block is its last
+                        GEMM.product(transA: false, transB: true, m: rows, n: n, k: dim, alpha: scale, a: qb, lda: dim,
+                                     b: kb, ldb: dim, beta: 0, c: probs, ldc: n)
+                        GEMM.product(transA: false, transB: true, m: rows, n: n, k: valueDim, alpha: 1, a: gb, lda: valueDim,
+                                     b: vb, ldb: valueDim, beta: 0, c: grads, ldc: n)
+                        for r in 0..<rows {
+                            let row = row0 + r, i = i0 + r
+                            probabilitiesAndScoreGradient(probs: probs + r * n, grad: grads + r * n, width: n, seen: visible(i),
+                                                          max: pl[2 * row], logSum: pl[2 * row + 1],
+                                                          rowDot: RowKernels.dot(pg + row * valueDim, po + row * valueDim, valueDim),
+                                                          bi: bi, h: h, i: i)
                         }
+                        GEMM.product(transA: true, transB: false, m: n, n: valueDim, k: rows, alpha: 1, a: probs, lda: n,
+                                     b: gb, ldb: valueDim, beta: 1, c: dvb, ldc: valueDim)
+                        GEMM.product(transA: false, transB: false, m: rows, n: dim, k: n, alpha: 1, a: grads, lda: n,
+                                     b: kb, ldb: dim, beta: 0, c: dqb, ldc: dim)
+                        GEMM.product(transA: true, transB: false, m: n, n: dim, k: rows, alpha: 1, a: grads, lda: n,
+                                     b: qb, ldb: dim, beta: 1, c: dkb, ldc: dim)
+                        i0 += rows
                     }
                 }
             }
         }
         return (dq, dk, dvT)
+    }
+
+    /// For one query row: turns its scores (`probs`, scale·q·kⱼ from the GEMM) into probabilities
+    /// pⱼ = exp(sⱼ + maskⱼ − max − log Σ) and its dP row (`grad`) into dSⱼ = pⱼ·(dPⱼ − rowDot)·scale, for
+    /// the `seen` keys it sees; the rest of the `width` columns (and a row that sees no key) get zeros.
+    @inline(__always)
+    func probabilitiesAndScoreGradient(probs: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, width: Int,
+                                       seen: Int, max m: Float, logSum: Float, rowDot: Float, bi: Int, h: Int, i: Int) {
+        guard m != -.infinity else {
+            probs.update(repeating: 0, count: width)
+            grad.update(repeating: 0, count: width)
+            return
+        }
+        applyMask(probs, seen, bi: bi, h: h, i: i)
+        // (s − max) − log Σ, in that order: max + log Σ could round away the small second term.
+        let mv = RowKernels.V(repeating: m), lv = RowKernels.V(repeating: logSum), d = RowKernels.V(repeating: rowDot)
+        let sv = RowKernels.V(repeating: scale)
+        var j = 0
+        while j + 8 <= seen {
+            let pj = SIMDMath.exp((RowKernels.load(probs + j) - mv) - lv)
+            RowKernels.store(pj, probs + j)
+            RowKernels.store(pj * (RowKernels.load(grad + j) - d) * sv, grad + j)
+            j += 8
+        }
+        if j < seen {
+            let c = seen - j
+            let pj = SIMDMath.exp((ElementwiseKernels.loadPartial(probs + j, c) - mv) - lv)
+            ElementwiseKernels.storePartial(pj, probs + j, c)
+            ElementwiseKernels.storePartial(pj * (ElementwiseKernels.loadPartial(grad + j, c) - d) * sv, grad + j, c)
+        }
+        if seen < width {
+            (probs + seen).update(repeating: 0, count: width - seen)
+            (grad + seen).update(repeating: 0, count: width - seen)
+        }
+    }
+
+    /// Queries from which forward runs in blocks through the packed GEMM (prefill and training);
+    /// fewer, as in a decode step, go row by row, where a GEMM's packing would cost more than it saves.
+    static let blockedFrom = 16
+
+    /// Forward for many queries, per (batch, query head, block of query rows), with the products done
+    /// by the packed GEMM: S = scale·Q·Kᵀ + mask; each row's m = max S, l = Σ exp(S − m); O = (exp(S − m) / l)·V.
+    /// The blocks and their causal widths are backward's, so backward recomputes the same scores (below
+    /// `blockedFrom` queries forward scores row by row, and backward's products may differ in the last bit).
+    func blockedForward(_ q: Tensor, _ k: Tensor, _ v: Tensor, out: Tensor, lse: Tensor) {
+        let ks = (k.strides[0], k.strides[1], k.strides[2]), vs = (v.strides[0], v.strides[1], v.strides[2])
+        let pq = UnsafePointer(q.floatPointer), pk = UnsafePointer(k.floatPointer), pv = UnsafePointer(v.floatPointer)
+        let po = out.floatPointer, pl = lse.floatPointer
+        let group = queryHeads / kvHeads, blockRows = Swift.min(queries, AttentionKernel.backwardBlockRows)
+        let blocks = (queries + blockRows - 1) / blockRows
+        withExtendedLifetime((q, k, v, mask?.tensor)) {
+            Parallel.forEach(batch * queryHeads * blocks) { task in
+                let block = task % blocks, h = (task / blocks) % queryHeads, bi = task / (blocks * queryHeads)
+                let i0 = block * blockRows, rows = Swift.min(blockRows, queries - i0)
+                let kb = pk + bi * ks.0 + (h / group) * ks.1, vb = pv + bi * vs.0 + (h / group) * vs.1
+                let row0 = (bi * queryHeads + h) * queries + i0
+                let n = visible(i0 + rows - 1)
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(rows * n, 1))
+                defer { p.deallocate() }
+                GEMM.product(transA: false, transB: true, m: rows, n: n, k: dim, alpha: scale, a: pq + row0 * dim, lda: dim,
+                             b: kb, ldb: ks.2, beta: 0, c: p, ldc: n)
+                for r in 0..<rows {
+                    let row = row0 + r, pr = p + r * n, seen = visible(i0 + r)
+                    applyMask(pr, seen, bi: bi, h: h, i: i0 + r)
+                    (pr + seen).update(repeating: 0, count: n - seen)
+                    let m = RowKernels.max(pr, seen)
+                    pl[2 * row] = m
+                    if m == -.infinity {
+                        pr.update(repeating: 0, count: seen)
+                        continue
+                    }
+                    let l = RowKernels.sumExp(pr, seen, shift: m, out: pr)
+                    pl[2 * row + 1] = Foundation.logf(l)
+                    let inv = RowKernels.V(repeating: 1 / l)
+                    var j = 0
+                    while j + 8 <= seen { RowKernels.store(RowKernels.load(pr + j) * inv, pr + j); j += 8 }
+                    while j < seen { pr[j] *= inv[0]; j += 1 }
+                }
+                GEMM.product(transA: false, transB: false, m: rows, n: valueDim, k: n, alpha: 1, a: p, lda: n,
+                             b: vb, ldb: vs.2, beta: 0, c: po + row0 * valueDim, ldc: valueDim)
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ import Synchronization
 ///   little model code between two ops;
 /// - backward: the autograd engine times each node's backward closure, and separately the summing of
 ///   gradients that meet at one tensor;
-/// - GEMM time is measured inside `GEMM.sgemm` by role (forward, input gradient, weight gradient)
+/// - GEMM time is measured inside `GEMM.sgemm` by role (forward, input gradient, weight gradient, a checkpoint's recompute)
 ///   and allocator time inside `TensorAllocator`; both are taken out of the op that called them, so
 ///   the families add up to the step's wall time without counting anything twice.
 /// "Bytes" are the tensor buffers a family allocated (reused or new), the allocator's traffic.
@@ -21,6 +21,7 @@ public enum OpProfiler {
         case gemmForward = "GEMM forward"
         case gemmInputGradient = "GEMM input-grad"
         case gemmWeightGradient = "GEMM weight-grad"
+        case gemmRecompute = "GEMM recompute (checkpoints)"
         case projections = "linear/matmul outside GEMM"
         case attention = "attention"
         case norms = "norms"
