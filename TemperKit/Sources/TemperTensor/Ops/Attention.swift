@@ -274,7 +274,8 @@ struct AttentionKernel {
 
     /// Queries from which forward runs in blocks through the packed GEMM (prefill and training);
     /// fewer, as in a decode step, go row by row, where a GEMM's packing would cost more than it saves.
-    static let blockedFrom = 16
+    /// A variable only so tests can run one input through both forwards and compare them.
+    nonisolated(unsafe) static var blockedFrom = 16
 
     /// Forward for many queries, per (batch, query head, block of query rows), with the products done
     /// by the packed GEMM: S = scale·Q·Kᵀ + mask; each row's m = max S, l = Σ exp(S − m); O = (exp(S − m) / l)·V.
