@@ -1,5 +1,5 @@
 // Pieces shared by the AVX-512 register tiles and their packing (AVX512GEMM.c's float tile and
-// BF16GEMM.c's bf16 one): private to CTemperSupport, compiled for AVX-512 per function as the tiles themselves are.
+// BF16GEMM.c's bf16 one; SmallBatchAVX512.c's lane sums use the transpose): private to CTemperSupport, compiled for AVX-512 per function as the tiles themselves are.
 #ifndef TEMPER_AVX512_TILE_H
 #define TEMPER_AVX512_TILE_H
 
@@ -40,30 +40,37 @@ temper_avx512_store_tile(__m512 acc[TEMPER_AVX512_MR][2], float *c, long ldc, lo
     }
 }
 
-// Transposes an 8 × 8 block: line l's eight floats from lines[l] become column l of the eight
-// output rows, written `stride` floats apart; only the lanes in `keep` are stored.
+// Transposes an 8 × 8 block held in registers: lane c of out[l] is lane l of in[c].
 __attribute__((always_inline)) static inline TEMPER_AVX512_TARGET void
-temper_transpose8(const float *const lines[8], float *dst, long stride, __mmask8 keep) {
-    __m256 r0 = _mm256_loadu_ps(lines[0]), r1 = _mm256_loadu_ps(lines[1]);
-    __m256 r2 = _mm256_loadu_ps(lines[2]), r3 = _mm256_loadu_ps(lines[3]);
-    __m256 r4 = _mm256_loadu_ps(lines[4]), r5 = _mm256_loadu_ps(lines[5]);
-    __m256 r6 = _mm256_loadu_ps(lines[6]), r7 = _mm256_loadu_ps(lines[7]);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+temper_transpose8_registers(const __m256 in[8], __m256 out[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(in[0], in[1]), t1 = _mm256_unpackhi_ps(in[0], in[1]);
+    __m256 t2 = _mm256_unpacklo_ps(in[2], in[3]), t3 = _mm256_unpackhi_ps(in[2], in[3]);
+    __m256 t4 = _mm256_unpacklo_ps(in[4], in[5]), t5 = _mm256_unpackhi_ps(in[4], in[5]);
+    __m256 t6 = _mm256_unpacklo_ps(in[6], in[7]), t7 = _mm256_unpackhi_ps(in[6], in[7]);
     __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
     __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
     __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
     __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_mask_storeu_ps(dst, keep, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_mask_storeu_ps(dst + stride, keep, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_mask_storeu_ps(dst + 2 * stride, keep, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_mask_storeu_ps(dst + 3 * stride, keep, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_mask_storeu_ps(dst + 4 * stride, keep, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_mask_storeu_ps(dst + 5 * stride, keep, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_mask_storeu_ps(dst + 6 * stride, keep, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_mask_storeu_ps(dst + 7 * stride, keep, _mm256_permute2f128_ps(u3, u7, 0x31));
+    out[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    out[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    out[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    out[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    out[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    out[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    out[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    out[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Transposes an 8 × 8 block in memory: line l's eight floats from lines[l] become column l of the
+// eight output rows, written `stride` floats apart; only the lanes in `keep` are stored.
+__attribute__((always_inline)) static inline TEMPER_AVX512_TARGET void
+temper_transpose8(const float *const lines[8], float *dst, long stride, __mmask8 keep) {
+    __m256 in[8], out[8];
+#pragma clang loop unroll(full)
+    for (int l = 0; l < 8; l++) in[l] = _mm256_loadu_ps(lines[l]);
+    temper_transpose8_registers(in, out);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) _mm256_mask_storeu_ps(dst + r * stride, keep, out[r]);
 }
 
 #endif

@@ -5,6 +5,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
+#include "AVX512Tile.h"
 
 // The outputs must be the AVX2 tile's bit for bit: no multiply-add may be fused behind our back.
 #pragma STDC FP_CONTRACT OFF
@@ -26,21 +27,12 @@ INLINE AVX512 __m512 twice(const float *p) {
 // (Σ r0, …, Σ r7), each sum taken lane 0 to lane 7 in order, as Swift's SIMD8 `sum()` adds: an
 // 8 × 8 transpose, then seven vertical additions instead of eight horizontal reductions.
 INLINE AVX512 __m256 lane_sums(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6, __m256 r7) {
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    __m256 s = _mm256_add_ps(_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u2, u6, 0x20));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u3, u7, 0x20));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u0, u4, 0x31));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u1, u5, 0x31));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u2, u6, 0x31));
-    return _mm256_add_ps(s, _mm256_permute2f128_ps(u3, u7, 0x31));
+    const __m256 rows[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+    __m256 lanes[8];
+    temper_transpose8_registers(rows, lanes);
+    __m256 s = _mm256_add_ps(lanes[0], lanes[1]);
+    for (int l = 2; l < 8; l++) s = _mm256_add_ps(s, lanes[l]);
+    return s;
 }
 
 // `alpha · s + beta · y` (only `alpha · s` when beta is 0, so y may hold NaN) for four outputs.
