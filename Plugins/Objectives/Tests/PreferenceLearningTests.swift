@@ -20,9 +20,9 @@ final class PreferenceLearningTests: XCTestCase {
     }
 
     /// Preference rows of 4-number sorting as `TaskPreferencePairs` makes them (chosen sorted,
-    /// rejected with two neighbours swapped), `trainCount` train and 40 held-out problems from the
+    /// rejected with two neighbours swapped), `trainCount` train and `evalCount` held-out problems from the
     /// task's disjoint splits; the prompt is cut to the numbers ("sort 68 59 26 47") to keep sequences short.
-    private func writePairs(seed: UInt64, trainCount: Int = 400, to dir: URL) throws -> (train: URL, eval: URL) {
+    private func writePairs(seed: UInt64, trainCount: Int = 400, evalCount: Int = 40, to dir: URL) throws -> (train: URL, eval: URL) {
         let task = try TaskCatalog.make("sorting", options: [("length", .text("4")), ("max_value", .text("20"))])
         func rows(_ split: TaskSplit, _ count: Int) throws -> String {
             // A list of equal numbers has no wrong order to make: left out.
@@ -38,19 +38,20 @@ final class PreferenceLearningTests: XCTestCase {
         }
         let train = dir.appendingPathComponent("train.jsonl"), eval = dir.appendingPathComponent("eval.jsonl")
         try rows(.train, trainCount).write(to: train, atomically: true, encoding: .utf8)
-        try rows(.test, 40).write(to: eval, atomically: true, encoding: .utf8)
+        try rows(.test, evalCount).write(to: eval, atomically: true, encoding: .utf8)
         return (train, eval)
     }
 
-    private func trainer(objective spec: String, seed: UInt64, steps: Int, lr: Double, reference: Bool, trainCount: Int = 400) throws -> Trainer {
+    private func trainer(objective spec: String, seed: UInt64, steps: Int, lr: Double, reference: Bool, trainCount: Int = 400,
+                         evalCount: Int = 40, settings: [(String, String)] = []) throws -> Trainer {
         let dir = try makeTemporaryFolder("preference-learning")
-        let files = try writePairs(seed: seed, trainCount: trainCount, to: dir)
+        let files = try writePairs(seed: seed, trainCount: trainCount, evalCount: evalCount, to: dir)
         let tokenizer = try CharacterChatTokenizer.make()
         let model = try self.model(tokenizer, seed: seed)
         let objective = try ComponentRegistry.shared.objective(spec)
         var recipe = TrainingRecipe()
         for (k, v) in [("output_dir", dir.appendingPathComponent("run").path), ("max_steps", "\(steps)"), ("per_device_train_batch_size", "16"),
-                       ("save_steps", "100000"), ("seed", "\(seed)"), ("logging_steps", "100000")] {
+                       ("save_steps", "100000"), ("seed", "\(seed)"), ("logging_steps", "100000")] + settings {
             try recipe.set(k, .text(v))
         }
         let params = model.namedParameters
@@ -92,13 +93,17 @@ final class PreferenceLearningTests: XCTestCase {
         var accuracies: [Double] = []
         for seed in seeds {
             // Ten times the problems of the DPO test: on 400 (500 steps, 20 passes) the held-out
-            // accuracy stopped at 0.71 ± 0.04; on 4000 it passes the 0.9.
-            let t = try trainer(objective: "reward-modeling", seed: seed, steps: 1000, lr: 3e-3, reference: false, trainCount: 4000)
+            // accuracy stopped at 0.71 ± 0.04; on 4000 it passes the 0.9. At lr 3e-3
+            // without warmup the run was unstable (gradient norms 6-9 against the clip at 1): a
+            // change of rounding in attention moved single seeds between 0.725 and 1.0 on 40
+            // held-out pairs. At 1e-3 with 10 % warmup, seeds 1-9 scored 0.98-1.0 on 200 pairs.
+            let t = try trainer(objective: "reward-modeling", seed: seed, steps: 1000, lr: 1e-3, reference: false, trainCount: 4000,
+                                evalCount: 200, settings: [("warmup_ratio", "0.1")])
             let after = try t.train().evaluation!
             accuracies.append(after.metrics["accuracy"]!)
             XCTAssertGreaterThan(after.metrics["accuracy"]!, 0.85, "seed \(seed)")
         }
-        print("reward-modeling held-out (4-number sorting pairs, 4000 problems, 1000 steps):", summary("accuracy", accuracies))
+        print("reward-modeling held-out (4-number sorting pairs, 4000 problems, 1000 steps, 200 held-out pairs):", summary("accuracy", accuracies))
         XCTAssertGreaterThanOrEqual(accuracies.reduce(0, +) / Double(accuracies.count), 0.9, "the issue's bar: mean held-out accuracy ≥ 0.9")
     }
 }
