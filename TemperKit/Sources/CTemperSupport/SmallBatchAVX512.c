@@ -14,12 +14,6 @@
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #define INLINE static inline __attribute__((always_inline))
 
-// Two 8-float rows side by side in one zmm register: lanes 0-7 from `lo`, 8-15 from `hi`.
-INLINE AVX512 __m512 pair(const float *lo, const float *hi) {
-    __m512d v = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(lo)));
-    return _mm512_castpd_ps(_mm512_insertf64x4(v, _mm256_castps_pd(_mm256_loadu_ps(hi)), 1));
-}
-
 // The same 8 floats in both halves of a zmm register.
 INLINE AVX512 __m512 twice(const float *p) {
     return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))));
