@@ -223,6 +223,16 @@ struct GenerationBenchmark: ParsableCommand {
                    Double(c.1.count * r.steps) * 1e9 / Double(max(r.totalNanoseconds, 1)))
         })
         table.print()
+        if let floor = StreamingFloor.measure(pm.model) {
+            let streamed = zip(cases, reports).map { c, r in
+                let ns = (r.nanoseconds[.projections] ?? 0) + (r.nanoseconds[.lmHead] ?? 0)
+                return String(format: "%@ %.2f ms (%.2f× the read)", c.0, Double(ns) / 1e6 / Double(max(r.steps, 1)),
+                              Double(ns) / 1e9 / Double(max(r.steps, 1)) / floor.seconds)
+            }
+            print(String(format: "plain read of the %.0f MB a step multiplies with, in the same passes and split (best of 5): %.2f ms (%.1f GB/s); " +
+                         "products + LM head per step: ", Double(floor.bytes) / 1e6, floor.seconds * 1e3, Double(floor.bytes) / floor.seconds / 1e9) +
+                  streamed.joined(separator: ", "))
+        }
     }
 
     /// Temper's three rates: prefill best of 3 after a warm-up; decode best of 2, less the time of

@@ -5,6 +5,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include "AVX512Tile.h"
 
 // The outputs must be the AVX2 tile's bit for bit: no multiply-add may be fused behind our back.
@@ -12,12 +14,6 @@
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #define INLINE static inline __attribute__((always_inline))
-
-// Two 8-float rows side by side in one zmm register: lanes 0-7 from `lo`, 8-15 from `hi`.
-INLINE AVX512 __m512 pair(const float *lo, const float *hi) {
-    __m512d v = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(lo)));
-    return _mm512_castpd_ps(_mm512_insertf64x4(v, _mm256_castps_pd(_mm256_loadu_ps(hi)), 1));
-}
 
 // The same 8 floats in both halves of a zmm register.
 INLINE AVX512 __m512 twice(const float *p) {
@@ -62,16 +58,23 @@ INLINE AVX512 void finish_rows(__m512 a0, __m512 a1, __m512 b0, __m512 b1, int t
     if (two) put4(_mm256_extractf128_ps(s, 1), alpha, beta, y + ldc);
 }
 
-// R rows of A (R ≤ 8) against a panel of 4 rows of B in one pass over the depth: 2R accumulators,
-// each two outputs' eight lanes, so every lane sees exactly the fused multiply-adds of the AVX2
-// tile's SIMD8 accumulator. Every 16 floats it requests the same depth of the 4 rows at `near`
-// (next panel, into L1) and at `far` (a few panels on, into L2) when they are not NULL: the L1
-// copy alone arrives too late to hide memory latency behind the multiply-adds of 8 rows.
-INLINE AVX512 void panel_rows(const int R, long k8, long k, const float *a, long lda, const float *w, long ldb,
-                              const float *near, const float *far, float alpha, float beta, float *c, long ldc) {
-    __m512 acc[8][2];
+// P pairs of rows of A (P ≤ 4: up to 8 rows) against a panel of 4 rows of B in one pass over the
+// depth. `xp` holds the pairs packed (`pack_pairs`): for each 8 floats of depth, those of the pair's
+// first row, then those of its second, so one aligned load brings both. Each of the 4 B rows is
+// broadcast to both halves of a register by a load alone (no shuffle), and accumulator [q][j] holds
+// row 2q's output j in lanes 0-7 and row 2q + 1's in lanes 8-15: every lane sees exactly the fused
+// multiply-adds of the AVX2 tile's SIMD8 accumulator. Per 8 floats of depth at 8 rows this is 16
+// multiply-adds and 8 loads, with no lane shuffles competing for the multiply-add ports (a row pair
+// of B per register needed 12 loads and 2 inserts). Every 16 floats it requests the same depth of the
+// 4 rows at `near` (next panel, into L1) and at `far` (a few panels on, into L2) when they are not
+// NULL: the L1 copy alone arrives too late to hide memory latency behind the multiply-adds of 8 rows.
+// With `odd` set the last pair's second row is a copy of its first, computed but not written.
+INLINE AVX512 void panel_pairs(const int P, int odd, long k8, long k, const float *xp, const float *a, long lda,
+                               const float *w, long ldb, const float *near, const float *far, float alpha, float beta,
+                               float *c, long ldc) {
+    __m512 acc[4][4];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int q = 0; q < P; q++) acc[q][0] = acc[q][1] = acc[q][2] = acc[q][3] = _mm512_setzero_ps();
     for (long p = 0; p < k8; p += 8) {
         if (near && (p & 15) == 0) {
 #pragma clang loop unroll(full)
@@ -81,28 +84,62 @@ INLINE AVX512 void panel_rows(const int R, long k8, long k, const float *a, long
                 for (int j = 0; j < 4; j++) _mm_prefetch((const char *)(far + j * ldb + p), _MM_HINT_T1);
             }
         }
-        __m512 w01 = pair(w + p, w + ldb + p), w23 = pair(w + 2 * ldb + p, w + 3 * ldb + p);
+        __m512 w0 = twice(w + p), w1 = twice(w + ldb + p), w2 = twice(w + 2 * ldb + p), w3 = twice(w + 3 * ldb + p);
 #pragma clang loop unroll(full)
-        for (int r = 0; r < R; r++) {
-            __m512 x = twice(a + r * lda + p);
-            acc[r][0] = _mm512_fmadd_ps(x, w01, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(x, w23, acc[r][1]);
+        for (int q = 0; q < P; q++) {
+            __m512 x = _mm512_load_ps(xp + 2 * (q * k8 + p));
+            acc[q][0] = _mm512_fmadd_ps(x, w0, acc[q][0]);
+            acc[q][1] = _mm512_fmadd_ps(x, w1, acc[q][1]);
+            acc[q][2] = _mm512_fmadd_ps(x, w2, acc[q][2]);
+            acc[q][3] = _mm512_fmadd_ps(x, w3, acc[q][3]);
         }
     }
 #pragma clang loop unroll(full)
-    for (int r = 0; r < R; r += 2) {
-        int two = r + 1 < R;
-        finish_rows(acc[r][0], acc[r][1], two ? acc[r + 1][0] : acc[r][0], two ? acc[r + 1][1] : acc[r][1], two,
-                    k8, k, a + r * lda, lda, w, ldb, alpha, beta, c + r * ldc, ldc);
+    for (int q = 0; q < P; q++) {
+        // finish_rows takes a row's outputs 0|1 and 2|3 per register: regroup the 256-bit halves.
+        __m512 r0a = _mm512_shuffle_f64x2(acc[q][0], acc[q][1], 0x44), r0b = _mm512_shuffle_f64x2(acc[q][2], acc[q][3], 0x44);
+        __m512 r1a = _mm512_shuffle_f64x2(acc[q][0], acc[q][1], 0xEE), r1b = _mm512_shuffle_f64x2(acc[q][2], acc[q][3], 0xEE);
+        int two = !(odd && q == P - 1);
+        finish_rows(r0a, r0b, r1a, r1b, two, k8, k, a + 2 * q * lda, lda, w, ldb, alpha, beta, c + 2 * q * ldc, ldc);
+    }
+}
+
+// Rows `rows` (≤ 8) of A from `a` as `panel_pairs` reads them: pair q is rows 2q and 2q + 1 (2q again
+// when it is the last of an odd count), interleaved by 8 floats of depth; k8 floats of each.
+INLINE AVX512 void pack_pairs(long rows, long k8, const float *a, long lda, float *xp) {
+    for (long q = 0; 2 * q < rows; q++) {
+        const float *r0 = a + 2 * q * lda, *r1 = 2 * q + 1 < rows ? r0 + lda : r0;
+        float *out = xp + 2 * q * k8;
+        for (long p = 0; p < k8; p += 8) {
+            _mm256_store_ps(out + 2 * p, _mm256_loadu_ps(r0 + p));
+            _mm256_store_ps(out + 2 * p + 8, _mm256_loadu_ps(r1 + p));
+        }
     }
 }
 
 // Panels of B this far ahead are requested into L2 (swept 2…8 at SmolLM2's shapes: 4 is best).
 enum { FAR_PANELS = 4 };
+// Packed rows up to this many floats live on the stack (64 KiB: 8 rows of depth 2048); more are
+// allocated for the call.
+enum { STACK_PACK_FLOATS = 16384 };
 
 AVX512 void temper_avx512_small_batch_columns(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                                               float alpha, float beta, float *c, long ldc) {
     const long k8 = k & ~7L;
+    // Every row block of 8 (at most 2 here) packed once for all the panels; odd blocks padded to a pair.
+    const long floats = ((m + 7) / 8) * 8 * k8;
+    float stack[STACK_PACK_FLOATS] __attribute__((aligned(64)));
+    float *xp = floats <= STACK_PACK_FLOATS ? stack : aligned_alloc(64, (size_t)floats * sizeof(float));
+    if (!xp) {   // as Swift's own allocations do when memory runs out
+        fprintf(stderr, "temper_avx512_small_batch_columns: out of memory packing %ld rows of depth %ld\n", m, k);
+        abort();
+    }
+    for (long i = 0; i < m; i += 8) pack_pairs(m - i < 8 ? m - i : 8, k8, a + i * lda, lda, xp + i * k8);
+    // The far requests start FAR_PANELS panels on; the panels before that are requested into L2 now,
+    // so a product's first panels (a decode step runs seven products a layer) do not each wait on memory.
+    for (long j = 4; j < 4 * FAR_PANELS && j + 4 <= n; j += 4)
+        for (int r = 0; r < 4; r++)
+            for (long p = 0; p < k8; p += 16) _mm_prefetch((const char *)(b + (j + r) * ldb + p), _MM_HINT_T1);
     for (long j = 0; j + 4 <= n; j += 4) {
         const float *w = b + j * ldb;
         // The last panel refetches itself; past the range's end nothing further is requested.
@@ -110,20 +147,19 @@ AVX512 void temper_avx512_small_batch_columns(long m, long n, long k, const floa
         const float *far = j + 4 * (FAR_PANELS + 1) <= n ? w + 4 * FAR_PANELS * ldb : NULL;
         // Up to 8 rows in one pass; rows 8… (at most 8 more) then find the panel in L1.
         for (long i = 0; i < m; i += 8) {
-            const float *x = a + i * lda;
+            const long rows = m - i < 8 ? m - i : 8;
+            const float *x = a + i * lda, *xq = xp + i * k8;
             float *y = c + i * ldc + j;
             const float *nr = i == 0 ? near : NULL, *fr = i == 0 ? far : NULL;
-            switch (m - i < 8 ? m - i : 8) {
-            case 8: panel_rows(8, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            case 7: panel_rows(7, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            case 6: panel_rows(6, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            case 5: panel_rows(5, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            case 4: panel_rows(4, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            case 3: panel_rows(3, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            case 2: panel_rows(2, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
-            default: panel_rows(1, k8, k, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
+            const int odd = (int)(rows & 1);
+            switch ((rows + 1) / 2) {
+            case 4: panel_pairs(4, odd, k8, k, xq, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
+            case 3: panel_pairs(3, odd, k8, k, xq, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
+            case 2: panel_pairs(2, odd, k8, k, xq, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
+            default: panel_pairs(1, odd, k8, k, xq, x, lda, w, ldb, nr, fr, alpha, beta, y, ldc); break;
             }
         }
     }
+    if (xp != stack) free(xp);
 }
 #endif

@@ -51,8 +51,10 @@ extension GEMMTests {
     func testSmallBatchAVX512PanelsEqualTheAVX2TileBitForBit() throws {
         guard GEMMKernel.supported.contains(.avx512) else { throw XCTSkip("this CPU lacks avx512") }
         // Row counts on every remainder of the 4-row groups, widths with and without a tail past
-        // the 8-column panels, depths with and without a tail past the 8-float steps.
-        for (m, n, k) in [(2, 24, 576), (3, 19, 70), (5, 41, 9), (8, 1001, 576), (13, 16, 33), (16, 577, 300)] {
+        // the 8-column panels, depths with and without a tail past the 8-float steps, and (1100)
+        // depths whose packed row pairs outgrow the kernel's stack buffer at 15 rows.
+        for (m, n, k) in [(2, 24, 576), (3, 19, 70), (5, 41, 9), (8, 1001, 576), (13, 16, 33), (16, 577, 300),
+                          (7, 12, 1100), (15, 12, 1100)] {
             let a = Matrix(rows: m, cols: k, pad: 1, seed: 8), b = Matrix(rows: n, cols: k, pad: 3, seed: 9)
             let wide = GEMMKernel.using(.avx512) { product(a, b, m: m, n: n, k: k) }
             let narrow = GEMMKernel.using(.avx2) { product(a, b, m: m, n: n, k: k) }

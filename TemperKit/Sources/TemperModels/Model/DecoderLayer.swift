@@ -48,8 +48,8 @@ func project(_ x: Tensor, _ layers: [Linear]) -> [Tensor] {
         var down = products[layers.count...].makeIterator()
         return zip(products, updates).map { base, update in
             guard let update, let xa = down.next() else { return base }
-            // The same expression, in the same order, as `LoRAAdapter.forward`.
-            return base + (xa * update.scaling).linear(update.b)
+            // `LoRAAdapter.forward`'s `base + (xa · s)·Bᵀ`, the same bits; `base` is this pass's own.
+            return (xa * update.scaling).linear(update.b, addedTo: base)
         }
     }
 }

@@ -19,3 +19,25 @@ extension Tensor {
         return outs
     }
 }
+
+extension Tensor {
+    /// `base + self · weightᵀ` (`weight` `[out, in]`, `base` shaped like the product), bit for bit.
+    /// With gradients off and at most `SmallBatchGEMM.maxRows` rows (a decode step's LoRA up
+    /// projection onto its layer's output) the product is added into `base`'s buffer by the GEMM's
+    /// `beta = 1` epilogue, which rounds `s + y` as the separate addition does: no product buffer,
+    /// no second pass. `base` must be a result nobody else holds (the caller's own fresh product);
+    /// otherwise, and for any other shape or layout, it is `base + linear(weight)`.
+    public func linear(_ weight: Tensor, addedTo base: Tensor) -> Tensor {
+        let inF = shape.last ?? 0
+        let rows = count / max(inF, 1)
+        guard !GradMode.isEnabled, weight.rank == 2, weight.shape[1] == inF, weight.dtype == .float32, dtype == .float32,
+              base.dtype == .float32, base.isContiguous, base.shape == Array(shape.dropLast()) + [weight.shape[0]],
+              SharedInputProducts.accepts(rows: rows) else { return base + linear(weight) }
+        let x = contiguous(), w = weight.contiguous()
+        withExtendedLifetime((x, w, base)) {
+            GEMM.sgemm(transA: false, transB: true, m: rows, n: weight.shape[0], k: inF, alpha: 1, a: x.floatPointer, lda: inF,
+                       b: w.floatPointer, ldb: inF, beta: 1, c: base.floatPointer, ldc: weight.shape[0])
+        }
+        return base
+    }
+}
