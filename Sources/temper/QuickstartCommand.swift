@@ -10,7 +10,7 @@ struct QuickstartCommand: ParsableCommand {
         abstract: "Run SFT → GRPO → test-time search on a tiny built-in model and print pass@1, maj@8, best-of-8 and tokens per answer after each stage.",
         discussion: """
             Needs no download: the model, tokenizer and task data are made on the spot. Per seed it evaluates the base model, \
-            trains with sft on the task's worked solutions (by default 60 % of those ending in a carry drop it — a careless \
+            trains with sft on the task's worked solutions (by default 60 % of those whose top column carries drop the carry — a careless \
             teacher's slip that SFT imitates and the verifier-graded GRPO can correct; --flawed_demonstrations 0 for none), evaluates, trains with grpo and the task's reward, and evaluates \
             again; every evaluation runs greedy, self-consistency and best-of-n (with the task's checker as oracle verifier) on \
             the held-out problems. Prints one table (stage × metric, mean ± sample standard deviation over seeds) and writes \

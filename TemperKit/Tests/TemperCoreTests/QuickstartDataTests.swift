@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// The quickstart's flawed demonstrations: the share asked for, exactly the task's slip, the
-/// problems themselves untouched, and a clear error for a task without a slip.
+/// problems themselves untouched, and a task without a slip left as it is.
 final class QuickstartDataTests: XCTestCase {
     func testTheShareOfFlawableDemonstrationsGetsTheSlipAndNothingElseChanges() throws {
         let task = try TaskCatalog.make("long-addition")
@@ -12,7 +12,7 @@ final class QuickstartDataTests: XCTestCase {
         let candidates = train.indices.filter { flawable.flawed(train[$0]) != nil }
         XCTAssertTrue((80...150).contains(candidates.count), "\(candidates.count) of 200 three-digit sums carry out of the top column")
 
-        let (out, flawed, eligible) = try QuickstartData.flaw(train, share: 0.6, task: task, spec: "long-addition")
+        let (out, flawed, eligible) = QuickstartData.flaw(train, share: 0.6, task: task)
         XCTAssertEqual(eligible, candidates.count)
         XCTAssertEqual(flawed, Int((0.6 * Double(candidates.count)).rounded()))
         var changed = 0
@@ -25,21 +25,21 @@ final class QuickstartDataTests: XCTestCase {
             }
         }
         XCTAssertEqual(changed, flawed)
-        XCTAssertEqual(try QuickstartData.flaw(train, share: 0.6, task: task, spec: "long-addition").demonstrations, out, "a fixed stream")
+        XCTAssertEqual(QuickstartData.flaw(train, share: 0.6, task: task).demonstrations, out, "a fixed stream")
 
-        XCTAssertEqual(try QuickstartData.flaw(train, share: 0, task: task, spec: "long-addition").demonstrations, train)
-        let all = try QuickstartData.flaw(train, share: 1, task: task, spec: "long-addition")
+        XCTAssertEqual(QuickstartData.flaw(train, share: 0, task: task).demonstrations, train)
+        let all = QuickstartData.flaw(train, share: 1, task: task)
         XCTAssertEqual(all.flawed, candidates.count)
         XCTAssertEqual(candidates.map { all.demonstrations[$0] }, candidates.map { flawable.flawed(train[$0]) })
     }
 
-    func testATaskWithoutASlipIsNamed() throws {
+    func testATaskWithoutASlipKeepsItsDemonstrations() throws {
         let task = try TaskCatalog.make("addition")
+        XCTAssertNil(task as? any FlawedDemonstrations)
         let train = try TaskDataset.generate(task, count: 5, seed: 1, split: .train)
-        XCTAssertThrowsError(try QuickstartData.flaw(train, share: 0.5, task: task, spec: "addition")) { error in
-            XCTAssertEqual((error as? SpecError)?.message,
-                           "quickstart: flawed_demonstrations: task 'addition' has no flawed demonstrations (long-addition has); set it to 0")
-        }
-        XCTAssertEqual(try QuickstartData.flaw(train, share: 0, task: task, spec: "addition").demonstrations, train)
+        let out = QuickstartData.flaw(train, share: 0.6, task: task)
+        XCTAssertEqual(out.demonstrations, train)
+        XCTAssertEqual(out.flawed, 0)
+        XCTAssertEqual(out.flawable, 0)
     }
 }

@@ -57,9 +57,14 @@ public struct Quickstart {
         let example = data.train[0]
         say("task: \(s.task), graded by \(taskReward); e.g. user \"\(example.prompt)\" → assistant \"\(example.solution.replacingOccurrences(of: "\n", with: " / "))\"; " +
             "\(data.train.count) training problems, \(data.heldOut.count) held out (\(data.heldOutFile.deletingLastPathComponent().path))")
-        if data.flawedCount > 0, let flaw = (data.task as? any FlawedDemonstrations)?.flaw {
-            say("flawed demonstrations: \(data.flawedCount) of the \(data.flawable) SFT solutions that could have it show \(flaw) and a wrong answer " +
-                "(flawed_demonstrations \(s.flawedDemonstrations)); GRPO's reward and every evaluation grade the true answer")
+        if s.flawedDemonstrations > 0 {
+            if let flaw = (data.task as? any FlawedDemonstrations)?.flaw {
+                say("flawed demonstrations: \(data.flawedCount) of the \(data.flawable) SFT solutions that could have it show \(flaw) and a wrong answer " +
+                    "(flawed_demonstrations \(s.flawedDemonstrations)); GRPO's reward and every evaluation grade the true answer")
+            } else {
+                say("flawed demonstrations: none; \(type(of: data.task).name) has no slip to give them (flawed_demonstrations applies to long-addition), " +
+                    "so every SFT solution is correct")
+            }
         }
 
         let stages = ["base"] + (wantsSFT ? ["sft"] : []) + (wantsGRPO ? ["grpo"] : [])

@@ -34,7 +34,7 @@ struct QuickstartData {
         self.taskSpec = taskSpec
         train = try TaskDataset.generate(task, count: trainCount, seed: 1, split: .train)
         heldOut = try TaskDataset.generate(task, count: heldOutCount, seed: 2, split: .test)
-        (demonstrations, flawedCount, flawable) = try Self.flaw(train, share: flawedShare, task: task, spec: spec.name)
+        (demonstrations, flawedCount, flawable) = Self.flaw(train, share: flawedShare, task: task)
         sftFile = folder.appendingPathComponent("sft.jsonl")
         promptFile = folder.appendingPathComponent("prompts.jsonl")
         heldOutFile = folder.appendingPathComponent("heldout.jsonl")
@@ -52,14 +52,11 @@ struct QuickstartData {
     }
 
     /// `examples` with the task's slip in round(share × n) of the n that can have it, chosen by
-    /// `TaskRandom(seed: 3)` (the problems' own streams are seeds 1 and 2); an error when the share
-    /// is positive and the task has no slip.
-    static func flaw(_ examples: [TaskExample], share: Double, task: any VerifiableTask, spec: String) throws
+    /// `TaskRandom(seed: 3)` (the problems' own streams are seeds 1 and 2); unchanged when the
+    /// task has no slip (`Quickstart` says so).
+    static func flaw(_ examples: [TaskExample], share: Double, task: any VerifiableTask)
         -> (demonstrations: [TaskExample], flawed: Int, flawable: Int) {
-        guard share > 0 else { return (examples, 0, 0) }
-        guard let task = task as? any FlawedDemonstrations else {
-            throw SpecError("quickstart: flawed_demonstrations: task '\(spec)' has no flawed demonstrations (long-addition has); set it to 0")
-        }
+        guard share > 0, let task = task as? any FlawedDemonstrations else { return (examples, 0, 0) }
         let flawed = examples.map { task.flawed($0) }
         let candidates = flawed.indices.filter { flawed[$0] != nil }
         var random = TaskRandom(seed: 3)

@@ -22,7 +22,7 @@ extension Quickstart {
         .int("train_problems", default: d.trainProblems, range: .atLeast(1), doc: "training problems: SFT chats with worked solutions, and GRPO's prompts"),
         .int("held_out", default: d.heldOut, range: .atLeast(1), doc: "held-out problems every evaluation reads (disjoint from the training problems)"),
         .float("flawed_demonstrations", default: d.flawedDemonstrations, range: .closed(0, 1),
-               doc: "share of the SFT demonstrations given the task's typical slip (long-addition: the final carry dropped) among those that can have it; GRPO and every evaluation grade the true answer"),
+               doc: "share of the SFT demonstrations given the task's typical slip (long-addition: the final carry dropped) among those that can have it (a task without a slip keeps correct ones); GRPO and every evaluation grade the true answer"),
         .int("sft_steps", default: d.sftSteps, range: .atLeast(1), doc: "SFT optimizer steps"),
         .int("sft_batch_size", default: d.sftBatchSize, range: .atLeast(1), doc: "SFT chats per step"),
         .float("sft_learning_rate", default: d.sftLearningRate, range: .greaterThan(0), doc: "SFT peak learning rate (AdamW, cosine schedule)"),
