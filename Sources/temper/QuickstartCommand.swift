@@ -10,7 +10,8 @@ struct QuickstartCommand: ParsableCommand {
         abstract: "Run SFT → GRPO → test-time search on a tiny built-in model and print pass@1, maj@8, best-of-8 and tokens per answer after each stage.",
         discussion: """
             Needs no download: the model, tokenizer and task data are made on the spot. Per seed it evaluates the base model, \
-            trains with sft on the task's worked solutions, evaluates, trains with grpo and the task's reward, and evaluates \
+            trains with sft on the task's worked solutions (by default 60 % of those whose top column carries drop the carry — a careless \
+            teacher's slip that SFT imitates and the verifier-graded GRPO can correct; --flawed_demonstrations 0 for none), evaluates, trains with grpo and the task's reward, and evaluates \
             again; every evaluation runs greedy, self-consistency and best-of-n (with the task's checker as oracle verifier) on \
             the held-out problems. Prints one table (stage × metric, mean ± sample standard deviation over seeds) and writes \
             quickstart.json beside the run folders (seed-N/sft, seed-N/eval-sft, ...). Every training run logs the general-text \
@@ -35,6 +36,9 @@ struct QuickstartCommand: ParsableCommand {
     var sftSteps: Int?
     @Option(name: .customLong("grpo_steps"), help: "GRPO steps (default \(Self.defaults.grpoSteps)).")
     var grpoSteps: Int?
+    @Option(name: .customLong("flawed_demonstrations"),
+            help: "Share of SFT demonstrations with the task's slip, among those that can have it (default \(Self.defaults.flawedDemonstrations)).")
+    var flawedDemonstrations: Double?
     @Option(name: .customLong("max_steps"), help: "Cap on every training stage's steps.")
     var maxSteps: Int?
     @Option(name: .customLong("held_out"), help: "Held-out problems per evaluation (default \(Self.defaults.heldOut)).")
@@ -57,6 +61,7 @@ struct QuickstartCommand: ParsableCommand {
         flag("seeds", seeds)
         flag("sft_steps", sftSteps)
         flag("grpo_steps", grpoSteps)
+        flag("flawed_demonstrations", flawedDemonstrations)
         flag("max_steps", maxSteps)
         flag("held_out", heldOut)
         if hack { flag("hack", "true") }
@@ -84,7 +89,7 @@ struct QuickstartCommand: ParsableCommand {
     static func report(_ r: Quickstart.Result, settings s: Quickstart.Settings) -> String {
         let summary = r.summary
         var lines = ["", "held-out results, \(summary.task), mean ± sample std over \(summary.seeds.count) seed\(summary.seeds.count == 1 ? "" : "s"):",
-                     table(summary), ""]
+                     table(summary), perSeed(summary), ""]
         for f in r.forgetting {
             lines.append(String(format: "forgetting, %@: general-text perplexity %.2f before → %.2f after (%+.2f; mean over seeds)",
                                 f.stage, f.before, f.after, f.after - f.before))
@@ -99,6 +104,14 @@ struct QuickstartCommand: ParsableCommand {
                             summary.rows.map { row in String(format: "%@ %.1f%%", row.stage, 100 * (row.values["pass@1"]?.mean ?? .nan)) }
                                 .joined(separator: " → "), out))
         return lines.joined(separator: "\n")
+    }
+
+    /// Each stage's pass@1 seed by seed ("pass@1 % by seed (0, 1, 2): base 0 / 0 / 0, sft 44 / …"):
+    /// whether a stage gains on every seed, which the mean ± spread does not show.
+    static func perSeed(_ summary: QuickstartSummary) -> String {
+        "pass@1 % by seed (\(summary.seeds.map(String.init).joined(separator: ", "))): " + summary.rows.map { row in
+            row.stage + " " + (row.values["pass@1"]?.perSeed ?? []).map { String(format: "%.0f", 100 * $0) }.joined(separator: " / ")
+        }.joined(separator: ", ")
     }
 
     /// The stage × metric table: mean ± spread over seeds, accuracies in percent.

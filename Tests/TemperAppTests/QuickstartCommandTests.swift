@@ -45,6 +45,25 @@ final class QuickstartCommandTests: XCTestCase {
             XCTAssertEqual(cells, expected)
         }
         XCTAssertTrue(lines.contains { $0.hasPrefix("forgetting, sft: general-text perplexity ") }, r.out)
+        XCTAssertEqual(lines[header + 1 + summary.rows.count], "pass@1 % by seed (0): " + summary.rows.map { row in
+            row.stage + " " + String(format: "%.0f", 100 * row.values["pass@1"]!.perSeed[0])
+        }.joined(separator: ", "))
+
+        // The default flawed_demonstrations 0.6: the said count of SFT chats state a wrong sum
+        // (the dropped carry), out of the said count of sums that carry out of their column.
+        let sft = try String(contentsOf: dir.appendingPathComponent("run/data/sft.jsonl"), encoding: .utf8)
+        var wrong = 0, carried = 0
+        for line in sft.split(separator: "\n") {
+            let chat = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let messages = try XCTUnwrap(chat["messages"] as? [[String: String]])
+            let ops = try XCTUnwrap(messages[0]["content"]).split { !$0.isNumber }.compactMap { Int($0) }
+            let stated = try XCTUnwrap(messages[1]["content"]?.components(separatedBy: "answer: ").last)
+            if ops[0] + ops[1] >= 10 { carried += 1 }
+            if Int(stated) != ops[0] + ops[1] { wrong += 1 }
+        }
+        XCTAssertEqual(wrong, Int((0.6 * Double(carried)).rounded()))
+        XCTAssertTrue(lines.contains("flawed demonstrations: \(wrong) of the \(carried) SFT solutions that could have it show the final carry dropped " +
+                                     "and a wrong answer (flawed_demonstrations 0.6); GRPO's reward and every evaluation grade the true answer"), r.out)
         let last = try XCTUnwrap(lines.last)
         XCTAssertTrue(last.hasPrefix("quickstart finished in "), last)
         let pass = summary.rows.map { String(format: "%@ %.1f%%", $0.stage, 100 * $0.values["pass@1"]!.mean) }.joined(separator: " → ")

@@ -130,15 +130,19 @@ final class QuickstartTests: XCTestCase {
         XCTAssertEqual(errorMessage { _ = try QuickstartRecipe.settings(recipe: [("stages", .list([.text("sft"), .text("rl")]))], flags: []) },
                        "quickstart: stages: unknown stage 'rl' (stages: sft, grpo, search)")
         XCTAssertEqual(errorMessage { _ = try QuickstartRecipe.settings(recipe: [("seeds", .text("0"))], flags: []) }?.hasPrefix("quickstart: seeds"), true)
+        XCTAssertEqual(errorMessage { _ = try QuickstartRecipe.settings(recipe: [], flags: [("flawed_demonstrations", .text("2"))]) },
+                       "quickstart: flawed_demonstrations=2 is out of range [0, 1]")
     }
 
     /// The recipe's fields with the flags in their place.
     func testFlagsOverrideTheRecipe() throws {
-        let s = try QuickstartRecipe.settings(recipe: [("seeds", .text("5")), ("sft_steps", .text("7")), ("model", .text("m.gguf"))],
-                                              flags: [("seeds", .text("1"))])
+        let s = try QuickstartRecipe.settings(recipe: [("seeds", .text("5")), ("sft_steps", .text("7")), ("model", .text("m.gguf")),
+                                                       ("flawed_demonstrations", .text("0.3"))],
+                                              flags: [("seeds", .text("1")), ("flawed_demonstrations", .text("0"))])
         XCTAssertEqual(s.seeds, 1)
         XCTAssertEqual(s.sftSteps, 7)
         XCTAssertEqual(s.model, "m.gguf")
+        XCTAssertEqual(s.flawedDemonstrations, 0)
         XCTAssertEqual(s.stages, [.sft, .grpo, .search])
     }
 

@@ -11,6 +11,23 @@ final class LongAdditionProblemsTests: XCTestCase {
         XCTAssertEqual(LongAdditionProblems.worked(12, 30), "2+0=2 so 2\n1+3=4 so 42\nanswer: 42")
     }
 
+    func testTheFlawedSolutionDropsTheFinalCarryAndStatesAWrongSum() throws {
+        let task = try TaskCatalog.make("long-addition")
+        let flawable = try XCTUnwrap(task as? any FlawedDemonstrations)
+        XCTAssertEqual(flawable.flaw, "the final carry dropped")
+        let carried = TaskExample(prompt: "what is 826 + 347?", answer: .string("1173"), solution: LongAdditionProblems.worked(826, 347))
+        let flawed = try XCTUnwrap(flawable.flawed(carried))
+        XCTAssertEqual(flawed.solution, "6+7=13 so 3\n2+4+1=7 so 73\n8+3=11 so 173\nanswer: 173")
+        XCTAssertEqual(flawed.prompt, carried.prompt)
+        XCTAssertEqual(flawed.answer, .string("1173"), "the answer column keeps the true sum")
+        XCTAssertEqual(LongAdditionProblems.worked(999, 1, droppingFinalCarry: true), "9+1=10 so 0\n9+0+1=10 so 00\n9+0+1=10 so 000\nanswer: 000")
+        let reader = MathAnswerReader()
+        XCTAssertFalse(reader.equivalent(try XCTUnwrap(reader.reference("1173")), try XCTUnwrap(reader.answer(in: flawed.solution))))
+        // No carry out of the top column: nothing to drop.
+        XCTAssertNil(flawable.flawed(TaskExample(prompt: "what is 412 + 322?", answer: .string("734"), solution: LongAdditionProblems.worked(412, 322))))
+        XCTAssertNil(flawable.flawed(TaskExample(prompt: "what is the sum?", answer: .string("1"), solution: "answer: 1")))
+    }
+
     func testEveryLineAddsItsColumnAndTheCarryAndTheAnswerIsGraded() throws {
         let task = try TaskCatalog.make("long-addition", options: [("digits", .text("4"))])
         XCTAssertEqual(task.reward, "math-equiv")

@@ -48,7 +48,7 @@ public struct Quickstart {
         for name in ["greedy"] + (search ? ["self-consistency", "best-of-n"] : []) { _ = try registry.search(name) }
 
         let data = try QuickstartData(taskSpec: s.task, trainCount: s.trainProblems, heldOutCount: s.heldOut,
-                                      folder: out.appendingPathComponent("data"), lowerCaseGeneralText: s.model == nil)
+                                      flawedShare: s.flawedDemonstrations, folder: out.appendingPathComponent("data"), lowerCaseGeneralText: s.model == nil)
         let taskReward = data.task.reward
         let grader = RewardSum([try registry.reward(taskReward)])
         if s.hack { _ = try registry.reward(s.hackProxy) }
@@ -57,6 +57,15 @@ public struct Quickstart {
         let example = data.train[0]
         say("task: \(s.task), graded by \(taskReward); e.g. user \"\(example.prompt)\" → assistant \"\(example.solution.replacingOccurrences(of: "\n", with: " / "))\"; " +
             "\(data.train.count) training problems, \(data.heldOut.count) held out (\(data.heldOutFile.deletingLastPathComponent().path))")
+        if s.flawedDemonstrations > 0 {
+            if let flaw = (data.task as? any FlawedDemonstrations)?.flaw {
+                say("flawed demonstrations: \(data.flawedCount) of the \(data.flawable) SFT solutions that could have it show \(flaw) and a wrong answer " +
+                    "(flawed_demonstrations \(s.flawedDemonstrations)); GRPO's reward and every evaluation grade the true answer")
+            } else {
+                say("flawed demonstrations: none; \(type(of: data.task).name) has no slip to give them (flawed_demonstrations applies to long-addition), " +
+                    "so every SFT solution is correct")
+            }
+        }
 
         let stages = ["base"] + (wantsSFT ? ["sft"] : []) + (wantsGRPO ? ["grpo"] : [])
         var figures: [String: [[String: Double]]] = [:]   // stage → per seed

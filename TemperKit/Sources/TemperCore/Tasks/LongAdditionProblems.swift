@@ -42,8 +42,10 @@ public struct LongAdditionProblems: VerifiableTask {
 
     /// The column-by-column solution of a + b (both ≥ 0): each line adds one column's digits and
     /// the carry from the line before ("+1") and puts the total's last digit (the whole total, in
-    /// the last column) in front of the digits so far; the last line states the sum.
-    static func worked(_ a: Int, _ b: Int) -> String {
+    /// the last column) in front of the digits so far; the last line states the sum. With
+    /// `droppingFinalCarry` the last column, too, keeps only its total's last digit — the carry out
+    /// of the top column is lost and the last line states the digits so far, a wrong sum.
+    static func worked(_ a: Int, _ b: Int, droppingFinalCarry: Bool = false) -> String {
         let x = Array(String(a).utf8.reversed()).map { Int($0 - 48) }, y = Array(String(b).utf8.reversed()).map { Int($0 - 48) }
         let columns = max(x.count, y.count)
         var lines: [String] = []
@@ -51,10 +53,27 @@ public struct LongAdditionProblems: VerifiableTask {
         for column in 0..<columns {
             let p = column < x.count ? x[column] : 0, q = column < y.count ? y[column] : 0
             let total = p + q + carry
-            digits = (column == columns - 1 ? String(total) : String(total % 10)) + digits
+            digits = (column == columns - 1 && !droppingFinalCarry ? String(total) : String(total % 10)) + digits
             lines.append("\(p)+\(q)" + (carry > 0 ? "+\(carry)" : "") + "=\(total) so \(digits)")
             carry = total / 10
         }
-        return (lines + ["answer: \(a + b)"]).joined(separator: "\n")
+        return (lines + ["answer: \(digits)"]).joined(separator: "\n")
+    }
+}
+
+extension LongAdditionProblems: FlawedDemonstrations {
+    /// A classic slip of column addition.
+    public var flaw: String { "the final carry dropped" }
+
+    /// The worked solution with the carry out of the top column dropped (`so 173` and `answer: 173`
+    /// for 826 + 347), or nil when the sum has no such carry or the prompt is not this task's.
+    public func flawed(_ example: TaskExample) -> TaskExample? {
+        let operands = example.prompt.split { !$0.isNumber }.compactMap { Int($0) }
+        guard operands.count == 2 else { return nil }
+        let (a, b) = (operands[0], operands[1])
+        guard String(a + b).count > max(String(a).count, String(b).count) else { return nil }
+        var out = example
+        out.solution = Self.worked(a, b, droppingFinalCarry: true)
+        return out
     }
 }
