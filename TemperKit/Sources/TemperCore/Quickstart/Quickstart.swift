@@ -7,7 +7,9 @@ import Foundation
 /// Per seed it builds a tiny Llama (the same architecture as SmolLM2) over a character tokenizer
 /// with a ChatML template (or loads `settings.model`), evaluates it, trains it with `sft` on worked
 /// solutions of a built-in verifiable task, evaluates, trains it with `grpo` and the task's reward,
-/// and evaluates again; every training stage goes through `TrainingSession` (plugins, recipe
+/// and evaluates again. By default a share of the SFT solutions carry the task's typical slip
+/// (`flawed_demonstrations`): SFT imitates it and the verifier-rewarded GRPO stage has an error to
+/// remove — RL correcting an imperfect teacher, not a model better than clean data would give. Every training stage goes through `TrainingSession` (plugins, recipe
 /// fields, checkpoints, metrics.jsonl with `general_perplexity`, and `gold_reward` for GRPO) and
 /// every evaluation through `SearchSweep` and the search plugins (`QuickstartEvaluation`). The
 /// result is one table of stage × metric, mean ± spread over seeds, also in `quickstart.json`.
