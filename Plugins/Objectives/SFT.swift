@@ -5,6 +5,11 @@ import TemperCore
 /// The logits at position t predict token t+1, so token t+1 is a target when `lossMask[t+1]` is 1
 /// (completion or assistant tokens, as the data pipeline marks them). Every other position, and the
 /// last one, which predicts nothing, carries Hugging Face's ignore index −100.
+///
+/// When the policy's LM head is a plain dense product (`LlamaModel.denseLMHeadWeight`: no adapter,
+/// no bias, not block-quantized — e.g. SmolLM2's tied embedding under LoRA or full fine-tuning),
+/// the head is fused into the loss (`Tensor.linearCrossEntropy`), so the `[batch, seq, vocab]`
+/// logits and their gradient are never held; any other head goes through the logits.
 public final class SFT: Objective {
     /// Registered name.
     public static let name = "sft"
@@ -28,6 +33,12 @@ public final class SFT: Objective {
             throw SpecError("sft: loss mask \(batch.lossMask.shape) does not match input ids \(ids.shape)")
         }
         let targets = Self.shiftedTargets(ids: ids, lossMask: batch.lossMask)
+        if let llama = context.policy as? LlamaModel, let head = llama.denseLMHeadWeight {
+            let hidden = try llama.hiddenStates(inputIDs: ids, attentionMask: batch.attentionMask)
+            let fused = Tensor.linearCrossEntropy(hidden: hidden, weight: head, targets: targets, ignoreIndex: Self.ignoreIndex)
+            return ObjectiveOutput(loss: fused.loss,
+                                   metrics: ["mean_token_accuracy": Self.accuracy(predictions: fused.predictions.int32Values, targets: targets)])
+        }
         let logits = try context.policy.logits(inputIDs: ids, attentionMask: batch.attentionMask)
         let loss = Tensor.crossEntropy(logits: logits, targets: targets, ignoreIndex: Self.ignoreIndex)
         return ObjectiveOutput(loss: loss, metrics: ["mean_token_accuracy": Self.accuracy(logits: logits, targets: targets)])
@@ -49,20 +60,33 @@ public final class SFT: Objective {
 
     /// Fraction of target positions whose highest logit is the target.
     static func accuracy(logits: Tensor, targets: Tensor) -> Double {
+        accuracy(predictions: greedyPredictions(logits: logits, targets: targets), targets: targets)
+    }
+
+    /// Fraction of target positions whose prediction (`linearCrossEntropy`'s, or
+    /// `greedyPredictions`) is the target.
+    static func accuracy(predictions: [Int32], targets: Tensor) -> Double {
+        var hit = 0, total = 0
+        for (prediction, target) in zip(predictions, targets.int32Values) where target != ignoreIndex {
+            total += 1
+            if prediction == target { hit += 1 }
+        }
+        return total == 0 ? 0 : Double(hit) / Double(total)
+    }
+
+    /// The first index of the highest logit at each target position, −1 elsewhere.
+    static func greedyPredictions(logits: Tensor, targets: Tensor) -> [Int32] {
         let x = logits.contiguous()
         let vocab = x.shape[x.rank - 1]
-        let tv = targets.int32Values
-        var hit = 0, total = 0
-        withExtendedLifetime(x) {
+        return withExtendedLifetime(x) {
             let p = UnsafePointer(x.floatPointer)
-            for (r, target) in tv.enumerated() where target != ignoreIndex {
+            return targets.int32Values.enumerated().map { r, target in
+                guard target != ignoreIndex else { return -1 }
                 let row = p + r * vocab
                 var best = 0
                 for j in 1..<vocab where row[j] > row[best] { best = j }
-                total += 1
-                if best == Int(target) { hit += 1 }
+                return Int32(best)
             }
         }
-        return total == 0 ? 0 : Double(hit) / Double(total)
     }
 }

@@ -70,4 +70,65 @@ final class SFTTests: XCTestCase {
         let summary = try trainer.train()
         XCTAssertLessThan(summary.evalLoss!, before * 0.6, "eval loss \(before) → \(summary.evalLoss!)")
     }
+
+    /// SmolLM2-like tied dense head: SFT fuses it (`linearCrossEntropy`) and must give the loss,
+    /// accuracy and gradients of the logits path, with prompt positions and padding ignored.
+    func testFusedHeadEqualsTheLogitsPath() throws {
+        let model = try TinyLlama.model(seed: 4)
+        XCTAssertNotNil(model.denseLMHeadWeight, "a tied float head is fused")
+        let (fused, plain) = try compareWithLogitsPath(model)
+        XCTAssertEqual(fused.loss, plain.loss, accuracy: 1e-6 * max(1, abs(plain.loss)))
+        XCTAssertEqual(fused.accuracy, plain.accuracy)
+        XCTAssertEqual(fused.gradients.count, plain.gradients.count)
+        for (a, b) in zip(fused.gradients, plain.gradients) { assertClose(a, b, tol: 1e-5) }
+    }
+
+    /// A head behind an adapter is not a plain product: SFT takes the logits, through the adapter.
+    func testAnAdaptedHeadIsNotFused() throws {
+        let model = try TinyLlama.model(seed: 4)
+        model.lmHead.adapter = DoublingAdapter()
+        XCTAssertNil(model.denseLMHeadWeight)
+        let (direct, plain) = try compareWithLogitsPath(model)
+        XCTAssertEqual(direct.loss, plain.loss)
+        let unadapted = try TinyLlama.model(seed: 4)
+        let (baseline, _) = try compareWithLogitsPath(unadapted)
+        XCTAssertNotEqual(direct.loss, baseline.loss, "the adapter's doubled logits change the loss")
+    }
+
+    private struct Step { var loss: Float; var accuracy: Double; var gradients: [[Float]] }
+
+    /// One SFT loss and backward on `model` itself and through `LogitsOnlyPolicy` (which SFT cannot
+    /// fuse), with every base parameter trained.
+    private func compareWithLogitsPath(_ model: LlamaModel) throws -> (Step, Step) {
+        let params = model.namedParameters.map(\.tensor)
+        for p in params { p.requiresGrad = true }
+        var rng = PhiloxRNG(seed: 2)
+        let ids = Tensor(shape: [3, 9], int32: (0..<27).map { _ in Int32(rng.next32() % 61) })
+        // The first three tokens of each row are prompt; the last row ends in two padding tokens.
+        let attention = Tensor(shape: [3, 9], scalars: (0..<27).map { $0 >= 25 ? 0 : 1 })
+        let lossMask = Tensor(shape: [3, 9], scalars: (0..<27).map { $0 % 9 < 3 || $0 >= 25 ? 0 : 1 })
+        let batch = TrainingBatch(inputIDs: ids, attentionMask: attention, lossMask: lossMask)
+        func step(_ policy: any TrainableLanguageModel) throws -> Step {
+            for p in params { p.zeroGrad() }
+            let out = try sft().loss(.batch(batch), context: ObjectiveContext(policy: policy))
+            out.loss.backward()
+            return Step(loss: out.loss.item, accuracy: out.metrics["mean_token_accuracy"] ?? -1, gradients: params.map { $0.grad?.scalars ?? [] })
+        }
+        return (try step(model), try step(LogitsOnlyPolicy(model)))
+    }
+}
+
+/// A policy that offers only logits, hiding the `LlamaModel` behind it: SFT's unfused path.
+private final class LogitsOnlyPolicy: TrainableLanguageModel {
+    let model: LlamaModel
+    init(_ model: LlamaModel) { self.model = model }
+    func logits(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor { try model.logits(inputIDs: inputIDs, attentionMask: attentionMask) }
+    func hiddenStates(inputIDs: Tensor, attentionMask: Tensor?) throws -> Tensor { try model.hiddenStates(inputIDs: inputIDs, attentionMask: attentionMask) }
+    func logits(hiddenStates: Tensor) -> Tensor { model.logits(hiddenStates: hiddenStates) }
+}
+
+/// An adapter that doubles the layer's output: no longer `h · Wᵀ`.
+private final class DoublingAdapter: LinearAdapter {
+    func forward(_ x: Tensor, layer: Linear) -> Tensor { layer.baseForward(x) * 2 }
+    var parameters: [NamedParameter] { [] }
 }

@@ -26,6 +26,13 @@ public final class LlamaModel {
     public let norm: RMSNorm
     /// The LM head; with tied embeddings its weight *is* `embedTokens` (one tensor, two uses).
     public let lmHead: Linear
+    /// The LM head's weight `[vocab, hidden]` when the head is the plain product `h · Wᵀ` — no
+    /// adapter, no bias, not block-quantized — so that a loss may fuse it with the softmax
+    /// (`Tensor.linearCrossEntropy`) instead of asking for logits; nil for any other head.
+    public var denseLMHeadWeight: Tensor? {
+        guard lmHead.adapter == nil, lmHead.bias == nil, !lmHead.isQuantized else { return nil }
+        return lmHead.weight
+    }
     /// Trainable embeddings put before every input (prompt tuning), `[n, hidden]`. They take
     /// positions `0..<n`; their logits are not returned.
     public var virtualTokens: Tensor?

@@ -21,32 +21,17 @@ extension Tensor {
     public static func crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex: Int32 = -100, weights: Tensor? = nil,
                                     reduction: LossReduction = .mean) -> Tensor {
         let (x, rows, vocab) = TokenLoss.validate(logits, targets, "crossEntropy")
-        let tc = targets.isContiguous ? targets : targets.copy()
+        let (tc, tokenWeight) = TokenLoss.tokenWeights(targets, weights, vocab: vocab, ignoreIndex: ignoreIndex, op: "crossEntropy")
         let pt = UnsafePointer(tc.int32Pointer)
-        for r in 0..<rows where pt[r] != ignoreIndex && (pt[r] < 0 || Int(pt[r]) >= vocab) {
-            preconditionFailure("crossEntropy: target \(pt[r]) at position \(r) is outside 0..<\(vocab) and is not ignoreIndex \(ignoreIndex)")
-        }
-        var wc: Tensor? = nil
-        if let weights {
-            precondition(weights.dtype == .float32 && weights.shape == targets.shape,
-                         "crossEntropy: weights must be float32 shaped like targets \(targets.shape), got \(weights.dtype) \(weights.shape)")
-            wc = weights.isContiguous ? weights : weights.copy()
-        }
         let lse = TokenLoss.logSumExp(x, rows: rows, vocab: vocab)
-        // Per-token weight, 0 where ignored.
-        let tokenWeight = Tensor(uninitializedShape: [rows])
         let perToken = Tensor(uninitializedShape: targets.shape)
-        let px = UnsafePointer(x.floatPointer), pl = UnsafePointer(lse.floatPointer)
-        let pw = tokenWeight.floatPointer, pp = perToken.floatPointer
+        let px = UnsafePointer(x.floatPointer), pl = UnsafePointer(lse.floatPointer), pp = perToken.floatPointer
         var total = 0.0, denominator = 0.0
-        withExtendedLifetime((x, tc, lse, wc)) {
-            let pu = wc.map { UnsafePointer($0.floatPointer) }
+        withExtendedLifetime((x, tc, lse)) {
             for r in 0..<rows {
-                let t = pt[r]
-                let w: Float = t == ignoreIndex ? 0 : (pu?[r] ?? 1)
-                pw[r] = w
+                let w = tokenWeight[r]
                 // (max − x_t) + log Σ: adding the two parts last keeps a 0.69 loss exact next to logits of 1e4.
-                let loss = w == 0 ? 0 : w * ((pl[2 * r] - px[r * vocab + Int(t)]) + pl[2 * r + 1])
+                let loss = w == 0 ? 0 : w * ((pl[2 * r] - px[r * vocab + Int(pt[r])]) + pl[2 * r + 1])
                 pp[r] = loss
                 total += Double(loss)
                 denominator += Double(w)
@@ -64,9 +49,9 @@ extension Tensor {
         return record(out, "crossEntropy", [x]) { g in
             let gc = g.isContiguous ? g : g.copy()
             let perRow = reduction == .none
-            let coef: (Int) -> Float = { r in (perRow ? gc.floatPointer[r] : gc.floatPointer[0]) * gradScale * tokenWeight.floatPointer[r] }
+            let coef: (Int) -> Float = { r in (perRow ? gc.floatPointer[r] : gc.floatPointer[0]) * gradScale * tokenWeight[r] }
             return [TokenLoss.softmaxMinusOneHot(x, lse, rows: rows, vocab: vocab, coefficient: coef, index: { Int(pt[$0]) },
-                                                 keepAlive: [gc, tc, tokenWeight])]
+                                                 keepAlive: [gc, tc])]
         }
     }
 
@@ -107,6 +92,24 @@ enum TokenLoss {
         return (logits.contiguous(), ids.count, vocab)
     }
 
+    /// Each token's weight — 0 where its target is `ignoreIndex`, else its entry of `weights` (1
+    /// without them) — after checking that every other target lies in `0..<vocab` and that
+    /// `weights` is float32 shaped like `targets`; with the targets, contiguous.
+    static func tokenWeights(_ targets: Tensor, _ weights: Tensor?, vocab: Int, ignoreIndex: Int32, op: String) -> (Tensor, [Float]) {
+        let tc = targets.isContiguous ? targets : targets.copy()
+        let ids = tc.int32Values
+        for (r, t) in ids.enumerated() where t != ignoreIndex && (t < 0 || Int(t) >= vocab) {
+            preconditionFailure("\(op): target \(t) at position \(r) is outside 0..<\(vocab) and is not ignoreIndex \(ignoreIndex)")
+        }
+        var given: [Float]? = nil
+        if let weights {
+            precondition(weights.dtype == .float32 && weights.shape == targets.shape,
+                         "\(op): weights must be float32 shaped like targets \(targets.shape), got \(weights.dtype) \(weights.shape)")
+            given = weights.contiguous().scalars
+        }
+        return (tc, ids.enumerated().map { r, t in t == ignoreIndex ? 0 : given?[r] ?? 1 })
+    }
+
     /// Each row's log Σ exp as two parts, `[rows, 2]` = (max, log Σ exp(x − max)). Kept apart
     /// because their float sum would round away the small part next to logits of ±1e4.
     static func logSumExp(_ x: Tensor, rows: Int, vocab: Int) -> Tensor {
@@ -135,17 +138,25 @@ enum TokenLoss {
             RowKernels.forRows(rows, width: vocab) { range in
                 for r in range {
                     let row = px + r * vocab, dr = pd + r * vocab
-                    let c = coefficient(r)
-                    if c == 0 { dr.update(repeating: 0, count: vocab); continue }
-                    let m = SIMD8<Float>(repeating: pl[2 * r]), ls = SIMD8<Float>(repeating: pl[2 * r + 1])
-                    let cv = SIMD8<Float>(repeating: c)
-                    var j = 0
-                    while j + 8 <= vocab { RowKernels.store(cv * SIMDMath.exp((RowKernels.load(row + j) - m) - ls), dr + j); j += 8 }
-                    while j < vocab { dr[j] = c * Foundation.expf((row[j] - m[0]) - ls[0]); j += 1 }
-                    dr[index(r)] -= c
+                    softmaxMinusOneHotRow(row, into: dr, vocab: vocab, max: pl[2 * r], logSum: pl[2 * r + 1], coefficient: coefficient(r), index: index(r))
                 }
             }
         }
         return gx
+    }
+
+    /// `out[j] = c·(exp(x[j] − max − logSum) − [j == index])` for one row of `vocab` logits, where
+    /// (max, logSum) are its `logSumExp` parts; `out` may be `x` itself. Zeros when c is 0, without
+    /// reading `x`.
+    @inline(__always)
+    static func softmaxMinusOneHotRow(_ row: UnsafePointer<Float>, into dr: UnsafeMutablePointer<Float>, vocab: Int, max: Float, logSum: Float,
+                                      coefficient c: Float, index: Int) {
+        if c == 0 { dr.update(repeating: 0, count: vocab); return }
+        let m = SIMD8<Float>(repeating: max), ls = SIMD8<Float>(repeating: logSum)
+        let cv = SIMD8<Float>(repeating: c)
+        var j = 0
+        while j + 8 <= vocab { RowKernels.store(cv * SIMDMath.exp((RowKernels.load(row + j) - m) - ls), dr + j); j += 8 }
+        while j < vocab { dr[j] = c * Foundation.expf((row[j] - max) - logSum); j += 1 }
+        dr[index] -= c
     }
 }

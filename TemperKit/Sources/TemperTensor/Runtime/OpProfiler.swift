@@ -43,7 +43,7 @@ public enum OpProfiler {
             case "attention", "softmax", "maskedFill": return .attention
             case "rmsNorm", "layerNorm": return .norms
             case "rope": return .rope
-            case "crossEntropy", "gatherLogProbs", "logSoftmax": return .loss
+            case "crossEntropy", "linearCrossEntropy", "gatherLogProbs", "logSoftmax": return .loss
             case "embedding": return .embedding
             case "checkpoint": return .checkpointed
             case "reshape", "transpose", "permute", "narrow", "expand", "squeeze", "unsqueeze", "contiguous", "concat": return .views
