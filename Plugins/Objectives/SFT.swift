@@ -82,10 +82,7 @@ public final class SFT: Objective {
             let p = UnsafePointer(x.floatPointer)
             return targets.int32Values.enumerated().map { r, target in
                 guard target != ignoreIndex else { return -1 }
-                let row = p + r * vocab
-                var best = 0
-                for j in 1..<vocab where row[j] > row[best] { best = j }
-                return Int32(best)
+                return Int32(SoftmaxRow.argmax(p + r * vocab, count: vocab))
             }
         }
     }

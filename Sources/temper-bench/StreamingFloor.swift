@@ -31,7 +31,7 @@ enum StreamingFloor {
                     for pass in weights {
                         Parallel.forEach(threads) { t in
                             for w in pass {
-                                let per = (w.count / threads + 15) & ~15
+                                let per = ((w.count + threads - 1) / threads + 15) & ~15
                                 let lo = min(w.count, t * per), hi = min(w.count, lo + per)
                                 out[t] += sum(w.floatPointer + lo, count: hi - lo)
                             }

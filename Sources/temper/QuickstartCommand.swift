@@ -10,7 +10,7 @@ struct QuickstartCommand: ParsableCommand {
         abstract: "Run SFT → GRPO → test-time search on a tiny built-in model and print pass@1, maj@8, best-of-8 and tokens per answer after each stage.",
         discussion: """
             Needs no download: the model, tokenizer and task data are made on the spot. Per seed it evaluates the base model, \
-            trains with sft on the task's worked solutions (by default 60 % of those whose top column carries drop the carry — a careless \
+            trains with sft on the task's worked solutions (by default \(Int((Self.defaults.flawedDemonstrations * 100).rounded())) % of those whose top column carries drop the carry — a careless \
             teacher's slip that SFT imitates and the verifier-graded GRPO can correct; --flawed_demonstrations 0 for none), evaluates, trains with grpo and the task's reward, and evaluates \
             again; every evaluation runs greedy, self-consistency and best-of-n (with the task's checker as oracle verifier) on \
             the held-out problems. Prints one table (stage × metric, mean ± sample standard deviation over seeds) and writes \
@@ -89,7 +89,7 @@ struct QuickstartCommand: ParsableCommand {
     static func report(_ r: Quickstart.Result, settings s: Quickstart.Settings) -> String {
         let summary = r.summary
         var lines = ["", "held-out results, \(summary.task), mean ± sample std over \(summary.seeds.count) seed\(summary.seeds.count == 1 ? "" : "s"):",
-                     table(summary), perSeed(summary), ""]
+                     table(summary), perSeed(summary)] + (summary.demonstrations.map { [$0] } ?? []) + [""]
         for f in r.forgetting {
             lines.append(String(format: "forgetting, %@: general-text perplexity %.2f before → %.2f after (%+.2f; mean over seeds)",
                                 f.stage, f.before, f.after, f.after - f.before))

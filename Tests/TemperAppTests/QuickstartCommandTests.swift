@@ -62,8 +62,12 @@ final class QuickstartCommandTests: XCTestCase {
             if Int(stated) != ops[0] + ops[1] { wrong += 1 }
         }
         XCTAssertEqual(wrong, Int((0.6 * Double(carried)).rounded()))
-        XCTAssertTrue(lines.contains("flawed demonstrations: \(wrong) of the \(carried) SFT solutions that could have it show the final carry dropped " +
-                                     "and a wrong answer (flawed_demonstrations 0.6); GRPO's reward and every evaluation grade the true answer"), r.out)
+        let said = "SFT trained on deliberately flawed demonstrations: \(wrong) of the \(carried) solutions that could have it show the final carry " +
+            "dropped and a wrong answer (flawed_demonstrations 0.6); GRPO's reward and every evaluation grade the true answer"
+        // Said when the data are made, beside the table, and kept in quickstart.json (the report shows it).
+        XCTAssertEqual(lines.filter { $0 == said }.count, 2, r.out)
+        XCTAssertEqual(lines[header + 2 + summary.rows.count], said)
+        XCTAssertEqual(summary.demonstrations, said)
         let last = try XCTUnwrap(lines.last)
         XCTAssertTrue(last.hasPrefix("quickstart finished in "), last)
         let pass = summary.rows.map { String(format: "%@ %.1f%%", $0.stage, 100 * $0.values["pass@1"]!.mean) }.joined(separator: " → ")

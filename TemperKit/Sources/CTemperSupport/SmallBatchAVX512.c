@@ -126,6 +126,7 @@ enum { STACK_PACK_FLOATS = 16384 };
 AVX512 void temper_avx512_small_batch_columns(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                                               float alpha, float beta, float *c, long ldc) {
     const long k8 = k & ~7L;
+    if (n < 4) return;   // no whole panel: the caller's tail path takes every column
     // Every row block of 8 (at most 2 here) packed once for all the panels; odd blocks padded to a pair.
     const long floats = ((m + 7) / 8) * 8 * k8;
     float stack[STACK_PACK_FLOATS] __attribute__((aligned(64)));

@@ -59,10 +59,12 @@ public struct Quickstart {
         let example = data.train[0]
         say("task: \(s.task), graded by \(taskReward); e.g. user \"\(example.prompt)\" → assistant \"\(example.solution.replacingOccurrences(of: "\n", with: " / "))\"; " +
             "\(data.train.count) training problems, \(data.heldOut.count) held out (\(data.heldOutFile.deletingLastPathComponent().path))")
+        var demonstrations: String?
         if s.flawedDemonstrations > 0 {
             if let flaw = (data.task as? any FlawedDemonstrations)?.flaw {
-                say("flawed demonstrations: \(data.flawedCount) of the \(data.flawable) SFT solutions that could have it show \(flaw) and a wrong answer " +
-                    "(flawed_demonstrations \(s.flawedDemonstrations)); GRPO's reward and every evaluation grade the true answer")
+                demonstrations = "SFT trained on deliberately flawed demonstrations: \(data.flawedCount) of the \(data.flawable) solutions that could have it " +
+                    "show \(flaw) and a wrong answer (flawed_demonstrations \(s.flawedDemonstrations)); GRPO's reward and every evaluation grade the true answer"
+                say(demonstrations!)
             } else {
                 say("flawed demonstrations: none; \(type(of: data.task).name) has no slip to give them (flawed_demonstrations applies to long-addition), " +
                     "so every SFT solution is correct")
@@ -128,7 +130,8 @@ public struct Quickstart {
             }))
         }
         let summary = QuickstartSummary(task: s.task, seeds: Array(0..<s.seeds), stages: stages, columns: columns, rows: rows, runs: runs,
-                                        hack: hack.map { _ in QuickstartSummary.Hack(proxy: s.hackProxy, run: "seed-0/hack") })
+                                        hack: hack.map { _ in QuickstartSummary.Hack(proxy: s.hackProxy, run: "seed-0/hack") },
+                                        demonstrations: wantsSFT ? demonstrations : nil)
         try summary.write(to: out)
         let meanForgetting = ["sft", "grpo"].compactMap { stage -> (stage: String, before: Double, after: Double)? in
             guard let pairs = forgetting[stage], !pairs.isEmpty else { return nil }

@@ -66,6 +66,10 @@ public struct QuickstartSummary: Codable, Equatable {
     public var runs: [String: String]
     /// The reward-hacking run, if any.
     public var hack: Hack?
+    /// What SFT's demonstrations were when some were flawed on purpose (`flawed_demonstrations`),
+    /// shown wherever the table is, since the SFT row measures imitation of that data; nil when
+    /// every demonstration was correct.
+    public var demonstrations: String?
 
     /// The summary's file name in the quickstart folder.
     public static let fileName = "quickstart.json"

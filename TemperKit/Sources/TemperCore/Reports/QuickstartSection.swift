@@ -6,7 +6,7 @@ enum QuickstartSection {
     static func html(_ run: RunFolder) throws -> String {
         guard let q = run.quickstart else { return "" }
         var content = "<p class=\"note\">Task <code>\(HTMLText.escape(q.task))</code>, seeds \(HTMLText.escape(q.seeds.map(String.init).joined(separator: ", "))); " +
-            "mean ± sample standard deviation over seeds.</p>\n"
+            "mean ± sample standard deviation over seeds." + (q.demonstrations.map { " " + HTMLText.escape($0) + "." } ?? "") + "</p>\n"
         let ordered = q.stages.compactMap { stage in q.rows.first { $0.stage == stage } } + q.rows.filter { !q.stages.contains($0.stage) }
         content += ReportPage.table(header: ["stage"] + q.columns, rows: ordered.map { row in
             [row.stage] + q.columns.map { column in

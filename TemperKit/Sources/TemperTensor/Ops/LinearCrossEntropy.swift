@@ -198,7 +198,7 @@ struct LinearCrossEntropyPass {
                                 lse[2 * r + 1] = ls
                                 // (max − x_t) + log Σ, in this order, as `crossEntropy` adds them.
                                 loss?[r] = (mx - row[t]) + ls
-                                argmax?[r] = Int32(Self.firstIndex(of: mx, in: row, vocab))
+                                argmax?[r] = Int32(SoftmaxRow.argmax(row, count: vocab))
                             }
                             if let pc {
                                 TokenLoss.softmaxMinusOneHotRow(row, into: row, vocab: vocab, max: lse[2 * r], logSum: lse[2 * r + 1],
@@ -228,12 +228,6 @@ struct LinearCrossEntropyPass {
     private static func withPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
         guard let values else { return body(nil) }
         return values.withUnsafeBufferPointer { body($0.baseAddress) }
-    }
-
-    /// The first j with row[j] == value (0 when none is, as for a row of NaNs).
-    private static func firstIndex(of value: Float, in row: UnsafePointer<Float>, _ count: Int) -> Int {
-        for j in 0..<count where row[j] == value { return j }
-        return 0
     }
 
     /// t ×= s in place: the forward's gradients are this op's own buffers, and a second `[V, d]`

@@ -26,8 +26,9 @@ extension Tensor {
     /// projection onto its layer's output) the product is added into `base`'s buffer by the GEMM's
     /// `beta = 1` epilogue, which rounds `s + y` as the separate addition does: no product buffer,
     /// no second pass. `base` must be a result nobody else holds (the caller's own fresh product);
-    /// otherwise, and for any other shape or layout, it is `base + linear(weight)`.
-    public func linear(_ weight: Tensor, addedTo base: Tensor) -> Tensor {
+    /// otherwise, and for any other shape or layout, it is `base + linear(weight)`. Package-only:
+    /// it writes into its argument, which a library user could not see from the call.
+    package func linear(_ weight: Tensor, addedTo base: Tensor) -> Tensor {
         let inF = shape.last ?? 0
         let rows = count / max(inF, 1)
         guard !GradMode.isEnabled, weight.rank == 2, weight.shape[1] == inF, weight.dtype == .float32, dtype == .float32,
